@@ -1,0 +1,207 @@
+package rtp
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"testing"
+)
+
+func TestSetters(t *testing.T) {
+	pkt := unhex(t, fixedMarker+"0a0b")
+	if err := SetPayloadType(pkt, 111); err != nil {
+		t.Fatal(err)
+	}
+	if err := SetSequenceNumber(pkt, 0xabcd); err != nil {
+		t.Fatal(err)
+	}
+	if err := SetTimestamp(pkt, 0x01020304); err != nil {
+		t.Fatal(err)
+	}
+	if err := SetSSRC(pkt, 0x11223344); err != nil {
+		t.Fatal(err)
+	}
+	if want := unhex(t, "80 ef abcd 01020304 11223344 0a0b"); !bytes.Equal(pkt, want) {
+		t.Errorf("packet = %x, want %x (marker kept)", pkt, want)
+	}
+
+	setters := map[string]func([]byte) error{
+		"SetPayloadType":    func(b []byte) error { return SetPayloadType(b, 1) },
+		"SetSequenceNumber": func(b []byte) error { return SetSequenceNumber(b, 1) },
+		"SetTimestamp":      func(b []byte) error { return SetTimestamp(b, 1) },
+		"SetSSRC":           func(b []byte) error { return SetSSRC(b, 1) },
+	}
+	for name, set := range setters {
+		if err := set(make([]byte, 11)); !errors.Is(err, ErrHeaderTooShort) {
+			t.Errorf("%s on 11 bytes: error = %v, want ErrHeaderTooShort", name, err)
+		}
+		if err := set(unhex(t, "40 60 1234 00000064 deadbeef")); !errors.Is(err, ErrVersion) {
+			t.Errorf("%s on version 1: error = %v, want ErrVersion", name, err)
+		}
+	}
+	if err := SetPayloadType(pkt, 128); !errors.Is(err, ErrPayloadType) {
+		t.Errorf("SetPayloadType(128) error = %v, want ErrPayloadType", err)
+	}
+}
+
+// rewriteStep is one event in a Rewriter scenario: a Switch call, or a packet in and what comes out.
+type rewriteStep struct {
+	doSwitch   bool
+	switchStep uint32
+
+	ssrc    uint32
+	seq     uint16
+	ts      uint32
+	wantSeq uint16
+	wantTS  uint32
+	wantErr error
+}
+
+func pkt(ssrc uint32, seq uint16, ts uint32, wantSeq uint16, wantTS uint32) rewriteStep {
+	return rewriteStep{ssrc: ssrc, seq: seq, ts: ts, wantSeq: wantSeq, wantTS: wantTS}
+}
+
+func switchTo(step uint32) rewriteStep { return rewriteStep{doSwitch: true, switchStep: step} }
+
+func TestRewriter(t *testing.T) {
+	const a, b = 0xaaaa, 0xbbbb
+	tests := []struct {
+		name  string
+		steps []rewriteStep
+	}{
+		{"first source passes through", []rewriteStep{
+			pkt(a, 100, 1000, 100, 1000), pkt(a, 101, 1000, 101, 1000), pkt(a, 102, 4000, 102, 4000),
+		}},
+		{"gaps and reordering are kept", []rewriteStep{
+			pkt(a, 100, 1000, 100, 1000), pkt(a, 103, 7000, 103, 7000), pkt(a, 101, 4000, 101, 4000),
+		}},
+		{"a new SSRC follows the last packet by one frame", []rewriteStep{
+			pkt(a, 100, 1000, 100, 1000), pkt(a, 101, 4000, 101, 4000),
+			pkt(b, 5000, 90000, 102, 7000), pkt(b, 5001, 93000, 103, 10000),
+		}},
+		{"Switch after a keyframe wait uses the given step", []rewriteStep{
+			pkt(a, 100, 1000, 100, 1000), pkt(a, 101, 4000, 101, 4000),
+			switchTo(9000),
+			pkt(a, 150, 150000, 102, 13000), pkt(a, 151, 153000, 103, 16000),
+		}},
+		{"Switch(0) uses the last frame step, not the switch jump", []rewriteStep{
+			pkt(a, 100, 1000, 100, 1000), pkt(a, 101, 4000, 101, 4000),
+			switchTo(90000),
+			pkt(a, 500, 1, 102, 94000),
+			switchTo(0),
+			pkt(a, 900, 7, 103, 97000),
+		}},
+		{"a packet older than the switch is refused", []rewriteStep{
+			pkt(a, 100, 1000, 100, 1000),
+			pkt(b, 500, 50, 101, 1001),
+			{ssrc: b, seq: 499, ts: 50, wantErr: ErrBeforeSwitch},
+			pkt(b, 501, 3050, 102, 4001),
+		}},
+		{"a Switch before the first packet is spent on it", []rewriteStep{
+			switchTo(5000), pkt(a, 100, 1000, 100, 1000), pkt(b, 7, 50, 101, 1001),
+		}},
+		{"no frame step seen yet: the timestamp advances by one", []rewriteStep{
+			pkt(a, 100, 1000, 100, 1000), pkt(b, 7, 50, 101, 1001),
+		}},
+		{"output sequence numbers wrap", []rewriteStep{
+			pkt(a, 65535, 0, 65535, 0), pkt(b, 10, 3000, 0, 1), pkt(b, 11, 3000, 1, 1),
+		}},
+		{"source wrap within a mapping", []rewriteStep{
+			pkt(a, 65534, 4294967000, 65534, 4294967000),
+			pkt(b, 65535, 4294967295, 65535, 4294967001),
+			pkt(b, 0, 2704, 0, 2410), pkt(b, 65535, 4294967295, 65535, 4294967001),
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := NewRewriter(0x12345678, 100)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, s := range tt.steps {
+				if s.doSwitch {
+					r.Switch(s.switchStep)
+					continue
+				}
+				p := unhex(t, "80 e0 0000 00000000 00000000 0a0b")
+				binary.BigEndian.PutUint16(p[2:], s.seq)
+				binary.BigEndian.PutUint32(p[4:], s.ts)
+				binary.BigEndian.PutUint32(p[8:], s.ssrc)
+				err := r.Rewrite(p)
+				if !errors.Is(err, s.wantErr) {
+					t.Fatalf("step %d: error = %v, want %v", i, err, s.wantErr)
+				}
+				if s.wantErr != nil {
+					continue
+				}
+				var h Header
+				if _, err := h.Unmarshal(p); err != nil {
+					t.Fatal(err)
+				}
+				if h.SequenceNumber != s.wantSeq || h.Timestamp != s.wantTS {
+					t.Errorf("step %d: (seq, ts) = (%d, %d), want (%d, %d)", i, h.SequenceNumber, h.Timestamp, s.wantSeq, s.wantTS)
+				}
+				if h.SSRC != 0x12345678 || h.PayloadType != 100 || !h.Marker {
+					t.Errorf("step %d: SSRC %#x, PT %d, marker %v; want 0x12345678, 100, true", i, h.SSRC, h.PayloadType, h.Marker)
+				}
+			}
+		})
+	}
+}
+
+func TestRewriterSourceSequenceNumber(t *testing.T) {
+	r, err := NewRewriter(1, 96)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := r.SourceSequenceNumber(0); ok {
+		t.Error("mapped a number before any packet")
+	}
+	rewrite := func(ssrc uint32, seq uint16) {
+		t.Helper()
+		p := unhex(t, fixedPlain)
+		putSSRC(p, ssrc)
+		putSequenceNumber(p, seq)
+		if err := r.Rewrite(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rewrite(0xa, 100)   // out 100
+	rewrite(0xa, 101)   // out 101
+	rewrite(0xb, 65534) // out 102
+	rewrite(0xb, 0)     // out 104 (65535 lost)
+	tests := []struct {
+		out    uint16
+		want   uint16
+		wantOK bool
+	}{
+		{out: 102, want: 65534, wantOK: true},
+		{out: 103, want: 65535, wantOK: true},
+		{out: 104, want: 0, wantOK: true},
+		{out: 101, wantOK: false}, // the previous source's
+		{out: 105, wantOK: false}, // not written yet
+	}
+	for _, tt := range tests {
+		got, ok := r.SourceSequenceNumber(tt.out)
+		if ok != tt.wantOK || ok && got != tt.want {
+			t.Errorf("SourceSequenceNumber(%d) = %d, %v; want %d, %v", tt.out, got, ok, tt.want, tt.wantOK)
+		}
+	}
+	r.Switch(0)
+	if _, ok := r.SourceSequenceNumber(104); ok {
+		t.Error("mapped a number after Switch, before the new source's first packet")
+	}
+}
+
+func TestRewriterArguments(t *testing.T) {
+	if _, err := NewRewriter(1, 128); !errors.Is(err, ErrPayloadType) {
+		t.Errorf("NewRewriter(PT 128) error = %v, want ErrPayloadType", err)
+	}
+	r, err := NewRewriter(1, 96)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Rewrite(make([]byte, 5)); !errors.Is(err, ErrHeaderTooShort) {
+		t.Errorf("Rewrite(5 bytes) error = %v, want ErrHeaderTooShort", err)
+	}
+}

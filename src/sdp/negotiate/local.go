@@ -1,0 +1,125 @@
+package negotiate
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/heytribe/live-webrtcsignaling/src/sdp"
+)
+
+func (l Local) validate() error {
+	if err := checkICEString("ice-ufrag", l.ICEUfrag, 4); err != nil {
+		return err
+	}
+	if err := checkICEString("ice-pwd", l.ICEPwd, 22); err != nil {
+		return err
+	}
+	if len(l.Fingerprints) == 0 {
+		return fmt.Errorf("%w: no certificate fingerprint", ErrBadArgument)
+	}
+	for _, f := range l.Fingerprints {
+		if _, err := f.Bytes(); err != nil || f.HashFunction == "" {
+			return fmt.Errorf("%w: fingerprint %q %q", ErrBadArgument, f.HashFunction, f.Value)
+		}
+	}
+	if len(l.Addrs) == 0 {
+		return fmt.Errorf("%w: no host address", ErrBadArgument)
+	}
+	for _, a := range l.Addrs {
+		if !a.IsValid() || a.Port() == 0 || a.Addr().IsUnspecified() {
+			return fmt.Errorf("%w: host address %v", ErrBadArgument, a)
+		}
+	}
+	return nil
+}
+
+// checkICEString enforces RFC 8839: 4 (ufrag) or 22 (pwd) to 256 ice-chars.
+func checkICEString(name, s string, minLen int) error {
+	if len(s) < minLen || len(s) > 256 {
+		return fmt.Errorf("%w: %s must have %d to 256 characters", ErrBadArgument, name, minLen)
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '+' || c == '/') {
+			return fmt.Errorf("%w: %s has a character other than letters, digits, + and /", ErrBadArgument, name)
+		}
+	}
+	return nil
+}
+
+// session returns the session part the server writes in its offers and answers.
+func (l Local) session() *sdp.Session {
+	addr := l.Addrs[0].Addr().Unmap()
+	return &sdp.Session{
+		Origin: sdp.Origin{Username: "-", SessionID: l.SessionID, SessionVersion: l.SessionVersion,
+			NetworkType: "IN", AddressType: addressType(addr.Is6()), Address: addr.String()},
+		Name:    "-",
+		Timings: []sdp.Timing{{}},
+		ICELite: true,
+	}
+}
+
+// media returns a media section with the server's address, ICE credentials, fingerprints, DTLS role and host
+// candidates.
+func (l Local) media(kind, protocol, mid string, setup sdp.Setup) *sdp.Media {
+	return &sdp.Media{
+		Kind:       kind,
+		Port:       l.Addrs[0].Port(),
+		Protocol:   protocol,
+		Connection: l.connection(),
+		MID:        mid,
+		Transport: sdp.Transport{ICEUfrag: l.ICEUfrag, ICEPwd: l.ICEPwd,
+			Fingerprints: append([]sdp.Fingerprint(nil), l.Fingerprints...), Setup: setup},
+		RTCPMux:         true,
+		Candidates:      l.candidates(),
+		EndOfCandidates: true,
+	}
+}
+
+// connection is the c= line of the first address.
+func (l Local) connection() *sdp.Connection {
+	addr := l.Addrs[0].Addr().Unmap()
+	return &sdp.Connection{NetworkType: "IN", AddressType: addressType(addr.Is6()), Address: addr.String()}
+}
+
+// candidates returns one UDP host candidate per address, the first preferred (RFC 8445 section 5.1.2.1).
+func (l Local) candidates() []sdp.Candidate {
+	out := make([]sdp.Candidate, len(l.Addrs))
+	for i, a := range l.Addrs {
+		const hostTypePreference, component = 126, 1
+		localPreference := uint32(65535 - i)
+		out[i] = sdp.Candidate{
+			Foundation: strconv.Itoa(i + 1),
+			Component:  component,
+			Transport:  "udp",
+			Priority:   hostTypePreference<<24 | localPreference<<8 | (256 - component),
+			Address:    a.Addr().Unmap().String(),
+			Port:       a.Port(),
+			Type:       "host",
+		}
+	}
+	return out
+}
+
+func addressType(ipv6 bool) string {
+	if ipv6 {
+		return "IP6"
+	}
+	return "IP4"
+}
+
+// remoteTransport reads the remote ICE and DTLS parameters of section m (falling back to the session level).
+func remoteTransport(s *sdp.Session, m *sdp.Media) (Transport, error) {
+	t := m.Transport.Merge(s.Transport)
+	if t.ICEUfrag == "" || t.ICEPwd == "" {
+		return Transport{}, fmt.Errorf("%w: no ice-ufrag or ice-pwd for mid %q", ErrTransport, m.MID)
+	}
+	if len(t.Fingerprints) == 0 {
+		return Transport{}, fmt.Errorf("%w: no DTLS fingerprint for mid %q", ErrTransport, m.MID)
+	}
+	return Transport{
+		ICEUfrag: t.ICEUfrag, ICEPwd: t.ICEPwd, ICELite: s.ICELite, ICEOptions: t.ICEOptions,
+		Fingerprints: t.Fingerprints, Setup: t.Setup, Candidates: m.Candidates,
+		EndOfCandidates: m.EndOfCandidates || s.EndOfCandidates,
+	}, nil
+}
