@@ -1,0 +1,135 @@
+package media
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/heytribe/live-webrtcsignaling/src/rtp"
+	"github.com/heytribe/live-webrtcsignaling/src/sdp"
+	"github.com/heytribe/live-webrtcsignaling/src/sdp/negotiate"
+)
+
+// discardSession counts what is written and keeps nothing, as a session whose queue takes every packet would.
+type discardSession struct {
+	fakeSession
+	rtpOut, rtcpOut atomic.Uint64
+}
+
+func (s *discardSession) WriteRTP([]byte) error              { s.rtpOut.Add(1); return nil }
+func (s *discardSession) ForwardRTP([]byte, time.Time) error { s.rtpOut.Add(1); return nil }
+func (s *discardSession) WriteRTCP([]byte) error             { s.rtcpOut.Add(1); return nil }
+
+// benchUpstream makes a Chromium publisher (Opus and VP8) forwarded to n connected listeners.
+func benchUpstream(b testing.TB, n int) (*upstream, []*discardSession) {
+	b.Helper()
+	p, err := newPlane(Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, &fakeFactory{}, &fakeNotifier{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = p.Close(context.Background()) })
+	offer, err := sdp.Unmarshal([]byte(loadOffer(b, "chromium156-audio-video.sdp")))
+	if err != nil {
+		b.Fatal(err)
+	}
+	up := &discardSession{}
+	up.local = fakeLocal(0)
+	_, result, err := p.answerPublisher(offer, up)
+	if err != nil {
+		b.Fatal(err)
+	}
+	owner := newParticipant(room, "publisher-socket")
+	u := newUpstream(p, owner, up, result, p.log)
+	u.flowing.Store(true)
+	var sessions []*discardSession
+	for i := range n {
+		receiver := newParticipant(room, fmt.Sprintf("listener-%d", i))
+		l := newListener(p, receiver, owner)
+		s := &discardSession{}
+		s.local = fakeLocal(i + 1)
+		l.sess = s
+		offer, err := negotiate.OfferListener(s.local, l.tracks(u))
+		if err != nil {
+			b.Fatal(err)
+		}
+		text, err := offer.Marshal()
+		if err != nil {
+			b.Fatal(err)
+		}
+		answer, err := sdp.Unmarshal([]byte(browserAnswer(b, string(text))))
+		if err != nil {
+			b.Fatal(err)
+		}
+		res, err := negotiate.ReadListenerAnswer(offer, answer)
+		if err != nil {
+			b.Fatal(err)
+		}
+		f, err := p.newFeed(l, u, res)
+		if err != nil {
+			b.Fatal(err)
+		}
+		l.feed.Store(f)
+		l.connected.Store(true)
+		l.flowing.Store(true)
+		u.addFeed(f)
+		sessions = append(sessions, s)
+	}
+	return u, sessions
+}
+
+// BenchmarkFanOut is the forwarding path of one publisher video packet (1,000 bytes of VP8 with Chromium's
+// header extensions) to n listeners: parse, loss tracking, then per listener a copy into its send history with
+// its extensions, the rewrite and the session's (discarding) write. The RTCP that falls due every simulated second
+// is included.
+func BenchmarkFanOut(b *testing.B) {
+	for _, n := range []int{1, 4, 7} {
+		b.Run(fmt.Sprintf("listeners=%d", n), func(b *testing.B) {
+			u, sessions := benchUpstream(b, n)
+			t := u.video
+			p := rtp.Packet{Header: rtp.Header{PayloadType: t.codec.PayloadType, SSRC: t.ssrc.Load()},
+				Payload: make([]byte, 1000)}
+			copy(p.Payload, vp8Key)
+			if err := p.SetExtension(uint8(t.extensions[negotiate.ExtSDESMID]), []byte("1")); err != nil {
+				b.Fatal(err)
+			}
+			if err := p.SetExtension(uint8(t.extensions[negotiate.ExtVideoOrientation]), []byte{0}); err != nil {
+				b.Fatal(err)
+			}
+			pkt, err := p.AppendBinary(nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			// 100 packets a second, a frame every 3 packets.
+			const interval = 10 * time.Millisecond
+			now := time.Minute
+			seq, ts := uint16(0), uint32(0)
+			forward := func() {
+				seq++
+				if seq%3 == 0 {
+					ts += 4500
+				}
+				_ = rtp.SetSequenceNumber(pkt, seq)
+				_ = rtp.SetTimestamp(pkt, ts)
+				now += interval
+				u.onRTP(pkt, now)
+			}
+			for range 200 { // warm up: keyframe start, histories' first laps, first reports
+				forward()
+			}
+			b.SetBytes(int64(len(pkt)))
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				forward()
+			}
+			b.StopTimer()
+			if got := sessions[n-1].rtpOut.Load(); got < uint64(b.N) {
+				b.Fatalf("listener got %d packets of %d", got, b.N)
+			}
+		})
+	}
+}

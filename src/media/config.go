@@ -1,0 +1,114 @@
+package media
+
+import (
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/heytribe/live-webrtcsignaling/src/sdp"
+	"github.com/heytribe/live-webrtcsignaling/src/sdp/negotiate"
+)
+
+// Defaults of Config.
+const (
+	// DefaultMinVideoBitrate and DefaultMaxVideoBitrate clamp the REMB sent to publishers (MIN_VIDEO_BITRATE,
+	// MAX_VIDEO_BITRATE), in bit/s.
+	DefaultMinVideoBitrate = 100_000
+	DefaultMaxVideoBitrate = 2_500_000
+	// DefaultKeyframeInterval is the shortest time between two keyframe requests to one publisher: Chromium's
+	// encoder ignores requests within 300 ms of its last keyframe, so asking more often would be wasted.
+	DefaultKeyframeInterval = 300 * time.Millisecond
+	// DefaultReofferDelay and DefaultMaxReoffers: after a listener session fails, the stream is offered again
+	// after the delay, up to that many times in a row without success.
+	DefaultReofferDelay = 2 * time.Second
+	DefaultMaxReoffers  = 3
+)
+
+// DefaultVideoCodecs is VIDEO_CODECS' default: the video codecs accepted from publishers, best first.
+var DefaultVideoCodecs = []string{"vp8", "h264", "vp9", "av1"}
+
+// Config configures a Plane.
+type Config struct {
+	// VideoCodecs are the video codec names accepted from publishers, best first (VIDEO_CODECS); any of vp8,
+	// h264, vp9, av1. Empty means DefaultVideoCodecs.
+	VideoCodecs []string
+	// MinVideoBitrate and MaxVideoBitrate clamp the bandwidth estimate (REMB) sent to publishers, in bit/s; 0
+	// means the default.
+	MinVideoBitrate, MaxVideoBitrate uint64
+	// KeyframeInterval is the shortest time between two keyframe requests to one publisher; 0 means the default.
+	KeyframeInterval time.Duration
+	// ReofferDelay and MaxReoffers: see DefaultReofferDelay; 0 means the default, MaxReoffers < 0 never offers
+	// again.
+	ReofferDelay time.Duration
+	MaxReoffers  int
+	// Logger receives the plane's logs; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+func (c *Config) applyDefaults() error {
+	if len(c.VideoCodecs) == 0 {
+		c.VideoCodecs = DefaultVideoCodecs
+	}
+	if c.MinVideoBitrate == 0 {
+		c.MinVideoBitrate = DefaultMinVideoBitrate
+	}
+	if c.MaxVideoBitrate == 0 {
+		c.MaxVideoBitrate = DefaultMaxVideoBitrate
+	}
+	if c.MinVideoBitrate > c.MaxVideoBitrate {
+		return fmt.Errorf("%w: MinVideoBitrate %d above MaxVideoBitrate %d", ErrBadConfig, c.MinVideoBitrate,
+			c.MaxVideoBitrate)
+	}
+	if c.KeyframeInterval == 0 {
+		c.KeyframeInterval = DefaultKeyframeInterval
+	}
+	if c.ReofferDelay == 0 {
+		c.ReofferDelay = DefaultReofferDelay
+	}
+	if c.MaxReoffers == 0 {
+		c.MaxReoffers = DefaultMaxReoffers
+	}
+	if c.KeyframeInterval < 0 || c.ReofferDelay < 0 {
+		return fmt.Errorf("%w: negative interval", ErrBadConfig)
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	_, err := c.preferences()
+	return err
+}
+
+// Header extensions the server negotiates. Upstream: sdes:mid to find streams a browser announced by mid only,
+// video-orientation and audio-level to forward them. Downstream: abs-send-time too, stamped at send time, which
+// Chromium's receive-side estimator needs to send REMB.
+const extAudioLevel = "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
+
+var (
+	upstreamExtensions = []string{negotiate.ExtSDESMID, negotiate.ExtVideoOrientation, extAudioLevel}
+	listenerAudioExt   = []string{negotiate.ExtAbsSendTime, extAudioLevel}
+	listenerVideoExt   = []string{negotiate.ExtAbsSendTime, negotiate.ExtVideoOrientation}
+	// Feedback the server handles. transport-cc is left out on purpose: the server sends no transport-wide
+	// feedback, and a browser that negotiated it would wait for it instead of using REMB.
+	upstreamFeedback = []sdp.Feedback{sdp.FeedbackNACK, sdp.FeedbackPLI, sdp.FeedbackFIR, sdp.FeedbackREMB}
+	listenerFeedback = []sdp.Feedback{sdp.FeedbackNACK, sdp.FeedbackPLI, sdp.FeedbackFIR, sdp.FeedbackREMB}
+)
+
+// preferences builds what the server accepts from publishers: Opus, the configured video codecs in their order,
+// the feedback and extensions above.
+func (c *Config) preferences() (negotiate.Preferences, error) {
+	def := negotiate.DefaultPreferences()
+	prefs := negotiate.Preferences{Audio: def.Audio, Feedback: upstreamFeedback, Extensions: upstreamExtensions}
+	for _, name := range c.VideoCodecs {
+		i := slices.IndexFunc(def.Video, func(v sdp.Codec) bool { return strings.EqualFold(v.Name, name) })
+		if i < 0 {
+			return prefs, fmt.Errorf("%w: unknown video codec %q (known: vp8, h264, vp9, av1)", ErrBadConfig, name)
+		}
+		if slices.ContainsFunc(prefs.Video, func(v sdp.Codec) bool { return strings.EqualFold(v.Name, name) }) {
+			return prefs, fmt.Errorf("%w: video codec %q listed twice", ErrBadConfig, name)
+		}
+		prefs.Video = append(prefs.Video, def.Video[i])
+	}
+	return prefs, nil
+}

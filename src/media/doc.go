@@ -1,0 +1,66 @@
+// Package media is the MCU's media plane: it answers each participant's upstream offer, offers every other
+// participant that stream on a listener session of its own, and forwards the packets between them without
+// transcoding, with the RTCP feedback that keeps them flowing. The sessions themselves (ICE-lite, DTLS, SRTP)
+// are package webrtc's.
+//
+// # Use
+//
+// One Plane per process, built from the webrtc.Engine and a Notifier (the signaling server, which it implements
+// signaling.MediaPlane for):
+//
+//	plane, err := media.NewPlaneWith(media.Config{VideoCodecs: []string{"vp8", "h264"}}, engine, notifier)
+//	srv, err := signaling.NewServerWith(opts, verifier, bus, plane, logger)
+//	...
+//	err = plane.Close(ctx) // after the signaling server has drained, before engine.Close
+//
+// # Sessions and events
+//
+// Per participant: at most one upstream (its publisher session) and one listener session per other publisher of
+// the room, kept in a map keyed by the publisher, so that a pair exists once whatever the order of joins and
+// publications. Publish answers the upstream offer; when its first packet arrives the participant gets
+// eventWebrtcUp from "publisher" and every other participant of the room an offer (eventExchangeSdp) from it. A
+// newcomer gets an offer per flowing publisher at once, whether it publishes or not. Answer starts the listener;
+// eventWebrtcUp from the publisher follows its first packet. A new upstream offer replaces the upstream: its
+// listeners are offered the new stream on their existing sessions (a renegotiation of the browser's connection)
+// when its sections have the same kinds, else on new sessions after eventWebrtcDown "replaced".
+//
+// A session that fails (ice-timeout, consent-expired, dtls-timeout, dtls-failed, internal-error) or that the
+// browser closes (peer-closed) is reported with eventWebrtcDown {from, reason, phase} and logged with the
+// participant's fields. A failed listener is offered again after Config.ReofferDelay, Config.MaxReoffers times
+// in a row at most. A failed upstream leaves its listeners idle until the participant publishes again. Leave and
+// the end of the reconnect grace (Left) close every session of the participant and every listener of its
+// stream, each with an RTCP BYE; no event is sent for them: eventLeave already tells. Sessions belong to the
+// participant, not to its websocket: a reconnect keeps them.
+//
+// # Forwarding
+//
+// A publisher session's inbound goroutine does all the work of its stream: it parses each packet once, finds its
+// track (by SSRC, or learns it from the payload type), unwraps RTX, detects losses and keyframes, then hands a
+// copy to each listener's downtrack: it waits for a keyframe before the first video packet (and asks for one),
+// copies the packet once, into its send history, with the listener's header extension ids (abs-send-time
+// stamped at send time, the publisher's mid and transport-wide numbers dropped), rewrites SSRC, payload type,
+// sequence number and timestamp (rtp.Rewriter), and queues it on the listener's session, which never blocks. The
+// listener list is a copy-on-write snapshot: no lock per packet, and a slow listener only loses its own packets.
+//
+// # Feedback
+//
+//   - Listeners' NACKs are queued to the publisher's goroutine, which owns the send histories, and answered with
+//     RTX when negotiated, else with the packet itself.
+//   - Losses on the upstream are NACKed at once, then once per round trip (the round trip of the participant's
+//     listener sessions, from their RRs: the ICE-lite server sends no checks to measure it), up to 8 times or 1 s;
+//     a packet given up, or a burst too large to recover, asks for a keyframe.
+//   - Keyframe requests (listeners' PLI and FIR, starts, the server's own) reach the publisher as one PLI (FIR
+//     when it negotiated only that) per Config.KeyframeInterval at most.
+//   - Every second each publisher gets an RR with LSR/DLSR, its CNAME, and a REMB: the lowest estimate of its
+//     listeners, within [MinVideoBitrate, MaxVideoBitrate]. Forwarding sends every listener the same stream, so
+//     the slowest listener bounds the publisher; transcoding will lift that. Listeners send REMB because their
+//     sessions negotiate goog-remb and carry abs-send-time; transport-cc is never negotiated (the server sends no
+//     transport-wide feedback).
+//   - Every second each listener gets an SR per stream, with the RTP time mapped from the publisher's own SRs
+//     through one clock offset per publisher (its audio and video stay in sync), and the publisher's CNAME.
+//
+// Plane.Stats gives the counters: sessions, packets and bytes, drops by cause, NACK, RTX, PLI, FIR and REMB
+// counts. Each forwarded copy goes to its listener's session with its publisher packet's receive time
+// (webrtc.Session.ForwardRTP), so that the forwarding latency, from receipt to the socket write, is measured by
+// package webrtc, where the packet leaves (webrtc.Counters.Forwarding).
+package media

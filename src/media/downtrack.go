@@ -1,0 +1,194 @@
+package media
+
+import (
+	"encoding/binary"
+	"errors"
+	"math/rand/v2"
+	"time"
+
+	"github.com/heytribe/live-webrtcsignaling/src/rtp"
+)
+
+// Sizes of the listeners' send buffers.
+const (
+	// sendBufferSize holds the largest packet forwarded: browsers keep RTP under 1,200 bytes, and the server adds
+	// at most extensionGrowth.
+	sendBufferSize = 1500
+	// historyPackets is the video send history of a listener: about 1 s of a 2.5 Mbit/s stream at 1,100 bytes a
+	// packet (2.5 s at 1 Mbit/s), beyond the round trips a retransmission still helps; 384 KiB per video listener.
+	historyPackets = 256
+	// minResendInterval bounds how often one packet is resent, whatever the listener asks.
+	minResendInterval = 10 * time.Millisecond
+	// resendBudget bounds the retransmissions to one listener per report interval (a second): a whole history's
+	// worth, far above what real losses need, so that a listener's NACK flood costs little.
+	resendBudget = historyPackets
+)
+
+// downtrack is one publisher track as one listener receives it: its own SSRC, payload types and header extension
+// ids, a Rewriter that keeps its sequence numbers and timestamps continuous, the send history that answers its
+// NACKs, and the counters of its SRs. A downtrack belongs to the publisher's inbound goroutine, which forwards to
+// it and serves its retransmission requests; the listener's goroutine only touches the atomics.
+type downtrack struct {
+	listener *listener
+	source   *track
+	counters *counters
+
+	ssrc           uint32
+	rtxSSRC        uint32
+	payloadType    uint8
+	rtxPayloadType uint8 // 0: retransmissions are plain copies
+	clockRate      uint32
+
+	rewriter *rtp.Rewriter
+	ext      *extensionMap
+	// history answers NACKs; nil when the listener did not negotiate NACK.
+	history *history
+	// scratch builds packets that are not kept: audio, and retransmissions.
+	scratch []byte
+
+	// waitingKeyframe holds video back until a packet that starts a keyframe: a decoder cannot start elsewhere.
+	waitingKeyframe bool
+	rtxSeq          uint16
+	// resends counts the retransmissions of the current report interval, against resendBudget.
+	resends int
+
+	// For the SRs: what was sent, and the RTP time of the newest packet with the monotonic time it left.
+	packets, octets uint32
+	lastTS          uint32
+	lastSent        time.Duration
+	tsOffset        uint32
+	sent            bool
+}
+
+// downtrackParams are what a listener negotiated for one track.
+type downtrackParams struct {
+	ssrc, rtxSSRC               uint32
+	payloadType, rtxPayloadType uint8
+	ext                         *extensionMap
+	nack                        bool
+}
+
+func newDowntrack(l *listener, source *track, c *counters, p downtrackParams) (*downtrack, error) {
+	rw, err := rtp.NewRewriter(p.ssrc, p.payloadType)
+	if err != nil {
+		return nil, err
+	}
+	d := &downtrack{
+		listener:        l,
+		source:          source,
+		counters:        c,
+		ssrc:            p.ssrc,
+		rtxSSRC:         p.rtxSSRC,
+		payloadType:     p.payloadType,
+		rtxPayloadType:  p.rtxPayloadType,
+		clockRate:       source.codec.ClockRate,
+		rewriter:        rw,
+		ext:             p.ext,
+		scratch:         make([]byte, sendBufferSize+2),
+		waitingKeyframe: source.keyframe != nil,
+		rtxSeq:          uint16(rand.Uint32()),
+	}
+	if p.nack {
+		d.history = newHistory(historyPackets, sendBufferSize)
+	}
+	return d, nil
+}
+
+// forward sends a publisher packet to the listener: pkt as received, h its parsed header, payloadOffset where its
+// payload starts, keyframe whether it starts one. It returns true when the packet was handed to the session.
+func (d *downtrack) forward(pkt []byte, h *rtp.Header, payloadOffset int, keyframe bool, now time.Duration) bool {
+	if d.waitingKeyframe {
+		if !keyframe {
+			d.counters.dropWaitingKeyframe.Add(1)
+			return false
+		}
+		d.waitingKeyframe = false
+		if d.sent {
+			d.rewriter.Switch(d.elapsedTicks(now))
+		}
+	}
+	buf := d.scratch
+	if d.history != nil {
+		buf = d.history.buffer()
+	}
+	n, err := d.ext.copyPacket(buf, pkt, h, payloadOffset, rtp.AbsSendTime(now))
+	if err != nil {
+		d.counters.dropTooLarge.Add(1)
+		return false
+	}
+	out := buf[:n]
+	if err := d.rewriter.Rewrite(out); err != nil {
+		if errors.Is(err, rtp.ErrBeforeSwitch) {
+			d.counters.dropBeforeSwitch.Add(1)
+		} else {
+			d.counters.dropMalformed.Add(1)
+		}
+		return false
+	}
+	seq := binary.BigEndian.Uint16(out[2:])
+	ts := binary.BigEndian.Uint32(out[4:])
+	if d.history != nil {
+		d.history.keep(seq, n)
+	}
+	if err := d.listener.sess.ForwardRTP(out, wallTime(now)); err != nil {
+		d.counters.dropWriteFailed.Add(1)
+		return false
+	}
+	d.counters.packetsOut.Add(1)
+	d.counters.bytesOut.Add(uint64(n))
+	d.packets++
+	d.octets += uint32(len(pkt) - payloadOffset)
+	if !d.sent || rtp.TimestampNewer(ts, d.lastTS) {
+		d.lastTS, d.lastSent = ts, now
+	}
+	d.tsOffset = ts - h.Timestamp
+	d.sent = true
+	return true
+}
+
+// elapsedTicks is the time since the last packet sent, in the stream's clock: the timestamp step across a pause.
+func (d *downtrack) elapsedTicks(now time.Duration) uint32 {
+	return uint32(int64(now-d.lastSent) * int64(d.clockRate) / int64(time.Second))
+}
+
+// retransmit resends the packet the listener received as seq, from the history: as RTX when negotiated, else as
+// is. Repeated requests for one packet are served at most once per minResendInterval.
+func (d *downtrack) retransmit(seq uint16, now time.Duration) {
+	if d.history == nil {
+		return
+	}
+	pkt, slot, ok := d.history.get(seq)
+	if !ok {
+		d.counters.retransmitMisses.Add(1)
+		return
+	}
+	if slot.resentAt != 0 && now-slot.resentAt < minResendInterval {
+		return
+	}
+	if d.resends >= resendBudget {
+		d.counters.dropResendBudget.Add(1)
+		return
+	}
+	d.resends++
+	var out []byte
+	if d.rtxPayloadType != 0 {
+		var err error
+		out, err = rtp.AppendRTX(d.scratch[:0], pkt, d.rtxSSRC, d.rtxPayloadType, d.rtxSeq)
+		if err != nil {
+			d.counters.dropMalformed.Add(1)
+			return
+		}
+		d.rtxSeq++
+	} else {
+		out = d.scratch[:copy(d.scratch, pkt)]
+	}
+	d.ext.stampAbsSendTime(out, rtp.AbsSendTime(now))
+	slot.resentAt = now
+	if err := d.listener.sess.WriteRTP(out); err != nil {
+		d.counters.dropWriteFailed.Add(1)
+		return
+	}
+	d.counters.retransmissions.Add(1)
+	d.counters.packetsOut.Add(1)
+	d.counters.bytesOut.Add(uint64(len(out)))
+}

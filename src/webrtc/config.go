@@ -1,0 +1,68 @@
+package webrtc
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/heytribe/live-webrtcsignaling/cgo/dtls"
+	"github.com/heytribe/live-webrtcsignaling/src/transport"
+)
+
+// Defaults of Config.
+const (
+	// DefaultICETimeout bounds the wait for the first verified connectivity check (ICE_TIMEOUT).
+	DefaultICETimeout = 30 * time.Second
+	// DefaultConsentTimeout is how long consent lasts without a verified check (CONSENT_TIMEOUT, RFC 7675).
+	DefaultConsentTimeout = 30 * time.Second
+	// DefaultDTLSTimeout bounds the DTLS handshake, from the first verified check (DTLS_TIMEOUT).
+	DefaultDTLSTimeout = 30 * time.Second
+	// DefaultWriteQueue is the write queue of a Session, in packets: about 0.2 s of a 5 Mbit/s video.
+	DefaultWriteQueue = 128
+)
+
+// Config configures an Engine. Only Transport.PublicIPv4 is required.
+type Config struct {
+	// Transport configures the UDP sockets (UDP_PORT or UDP_PORT_RANGE, PUBLIC_IPV4, PUBLIC_IPV6).
+	Transport transport.Config
+	// Certificate is the process's DTLS certificate; nil makes a new one.
+	Certificate *dtls.Certificate
+	// ICETimeout, ConsentTimeout and DTLSTimeout: see the package documentation; 0 means the default.
+	ICETimeout, ConsentTimeout, DTLSTimeout time.Duration
+	// WriteQueue is the default write queue of a Session, in packets; 0 means DefaultWriteQueue.
+	WriteQueue int
+	// Logger is the parent of every session's logger; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+func (c *Config) applyDefaults() error {
+	for _, d := range []struct {
+		name string
+		v    *time.Duration
+		def  time.Duration
+	}{
+		{"ICETimeout", &c.ICETimeout, DefaultICETimeout},
+		{"ConsentTimeout", &c.ConsentTimeout, DefaultConsentTimeout},
+		{"DTLSTimeout", &c.DTLSTimeout, DefaultDTLSTimeout},
+	} {
+		if *d.v == 0 {
+			*d.v = d.def
+		}
+		if *d.v < 10*time.Millisecond || *d.v > time.Hour {
+			return fmt.Errorf("%w: %s %v, want 10ms to 1h", ErrBadConfig, d.name, *d.v)
+		}
+	}
+	if c.WriteQueue == 0 {
+		c.WriteQueue = DefaultWriteQueue
+	}
+	if c.WriteQueue < 1 || c.WriteQueue > 1<<16 {
+		return fmt.Errorf("%w: WriteQueue %d, want 1 to 65536", ErrBadConfig, c.WriteQueue)
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Transport.Logger == nil {
+		c.Transport.Logger = c.Logger
+	}
+	return nil
+}

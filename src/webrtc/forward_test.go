@@ -1,0 +1,117 @@
+package webrtc
+
+import (
+	"bytes"
+	"testing"
+	"time"
+)
+
+// connectedPair returns a session and its peer, connected.
+func connectedPair(t *testing.T, e *Engine) (*Session, *testPeer, *recorder) {
+	t.Helper()
+	s, rec := newTestSession(t, e, nil)
+	p := newTestPeer(t, s, s.Local().Addrs[0])
+	if err := s.SetRemote(p.transport()); err != nil {
+		t.Fatal(err)
+	}
+	p.connect(rec)
+	return s, p, rec
+}
+
+// TestForwardingLatency forwards packets from one session to another as the media plane does: the Handler gets
+// each packet's receive time, ForwardRTP carries it, and the listener's writer counts the time from receive to the
+// socket write. Packets of WriteRTP are the session's own and count nothing.
+func TestForwardingLatency(t *testing.T) {
+	e := newTestEngine(t, nil)
+	pub, pubPeer, pubRec := connectedPair(t, e)
+	lis, lisPeer, _ := connectedPair(t, e)
+
+	type arrival struct{ received, handled time.Time }
+	arrivals := make(chan arrival, 16)
+	pubRec.mu.Lock()
+	pubRec.hook = func(_ *Session, pkt []byte, received time.Time) {
+		arrivals <- arrival{received, time.Now()}
+		if err := lis.ForwardRTP(pkt, received); err != nil {
+			t.Errorf("ForwardRTP: %v", err)
+		}
+	}
+	pubRec.mu.Unlock()
+
+	const n = 10
+	var elapsed time.Duration
+	for seq := range uint16(n) {
+		sent := rtpPacket(seq, 0x1111, []byte("forwarded"))
+		start := time.Now()
+		pubPeer.sendRTP(rtpPacket(seq, 0x1111, []byte("forwarded")))
+		got, ok := lisPeer.readMedia(false, waitTimeout)
+		elapsed += time.Since(start)
+		if !ok || !bytes.Equal(got, sent) {
+			t.Fatalf("packet %d: listener's peer got % x (%v), want % x", seq, got, ok, sent)
+		}
+		a := <-arrivals
+		if a.received.Before(start) || a.handled.Before(a.received) {
+			t.Fatalf("packet %d: received %v, not between its send %v and its handling %v", seq, a.received, start,
+				a.handled)
+		}
+	}
+	waitFor(t, "every forwarded packet counted", func() bool { return lis.Stats().Forwarding.Total() == n })
+	h := lis.Stats().Forwarding
+	if h.Sum <= 0 || h.Sum > elapsed {
+		t.Fatalf("sum of forwarding latencies %v, want above 0 and at most the %v from sends to receipts", h.Sum,
+			elapsed)
+	}
+	if q := h.Quantile(1); q > h.UpperBound(LatencyBuckets-2) {
+		t.Fatalf("maximum latency in the last bucket (%v): %+v", q, h)
+	}
+
+	if err := pub.WriteRTP(rtpPacket(1, 0x2222, []byte("own packet"))); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := pubPeer.readMedia(false, waitTimeout); !ok {
+		t.Fatal("the publisher's own packet was not sent")
+	}
+	waitFor(t, "own packet sent", func() bool { return pub.Stats().RTPOut == 1 })
+	if got := pub.Stats().Forwarding.Total(); got != 0 {
+		t.Fatalf("WriteRTP counted %d forwarding latencies", got)
+	}
+
+	lis.Close()
+	waitDone(t, lis)
+	if got := e.Stats().Forwarding; got.Total() != n || got.Sum != h.Sum {
+		t.Fatalf("engine totals after the listener ended: %d packets, sum %v; want %d, %v", got.Total(), got.Sum,
+			n, h.Sum)
+	}
+}
+
+func TestLatencyHistogram(t *testing.T) {
+	var c latencyCounter
+	for _, d := range []time.Duration{-time.Second, 0, time.Microsecond, 2 * time.Microsecond, 3 * time.Microsecond,
+		1500 * time.Microsecond, time.Hour} {
+		c.observe(d)
+	}
+	h := c.snapshot()
+	want := [LatencyBuckets]uint64{0: 3, 1: 2, 10: 1, LatencyBuckets - 1: 1}
+	if h.Counts != want {
+		t.Fatalf("counts %v, want %v", h.Counts, want)
+	}
+	if wantSum := 6*time.Microsecond + 1500*time.Microsecond + time.Hour; h.Sum != wantSum {
+		t.Fatalf("sum %v, want %v (a negative duration counts as 0)", h.Sum, wantSum)
+	}
+	tests := []struct {
+		q    float64
+		want time.Duration
+	}{
+		{0.01, 2 * time.Microsecond},
+		{0.5, 4 * time.Microsecond},
+		{0.8, 2048 * time.Microsecond},
+		{1, h.UpperBound(LatencyBuckets - 1)},
+	}
+	for _, tt := range tests {
+		if got := h.Quantile(tt.q); got != tt.want {
+			t.Errorf("Quantile(%v) = %v, want %v", tt.q, got, tt.want)
+		}
+	}
+	if got := (LatencyHistogram{}).Quantile(0.99); got != 0 {
+		t.Errorf("Quantile of nothing = %v", got)
+	}
+}
