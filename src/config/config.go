@@ -1,0 +1,535 @@
+package config
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Media modes.
+const (
+	ModeMCU   = "mcu"
+	ModeRelay = "relay"
+)
+
+// Log formats.
+const (
+	LogFormatJSON = "json"
+	LogFormatText = "text"
+)
+
+// devSecretBytes is the size of the random HMAC secret generated in dev mode.
+const devSecretBytes = 32
+
+// minAdminTokenBytes keeps ADMIN_TOKEN out of guessing range.
+const minAdminTokenBytes = 16
+
+// Secret is key material that never prints: fmt and slog show it as "[redacted]".
+type Secret []byte
+
+// String hides the secret.
+func (Secret) String() string { return "[redacted]" }
+
+// LogValue hides the secret from slog.
+func (Secret) LogValue() slog.Value { return slog.StringValue("[redacted]") }
+
+// Config is the whole configuration of the server. Load builds it; its fields are read-only afterwards.
+type Config struct {
+	// Port is PORT_NUMBER, the public listener's TCP port (0: any free port, for tests).
+	Port int
+	// BindAddress is BIND_ADDRESS, the public listener's IP ("" = every interface; 127.0.0.1 in dev mode).
+	BindAddress string
+	// CertFile and KeyFile are CERT_FILE_PATH and KEY_FILE_PATH: TLS (wss) when both are set.
+	CertFile string
+	KeyFile  string
+	// PublicIPv4 is PUBLIC_IPV4, the address the media plane advertises in its candidates.
+	PublicIPv4 netip.Addr
+	// PublicIPv6 is PUBLIC_IPV6: when valid, the media plane also listens on IPv6 and advertises this address.
+	PublicIPv6 netip.Addr
+	// UDPPort is UDP_PORT, the one UDP port of every media session (0: any free port, for tests).
+	UDPPort int
+	// UDPPortMin and UDPPortMax are UDP_PORT_RANGE ("min-max"): when set (UDPPortMax > 0) every media session gets
+	// its own port of the range instead of sharing UDPPort.
+	UDPPortMin, UDPPortMax int
+	// ICETimeout is ICE_TIMEOUT: a media session without a valid connectivity check that long after its creation
+	// fails (ice-timeout).
+	ICETimeout time.Duration
+	// ConsentTimeout is CONSENT_TIMEOUT: a media session without a valid check from its peer that long fails
+	// (consent-expired, RFC 7675).
+	ConsentTimeout time.Duration
+	// DTLSTimeout is DTLS_TIMEOUT: the DTLS handshake of a media session must complete that long after its first
+	// valid check (dtls-timeout).
+	DTLSTimeout time.Duration
+	// VideoCodecs is VIDEO_CODECS: the video codecs the media plane accepts from publishers, best first (lower case,
+	// among VideoCodecNames).
+	VideoCodecs []string
+	// MinVideoBitrate and MaxVideoBitrate are MIN_VIDEO_BITRATE and MAX_VIDEO_BITRATE, in bit/s: the bounds of the
+	// bandwidth estimate (REMB) the media plane sends publishers.
+	MinVideoBitrate, MaxVideoBitrate int
+
+	// JWTSecret is JWT_SECRET (HMAC). In dev mode it is generated at random.
+	JWTSecret Secret
+	// JWTPublicKeyFile is JWT_PUBLIC_KEY_FILE (RS256 or ES256 PEM public key).
+	JWTPublicKeyFile string
+	// DevMode is on exactly when neither JWT_SECRET nor JWT_PUBLIC_KEY_FILE is set.
+	DevMode bool
+
+	// MediaMode is MEDIA_MODE: ModeMCU or ModeRelay.
+	MediaMode string
+	// RoomMaxSize is ROOM_MAX_SIZE, the number of participants a room takes.
+	RoomMaxSize int
+	// ReconnectGrace is RECONNECT_GRACE: how long a dropped participant keeps its place.
+	ReconnectGrace time.Duration
+	// ReconnectWithoutBearer is RECONNECT_WITHOUT_BEARER: accept reconnect with a socketId alone (legacy clients).
+	ReconnectWithoutBearer bool
+
+	// WSMaxMessageBytes is WS_MAX_MESSAGE_BYTES, the largest websocket message accepted.
+	WSMaxMessageBytes int
+	// WSRateLimit and WSRateBurst are WS_RATE_LIMIT (messages/s) and WS_RATE_BURST, per connection.
+	WSRateLimit float64
+	WSRateBurst int
+	// AllowedOrigins is ALLOWED_ORIGINS: origins accepted for the websocket upgrade besides the server's own.
+	// "*" accepts any origin.
+	AllowedOrigins []string
+	// TrustedProxies is TRUSTED_PROXIES: peers whose X-Real-Ip / X-Forwarded-For headers are believed.
+	TrustedProxies []netip.Prefix
+
+	// AdminAddr is ADMIN_ADDR, the admin listener ("" disables it).
+	AdminAddr string
+	// AdminToken is ADMIN_TOKEN: when set, every admin endpoint requires "Authorization: Bearer <token>".
+	AdminToken Secret
+
+	// RabbitMQURL is RABBITMQ_URL, the broker of the live_events bus (amqp:// or amqps://); unset or empty, no
+	// event is published. It holds the broker's password, so it never prints.
+	RabbitMQURL Secret
+	// RabbitMQCAFile is RABBITMQ_CA_FILE (PEM roots replacing the system's), RabbitMQCertFile and RabbitMQKeyFile
+	// are RABBITMQ_CERT_FILE and RABBITMQ_KEY_FILE (PEM client certificate): amqps:// only.
+	RabbitMQCAFile, RabbitMQCertFile, RabbitMQKeyFile string
+	// RabbitMQOutboxLimit is RABBITMQ_OUTBOX_LIMIT, the events queued for the broker past which room.live, then
+	// client reports, are dropped; room.join and room.leave may reach ten times as many.
+	RabbitMQOutboxLimit int
+	// RabbitMQFlushTimeout is RABBITMQ_FLUSH_TIMEOUT: how long a shutdown waits for the queued events' delivery.
+	RabbitMQFlushTimeout time.Duration
+	// DrainTimeout is DRAIN_TIMEOUT: after SIGTERM, how long calls in progress may go on before they are ended.
+	DrainTimeout time.Duration
+
+	// LogLevel and LogFormat are LOG_LEVEL and LOG_FORMAT.
+	LogLevel  slog.Level
+	LogFormat string
+}
+
+// Lookup reads one environment variable; os.LookupEnv fits.
+type Lookup func(name string) (string, bool)
+
+// Load reads and validates the configuration. Errors name the variable at fault.
+func Load(lookup Lookup) (*Config, error) {
+	r := reader{lookup: lookup}
+	c := &Config{
+		Port:                   r.intIn("PORT_NUMBER", 8080, 0, 65535),
+		CertFile:               r.str("CERT_FILE_PATH", ""),
+		KeyFile:                r.str("KEY_FILE_PATH", ""),
+		PublicIPv4:             r.ipv4("PUBLIC_IPV4", "127.0.0.1"),
+		PublicIPv6:             r.ipv6("PUBLIC_IPV6"),
+		UDPPort:                r.intIn("UDP_PORT", 42042, 0, 65535),
+		ICETimeout:             r.duration("ICE_TIMEOUT", 30*time.Second, time.Second, 10*time.Minute),
+		ConsentTimeout:         r.duration("CONSENT_TIMEOUT", 30*time.Second, time.Second, 10*time.Minute),
+		DTLSTimeout:            r.duration("DTLS_TIMEOUT", 30*time.Second, time.Second, 10*time.Minute),
+		VideoCodecs:            r.videoCodecs("VIDEO_CODECS"),
+		MinVideoBitrate:        r.intIn("MIN_VIDEO_BITRATE", 100_000, 10_000, 100_000_000),
+		MaxVideoBitrate:        r.intIn("MAX_VIDEO_BITRATE", 2_500_000, 10_000, 100_000_000),
+		JWTPublicKeyFile:       r.str("JWT_PUBLIC_KEY_FILE", ""),
+		MediaMode:              r.oneOf("MEDIA_MODE", ModeMCU, ModeMCU, ModeRelay),
+		RoomMaxSize:            r.intIn("ROOM_MAX_SIZE", 8, 1, 1000),
+		ReconnectGrace:         r.duration("RECONNECT_GRACE", 30*time.Second, 0, time.Hour),
+		ReconnectWithoutBearer: r.boolean("RECONNECT_WITHOUT_BEARER", false),
+		WSMaxMessageBytes:      r.intIn("WS_MAX_MESSAGE_BYTES", 64<<10, 1<<10, 16<<20),
+		WSRateLimit:            float64(r.intIn("WS_RATE_LIMIT", 100, 1, 1_000_000)),
+		WSRateBurst:            r.intIn("WS_RATE_BURST", 200, 1, 1_000_000),
+		AllowedOrigins:         r.origins("ALLOWED_ORIGINS"),
+		TrustedProxies:         r.prefixes("TRUSTED_PROXIES"),
+		AdminAddr:              r.hostPort("ADMIN_ADDR", "127.0.0.1:6060"),
+		AdminToken:             r.token("ADMIN_TOKEN", minAdminTokenBytes),
+		DrainTimeout:           r.duration("DRAIN_TIMEOUT", 60*time.Second, 0, 24*time.Hour),
+		LogLevel:               r.level("LOG_LEVEL", slog.LevelInfo),
+	}
+	c.UDPPortMin, c.UDPPortMax = r.portRange("UDP_PORT_RANGE")
+	if c.MinVideoBitrate > c.MaxVideoBitrate {
+		r.fail("MIN_VIDEO_BITRATE", fmt.Sprintf("(%d) must not exceed MAX_VIDEO_BITRATE (%d)", c.MinVideoBitrate,
+			c.MaxVideoBitrate))
+	}
+	secret, secretSet := lookup("JWT_SECRET")
+	_, keySet := lookup("JWT_PUBLIC_KEY_FILE")
+	bind, bindSet := lookup("BIND_ADDRESS")
+	c.DevMode = !secretSet && !keySet
+	switch {
+	case secretSet && keySet:
+		r.fail("JWT_SECRET", "and JWT_PUBLIC_KEY_FILE are both set: set only one")
+	case secretSet && secret == "":
+		r.fail("JWT_SECRET", "is set but empty")
+	case keySet && c.JWTPublicKeyFile == "":
+		r.fail("JWT_PUBLIC_KEY_FILE", "is set but empty")
+	case secretSet:
+		c.JWTSecret = Secret(secret)
+	}
+	if (c.CertFile == "") != (c.KeyFile == "") {
+		r.fail("CERT_FILE_PATH", "and KEY_FILE_PATH must be set together")
+	}
+	if bindSet && bind != "" {
+		if _, err := netip.ParseAddr(bind); err != nil {
+			r.fail("BIND_ADDRESS", fmt.Sprintf("%q is not an IP address", bind))
+		}
+	}
+	c.BindAddress = bind
+	c.LogFormat = r.oneOf("LOG_FORMAT", defaultLogFormat(c.DevMode), LogFormatJSON, LogFormatText)
+	r.rabbitMQ(c)
+	if c.DevMode {
+		r.checkDevMode(c, bindSet)
+	}
+	if err := errors.Join(r.errs...); err != nil {
+		return nil, err
+	}
+	if c.DevMode {
+		secret := make([]byte, devSecretBytes)
+		if _, err := rand.Read(secret); err != nil {
+			return nil, fmt.Errorf("config: dev mode secret: %w", err)
+		}
+		c.JWTSecret = secret
+		c.BindAddress = "127.0.0.1"
+	}
+	return c, nil
+}
+
+func defaultLogFormat(dev bool) string {
+	if dev {
+		return LogFormatText
+	}
+	return LogFormatJSON
+}
+
+// rabbitMQ reads the RABBITMQ_* variables. No error quotes the URL: it holds the password.
+func (r *reader) rabbitMQ(c *Config) {
+	c.RabbitMQOutboxLimit = r.intIn("RABBITMQ_OUTBOX_LIMIT", 10_000, 100, 10_000_000)
+	c.RabbitMQFlushTimeout = r.duration("RABBITMQ_FLUSH_TIMEOUT", 5*time.Second, 0, 5*time.Minute)
+	c.RabbitMQCAFile = r.str("RABBITMQ_CA_FILE", "")
+	c.RabbitMQCertFile = r.str("RABBITMQ_CERT_FILE", "")
+	c.RabbitMQKeyFile = r.str("RABBITMQ_KEY_FILE", "")
+	if (c.RabbitMQCertFile == "") != (c.RabbitMQKeyFile == "") {
+		r.fail("RABBITMQ_CERT_FILE", "and RABBITMQ_KEY_FILE must be set together")
+	}
+	tlsFiles := c.RabbitMQCAFile != "" || c.RabbitMQCertFile != "" || c.RabbitMQKeyFile != ""
+	raw := strings.TrimSpace(r.str("RABBITMQ_URL", ""))
+	if raw == "" {
+		if tlsFiles {
+			r.fail("RABBITMQ_CA_FILE", "RABBITMQ_CERT_FILE and RABBITMQ_KEY_FILE are set without RABBITMQ_URL")
+		}
+		return
+	}
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil || strings.ContainsAny(raw, " \t\n"):
+		r.fail("RABBITMQ_URL", "is not a valid URL (percent-encode reserved characters of the user name and password)")
+	case u.Scheme != "amqp" && u.Scheme != "amqps":
+		r.fail("RABBITMQ_URL", "must start with amqp:// or amqps://")
+	case u.Hostname() == "":
+		r.fail("RABBITMQ_URL", "has no host")
+	case !validPort(u.Port()):
+		r.fail("RABBITMQ_URL", "has an invalid port")
+	case u.Scheme == "amqp" && tlsFiles:
+		r.fail("RABBITMQ_CA_FILE", "RABBITMQ_CERT_FILE and RABBITMQ_KEY_FILE need an amqps:// RABBITMQ_URL")
+	default:
+		c.RabbitMQURL = Secret(raw)
+	}
+}
+
+// validPort reports whether a URL's port is empty (the scheme's default) or a TCP port number.
+func validPort(port string) bool {
+	if port == "" {
+		return true
+	}
+	n, err := strconv.Atoi(port)
+	return err == nil && n > 0 && n <= 65535
+}
+
+// checkDevMode refuses the settings that only make sense in production: dev mode must never be reachable from
+// another machine, nor be mistaken for a secure deployment.
+func (r *reader) checkDevMode(c *Config, bindSet bool) {
+	const hint = "is set but no JWT key is configured (dev mode, insecure): set JWT_SECRET or JWT_PUBLIC_KEY_FILE for production"
+	if c.CertFile != "" || c.KeyFile != "" {
+		r.fail("CERT_FILE_PATH", hint)
+	}
+	if bindSet && !isLoopback(c.BindAddress) {
+		r.fail("BIND_ADDRESS", hint+" (dev mode binds 127.0.0.1 only)")
+	}
+	if c.AdminAddr != "" {
+		host, _, err := net.SplitHostPort(c.AdminAddr)
+		if err == nil && !isLoopback(host) {
+			r.fail("ADMIN_ADDR", hint+" (dev mode allows a loopback admin address only)")
+		}
+	}
+	if len(c.TrustedProxies) > 0 {
+		r.fail("TRUSTED_PROXIES", hint)
+	}
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.IsLoopback()
+}
+
+// ListenAddr is the public listener's address.
+func (c *Config) ListenAddr() string {
+	return net.JoinHostPort(c.BindAddress, strconv.Itoa(c.Port))
+}
+
+// TLS reports whether the public listener serves TLS.
+func (c *Config) TLS() bool { return c.CertFile != "" && c.KeyFile != "" }
+
+// reader collects every error, so one start names every bad variable at once.
+type reader struct {
+	lookup Lookup
+	errs   []error
+}
+
+func (r *reader) fail(name, msg string) {
+	r.errs = append(r.errs, fmt.Errorf("config: %s %s", name, msg))
+}
+
+func (r *reader) str(name, def string) string {
+	if v, ok := r.lookup(name); ok {
+		return v
+	}
+	return def
+}
+
+func (r *reader) intIn(name string, def, lo, hi int) int {
+	v, ok := r.lookup(name)
+	if !ok {
+		return def
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n < lo || n > hi {
+		r.fail(name, fmt.Sprintf("must be an integer from %d to %d, got %q", lo, hi, v))
+		return def
+	}
+	return n
+}
+
+func (r *reader) duration(name string, def, lo, hi time.Duration) time.Duration {
+	v, ok := r.lookup(name)
+	if !ok {
+		return def
+	}
+	d, err := time.ParseDuration(strings.TrimSpace(v))
+	if err != nil || d < lo || d > hi {
+		r.fail(name, fmt.Sprintf("must be a duration from %v to %v such as 30s, got %q", lo, hi, v))
+		return def
+	}
+	return d
+}
+
+func (r *reader) boolean(name string, def bool) bool {
+	v, ok := r.lookup(name)
+	if !ok {
+		return def
+	}
+	b, err := strconv.ParseBool(strings.TrimSpace(v))
+	if err != nil {
+		r.fail(name, fmt.Sprintf("must be true or false, got %q", v))
+		return def
+	}
+	return b
+}
+
+func (r *reader) oneOf(name, def string, allowed ...string) string {
+	v, ok := r.lookup(name)
+	if !ok {
+		return def
+	}
+	v = strings.ToLower(strings.TrimSpace(v))
+	for _, a := range allowed {
+		if v == a {
+			return v
+		}
+	}
+	r.fail(name, fmt.Sprintf("must be one of %s, got %q", strings.Join(allowed, ", "), v))
+	return def
+}
+
+func (r *reader) ipv4(name, def string) netip.Addr {
+	v := r.str(name, def)
+	a, err := netip.ParseAddr(strings.TrimSpace(v))
+	if err != nil || !a.Is4() {
+		r.fail(name, fmt.Sprintf("must be an IPv4 address, got %q", v))
+		return netip.Addr{}
+	}
+	return a
+}
+
+// ipv6 reads an optional IPv6 address: unset or empty gives the zero Addr.
+func (r *reader) ipv6(name string) netip.Addr {
+	v := strings.TrimSpace(r.str(name, ""))
+	if v == "" {
+		return netip.Addr{}
+	}
+	a, err := netip.ParseAddr(v)
+	if err != nil || !a.Is6() || a.Is4In6() {
+		r.fail(name, fmt.Sprintf("must be an IPv6 address or empty, got %q", v))
+		return netip.Addr{}
+	}
+	return a
+}
+
+// VideoCodecNames are the video codecs VIDEO_CODECS may list, in its default order.
+var VideoCodecNames = []string{"vp8", "h264", "vp9", "av1"}
+
+// videoCodecs reads a comma-separated list of video codec names, at least one, each known and listed once.
+func (r *reader) videoCodecs(name string) []string {
+	v, ok := r.lookup(name)
+	if !ok {
+		return append([]string(nil), VideoCodecNames...)
+	}
+	var out []string
+	for _, codec := range splitList(strings.ToLower(v)) {
+		switch {
+		case !slices.Contains(VideoCodecNames, codec):
+			r.fail(name, fmt.Sprintf("lists %q: the known codecs are %s", codec, strings.Join(VideoCodecNames, ", ")))
+		case slices.Contains(out, codec):
+			r.fail(name, fmt.Sprintf("lists %q twice", codec))
+		default:
+			out = append(out, codec)
+		}
+	}
+	if len(out) == 0 {
+		r.fail(name, fmt.Sprintf("must list at least one of %s, got %q", strings.Join(VideoCodecNames, ", "), v))
+	}
+	return out
+}
+
+// portRange reads an optional "min-max" range of UDP ports: unset or empty gives 0, 0.
+func (r *reader) portRange(name string) (lo, hi int) {
+	v := strings.TrimSpace(r.str(name, ""))
+	if v == "" {
+		return 0, 0
+	}
+	a, b, ok := strings.Cut(v, "-")
+	lo, errLo := strconv.Atoi(strings.TrimSpace(a))
+	hi, errHi := strconv.Atoi(strings.TrimSpace(b))
+	if !ok || errLo != nil || errHi != nil || lo < 1 || lo > hi || hi > 65535 {
+		r.fail(name, fmt.Sprintf("must be min-max with 1 <= min <= max <= 65535, such as 40000-40999, got %q", v))
+		return 0, 0
+	}
+	return lo, hi
+}
+
+func (r *reader) hostPort(name, def string) string {
+	v := strings.TrimSpace(r.str(name, def))
+	if v == "" {
+		return ""
+	}
+	_, port, err := net.SplitHostPort(v)
+	if err != nil {
+		r.fail(name, fmt.Sprintf("must be host:port or empty, got %q", v))
+		return ""
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		r.fail(name, fmt.Sprintf("has an invalid port in %q", v))
+		return ""
+	}
+	return v
+}
+
+// token reads an optional secret of at least minBytes bytes; set but empty is an error, as for JWT_SECRET.
+func (r *reader) token(name string, minBytes int) Secret {
+	v, ok := r.lookup(name)
+	if !ok {
+		return nil
+	}
+	if len(v) < minBytes || strings.TrimSpace(v) != v {
+		r.fail(name, fmt.Sprintf("must be at least %d characters without surrounding spaces", minBytes))
+		return nil
+	}
+	return Secret(v)
+}
+
+func (r *reader) level(name string, def slog.Level) slog.Level {
+	v, ok := r.lookup(name)
+	if !ok {
+		return def
+	}
+	var l slog.Level
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "debug":
+		l = slog.LevelDebug
+	case "info":
+		l = slog.LevelInfo
+	case "warn":
+		l = slog.LevelWarn
+	case "error":
+		l = slog.LevelError
+	default:
+		r.fail(name, fmt.Sprintf("must be one of debug, info, warn, error, got %q", v))
+		return def
+	}
+	return l
+}
+
+func splitList(v string) []string {
+	var out []string
+	for _, item := range strings.Split(v, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
+}
+
+func (r *reader) origins(name string) []string {
+	var out []string
+	for _, o := range splitList(r.str(name, "")) {
+		if o == "*" {
+			out = append(out, o)
+			continue
+		}
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") ||
+			u.RawQuery != "" || u.User != nil {
+			r.fail(name, fmt.Sprintf("entries must be origins such as https://app.example.com or *, got %q", o))
+			continue
+		}
+		out = append(out, strings.ToLower(u.Scheme+"://"+u.Host))
+	}
+	return out
+}
+
+func (r *reader) prefixes(name string) []netip.Prefix {
+	var out []netip.Prefix
+	for _, p := range splitList(r.str(name, "")) {
+		if !strings.Contains(p, "/") {
+			a, err := netip.ParseAddr(p)
+			if err != nil {
+				r.fail(name, fmt.Sprintf("entries must be CIDR prefixes or addresses, got %q", p))
+				continue
+			}
+			out = append(out, netip.PrefixFrom(a, a.BitLen()))
+			continue
+		}
+		pre, err := netip.ParsePrefix(p)
+		if err != nil {
+			r.fail(name, fmt.Sprintf("entries must be CIDR prefixes or addresses, got %q", p))
+			continue
+		}
+		out = append(out, pre.Masked())
+	}
+	return out
+}

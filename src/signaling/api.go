@@ -1,0 +1,125 @@
+package signaling
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"unicode/utf8"
+)
+
+// handler runs one action for c with the action's raw data (nil when absent).
+type handler func(c *conn, d json.RawMessage)
+
+// handlers maps each action to its handler. join and reconnect are the only ones allowed before joining.
+var handlers = map[string]handler{
+	actionJoin:               (*conn).join,
+	actionReconnect:          (*conn).reconnect,
+	actionLeave:              (*conn).leave,
+	actionExchangeSdp:        (*conn).exchangeSdp,
+	actionExchangeCandidate:  (*conn).exchangeCandidate,
+	actionOrientationChange:  (*conn).orientationChange,
+	actionSendMessage:        (*conn).sendMessage,
+	actionEventFreeze:        (*conn).eventFreeze,
+	actionEventCPU:           (*conn).eventCPU,
+	actionEventNetworkChange: (*conn).eventNetworkChange,
+}
+
+// handle dispatches one frame and returns its action (actionGeneral when unknown or unreadable). Text frames must
+// be UTF-8 (RFC 6455); gorilla does not check it, and a relayed invalid sequence would make the receiving browser
+// fail its websocket.
+func (c *conn) handle(frame []byte) string {
+	var env envelope
+	if !utf8.Valid(frame) {
+		c.fail(actionGeneral, CodeJSON)
+		return actionGeneral
+	}
+	if err := json.Unmarshal(frame, &env); err != nil || env.A == nil {
+		c.fail(actionGeneral, CodeJSON)
+		return actionGeneral
+	}
+	action := *env.A
+	h, ok := handlers[action]
+	if !ok {
+		c.fail(echoable(action), CodeUnknownAction)
+		return actionGeneral
+	}
+	if c.p == nil && action != actionJoin && action != actionReconnect {
+		c.fail(action, CodeUserNotAuthenticated)
+		return action
+	}
+	h(c, env.D)
+	return action
+}
+
+// echoable cuts an unknown action name to a harmless length on a rune boundary; JSON encoding escapes it.
+func echoable(action string) string {
+	if len(action) <= maxActionEcho {
+		return action
+	}
+	cut := maxActionEcho
+	for cut > 0 && !utf8.RuneStart(action[cut]) {
+		cut--
+	}
+	return action[:cut]
+}
+
+// decode unmarshals an action's data into v, answering the client itself on failure: 1283 when d is missing,
+// 1282 when it is not JSON of the right shape.
+func (c *conn) decode(action string, d json.RawMessage, v any) bool {
+	if isNull(d) {
+		c.fail(action, CodeJSONFieldMissing)
+		return false
+	}
+	if err := json.Unmarshal(d, v); err != nil {
+		c.fail(action, CodeJSON)
+		return false
+	}
+	return true
+}
+
+func isNull(raw json.RawMessage) bool {
+	return len(raw) == 0 || bytes.Equal(bytes.TrimSpace(raw), []byte("null"))
+}
+
+func isObject(raw json.RawMessage) bool {
+	raw = bytes.TrimSpace(raw)
+	return len(raw) > 0 && raw[0] == '{'
+}
+
+// validation checks fields in order and keeps the first error's code.
+type validation struct{ code int }
+
+func (v *validation) required(ok bool) {
+	if !ok && v.code == 0 {
+		v.code = CodeJSONFieldMissing
+	}
+}
+
+func (v *validation) valid(ok bool) {
+	if !ok && v.code == 0 {
+		v.code = CodeFieldInvalid
+	}
+}
+
+// text checks an optional string field.
+func (v *validation) text(s string) {
+	v.valid(len(s) <= maxFieldBytes && utf8.ValidString(s))
+}
+
+// id checks a required identifier given as *string.
+func (v *validation) id(s *string) {
+	v.required(s != nil && *s != "")
+	if s != nil {
+		v.text(*s)
+	}
+}
+
+// failWith answers the code of a media plane error: its APICode, else 1280.
+func (c *conn) failWith(action string, err error) {
+	var coder APICoder
+	if errors.As(err, &coder) {
+		c.fail(action, coder.APICode())
+		return
+	}
+	c.fail(action, CodeSystem)
+}

@@ -1,0 +1,275 @@
+package signaling
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// conn is one websocket. Its read goroutine reads frames and runs the handlers; its write goroutine drains the
+// queue, pings, and closes.
+type conn struct {
+	srv     *Server
+	ws      *websocket.Conn
+	ip      string
+	queue   *outQueue
+	limiter *rateLimiter
+
+	// Used by the read goroutine only.
+	log *slog.Logger
+	p   *participant
+	// failed is the code of the last error reply, for counting the message being handled.
+	failed int
+
+	closeOnce sync.Once
+	// closing is closed to make the write goroutine send a close frame and end the connection.
+	closing   chan struct{}
+	closeCode int
+	closeText string
+	// closeLeaves tells the read goroutine that the participant leaves (shutdown) rather than drops.
+	closeLeaves bool
+	// readDone is closed when the read goroutine ends.
+	readDone chan struct{}
+}
+
+func newConn(s *Server, ws *websocket.Conn, ip string) *conn {
+	return &conn{
+		srv:      s,
+		ws:       ws,
+		ip:       ip,
+		queue:    newOutQueue(s.opts.SendQueueLimit),
+		limiter:  newRateLimiter(s.opts.RateLimit, s.opts.RateBurst, s.now()),
+		log:      s.log.With("remote", ip),
+		closing:  make(chan struct{}),
+		readDone: make(chan struct{}),
+	}
+}
+
+func (c *conn) start() {
+	go c.readPump()
+	go c.writePump()
+}
+
+// closeWith makes the write goroutine send a close frame with code and text, then end the connection.
+// leaves says whether the participant then leaves its room (shutdown) instead of keeping its place.
+func (c *conn) closeWith(code int, text string, leaves bool) {
+	c.closeOnce.Do(func() {
+		c.closeCode, c.closeText, c.closeLeaves = code, text, leaves
+		close(c.closing)
+	})
+}
+
+// closeSlow drops a connection whose queue is full. A close frame would wait behind everything the client does not
+// read, so the TCP connection is closed at once; that does not block (callers hold room locks).
+func (c *conn) closeSlow() {
+	c.closeWith(websocket.ClosePolicyViolation, "slow reader", false)
+	_ = c.ws.NetConn().Close()
+}
+
+// send queues a message for this websocket (the requester's own replies and events).
+func (c *conn) send(m *outMsg) {
+	if !c.queue.push(m) {
+		c.closeSlow()
+	}
+}
+
+func (c *conn) reply(action string, data any) {
+	if ok, shared := okReplies[action]; shared && data == nil {
+		c.send(ok)
+		return
+	}
+	c.send(newReply(action, data))
+}
+
+func (c *conn) fail(action string, code int) {
+	c.failed = code
+	c.srv.counters.errorReply(code)
+	c.send(newError(action, code))
+}
+
+func (c *conn) readPump() {
+	defer c.srv.connsWG.Done()
+	defer close(c.readDone)
+	defer c.recoverAndReport("read")
+	c.ws.SetReadLimit(int64(c.srv.opts.MaxMessageBytes))
+	pongWait := c.srv.opts.PongWait
+	if err := c.ws.SetReadDeadline(time.Now().Add(pongWait)); err != nil {
+		c.ended(err)
+		return
+	}
+	c.ws.SetPongHandler(func(string) error { return c.ws.SetReadDeadline(time.Now().Add(pongWait)) })
+	for {
+		kind, data, err := c.ws.ReadMessage()
+		if err != nil {
+			c.ended(err)
+			return
+		}
+		if err := c.ws.SetReadDeadline(time.Now().Add(pongWait)); err != nil {
+			c.ended(err)
+			return
+		}
+		if !c.limiter.allow(c.srv.now()) {
+			c.rateLimited()
+			continue
+		}
+		if kind != websocket.TextMessage {
+			c.fail(actionGeneral, CodeJSON)
+			c.srv.counters.message(actionGeneral, CodeJSON)
+			continue
+		}
+		c.handleSafely(data)
+	}
+}
+
+func (c *conn) rateLimited() {
+	c.srv.counters.rateLimited.Add(1)
+	switch dropped := c.limiter.dropped; {
+	case dropped == 1:
+		c.fail(actionGeneral, CodeRateLimited)
+	case dropped >= c.srv.opts.RateBurst:
+		c.log.Warn("websocket closed: rate limit")
+		c.closeWith(websocket.ClosePolicyViolation, "rate limit", false)
+	}
+}
+
+// handleSafely runs one frame's handler and counts it; a panic is reported and answered 1280, and the connection
+// goes on.
+func (c *conn) handleSafely(data []byte) {
+	c.failed = 0
+	action := actionGeneral
+	defer func() {
+		if v := recover(); v != nil {
+			c.log.Error("panic in API handler", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			c.fail(actionGeneral, CodeSystem)
+		}
+		c.srv.counters.message(action, c.failed)
+	}()
+	action = c.handle(data)
+}
+
+// ended runs once the read side is over: the participant leaves (close frame, shutdown) or drops (anything else).
+func (c *conn) ended(err error) {
+	// A close frame from the client is a decision to leave. gorilla reports a TCP end without one as a CloseError
+	// too, with the reserved code 1006 (abnormal closure): that is a drop.
+	var closeErr *websocket.CloseError
+	leaves := errors.As(err, &closeErr) && closeErr.Code != websocket.CloseAbnormalClosure
+	select {
+	case <-c.closing:
+		// The server closed this connection: the client's close frame answering ours is no decision to leave.
+		leaves = c.closeLeaves
+	default:
+	}
+	if errors.Is(err, websocket.ErrReadLimit) {
+		c.log.Info("websocket closed: message too big", "limit", c.srv.opts.MaxMessageBytes)
+	}
+	c.closeWith(websocket.CloseNormalClosure, "", leaves)
+	c.srv.untrack(c)
+	if c.p != nil {
+		c.srv.detach(c, leaves)
+		c.p = nil
+	}
+	c.log.Debug("websocket ended", "leave", leaves, "err", err)
+}
+
+func (c *conn) writePump() {
+	defer c.srv.connsWG.Done()
+	defer c.recoverAndReport("write")
+	defer func() {
+		select {
+		case <-c.readDone:
+			c.linger()
+		default:
+			// The read goroutine still runs: closing the socket ends it.
+		}
+		_ = c.ws.Close()
+	}()
+	ping := time.NewTicker(c.srv.opts.PingPeriod)
+	defer ping.Stop()
+	var batch []*outMsg
+	for {
+		select {
+		case <-c.queue.notify:
+			batch = c.queue.take(batch)
+			if !c.writeBatch(batch) {
+				return
+			}
+			clear(batch)
+		case <-ping.C:
+			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.srv.opts.WriteWait)); err != nil {
+				return
+			}
+		case <-c.closing:
+			if c.closeLeaves {
+				// Shutdown: what was queued before the close (a leaveR, the last events) goes out before the close
+				// frame. Otherwise the participant keeps its place and the queue is replayed on its next websocket.
+				batch = c.queue.take(batch)
+				if !c.writeBatch(batch) {
+					return
+				}
+			}
+			msg := websocket.FormatCloseMessage(c.closeCode, c.closeText)
+			_ = c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(c.srv.opts.WriteWait))
+			select {
+			case <-c.readDone:
+			case <-time.After(c.srv.opts.WriteWait):
+				// The peer does not answer our close frame: end the connection anyway.
+			}
+			return
+		case <-c.readDone:
+			return
+		}
+	}
+}
+
+// Lingering close: how long and how much the server still reads after its last frame.
+const (
+	lingerTimeout  = time.Second
+	lingerMaxBytes = 256 << 10
+)
+
+// linger half-closes the TCP connection and discards what the client still sends for a moment before the socket is
+// closed. Closing a socket with unread input makes the kernel send a reset, which can destroy the close frame
+// (1009 after an oversized message, for instance) before the client reads it. Called once nothing else reads.
+func (c *conn) linger() {
+	tcp, ok := c.ws.NetConn().(*net.TCPConn)
+	if !ok {
+		return
+	}
+	if tcp.CloseWrite() != nil || tcp.SetReadDeadline(time.Now().Add(lingerTimeout)) != nil {
+		return
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(tcp, lingerMaxBytes))
+}
+
+// writeBatch writes messages in order; it reports false when the connection is broken.
+func (c *conn) writeBatch(batch []*outMsg) bool {
+	for _, m := range batch {
+		data, err := m.bytes()
+		if err != nil {
+			c.srv.log.Error("cannot encode message", "err", err)
+			continue
+		}
+		if err := c.ws.SetWriteDeadline(time.Now().Add(c.srv.opts.WriteWait)); err != nil {
+			return false
+		}
+		if err := c.ws.WriteMessage(websocket.TextMessage, data); err != nil {
+			return false
+		}
+	}
+	return true
+}
+
+func (c *conn) recoverAndReport(side string) {
+	if v := recover(); v != nil {
+		c.srv.log.Error("panic in websocket goroutine", "side", side, "panic", fmt.Sprint(v),
+			"stack", string(debug.Stack()))
+		_ = c.ws.Close()
+	}
+}

@@ -1,0 +1,135 @@
+package signaling
+
+import (
+	"encoding/json"
+
+	"github.com/heytribe/live-webrtcsignaling/src/auth"
+	"github.com/heytribe/live-webrtcsignaling/src/bus"
+)
+
+func (c *conn) join(d json.RawMessage) {
+	if c.p != nil {
+		c.fail(actionJoin, CodeRoomAlreadyJoined)
+		return
+	}
+	var req joinRequest
+	if !c.decode(actionJoin, d, &req) {
+		return
+	}
+	var v validation
+	v.id(req.RoomID)
+	v.required(req.Bearer != nil && *req.Bearer != "")
+	for _, s := range []string{req.Platform, req.DeviceName, req.NetworkType, req.Version, req.AppVersion, req.Camera} {
+		v.text(s)
+	}
+	v.valid(req.Orientation >= 0 && req.Orientation <= maxOrientation)
+	v.valid(req.MaxVideoBitrate >= 0 && req.MaxVideoBitrate <= maxBitrate)
+	v.valid(req.MaxAudioBitrate >= 0 && req.MaxAudioBitrate <= maxBitrate)
+	if v.code != 0 {
+		c.fail(actionJoin, v.code)
+		return
+	}
+	claims, ok := c.authenticate(actionJoin, *req.Bearer)
+	if !ok {
+		return
+	}
+	if claims.RoomID != "" && claims.RoomID != *req.RoomID {
+		c.log.Info("join refused: token bound to another room", "userId", claims.UserID, "roomId", *req.RoomID)
+		c.fail(actionJoin, CodeAuthFailed)
+		return
+	}
+	p, err := newParticipantWith(claims.UserID, c, &req, c.srv.now())
+	if err != nil {
+		c.fail(actionJoin, CodeSystem)
+		return
+	}
+	if code := c.srv.enter(p, *req.RoomID); code != 0 {
+		c.fail(actionJoin, code)
+	}
+}
+
+// authenticate verifies a bearer, answering 1286 itself on failure. The token is never logged.
+func (c *conn) authenticate(action, bearer string) (auth.Claims, bool) {
+	claims, err := c.srv.verifier.Verify(bearer, c.srv.now())
+	if err != nil {
+		c.log.Info("bearer refused", "action", action, "reason", err)
+		c.fail(action, CodeAuthFailed)
+		return auth.Claims{}, false
+	}
+	return claims, true
+}
+
+// attach makes p the participant of c, and sets its logger. Runs on c's read goroutine.
+func (c *conn) attach(p *participant) {
+	c.p = p
+	c.log = c.srv.log.With("socketId", p.socketID, "roomId", p.room.id, "userId", p.userID, "remote", c.ip)
+}
+
+// enter puts p in the room roomID, tells the others and answers joinR, or returns the error code.
+func (s *Server) enter(p *participant, roomID string) int {
+	for {
+		if code, entered := s.tryEnter(p, s.hub.room(roomID, s.now())); entered {
+			return code
+		}
+		// The last member left between the lookup and the lock: the hub now makes a fresh room.
+	}
+}
+
+// tryEnter locks r and enters p unless r has closed meanwhile (entered false).
+func (s *Server) tryEnter(p *participant, r *room) (code int, entered bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return 0, false
+	}
+	return s.enterLocked(p, r), true
+}
+
+// enterLocked is enter with r.mu held: the membership change and every message it causes, in order.
+func (s *Server) enterLocked(p *participant, r *room) int {
+	if len(r.members) >= s.opts.RoomMaxSize {
+		return CodeRoomIsFull
+	}
+	p.room = r
+	if code := s.hub.addSocket(p); code != 0 {
+		if len(r.members) == 0 {
+			r.closed = true
+			s.hub.removeRoom(r)
+		}
+		return code
+	}
+	others := r.others(nil)
+	r.members = append(r.members, p)
+	// Attached before any callback runs, so that even a panic further on leaves a participant its websocket
+	// can still take out of the room.
+	p.conn.attach(p)
+	s.publisher.Publish(bus.RoomJoin{
+		RoomID: r.id, RoomSize: len(r.members), SocketID: p.socketID, UserID: p.userID, Platform: p.platform,
+		DeviceName: p.deviceName, NetworkType: p.networkType, AppVersion: p.appVersion, Version: p.version,
+		IP: p.ip, Bitrate: p.maxVideoBitrate,
+	})
+	if s.media != nil {
+		s.media.Joined(r.id, p.socketID)
+	}
+	umc := mediaConfigurationFor(len(others))
+	if len(others) > 0 {
+		umcEvent := newEvent(EventUserMediaConfiguration, umc)
+		joinerOrientation := p.orientationEvent()
+		for _, o := range others {
+			o.deliver(umcEvent, s.opts.ReplayLimit)
+			p.conn.send(o.orientationEvent())
+			o.deliver(joinerOrientation, s.opts.ReplayLimit)
+		}
+	}
+	sessions := make([]Session, len(others))
+	for i, o := range others {
+		sessions[i] = Session{SocketID: o.socketID, UserID: o.userID}
+	}
+	p.conn.reply(actionJoin, joinResult{
+		SocketID: p.socketID, UserID: p.userID, RoomSize: len(others), Mode: s.opts.Mode,
+		UserMediaConfiguration: umc, Sessions: sessions,
+	})
+	s.log.Info("participant joined", "socketId", p.socketID, "roomId", r.id, "userId", p.userID,
+		"roomSize", len(r.members))
+	return 0
+}

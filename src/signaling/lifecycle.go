@@ -1,0 +1,118 @@
+package signaling
+
+import (
+	"fmt"
+	"runtime/debug"
+	"time"
+
+	"github.com/heytribe/live-webrtcsignaling/src/bus"
+)
+
+// detach runs when c's websocket has ended while attached to a participant: the participant leaves, or it is kept
+// away for the grace period with c's unsent messages saved for replay.
+func (s *Server) detach(c *conn, leaves bool) {
+	p := c.p
+	r := p.room
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if p.gone || p.conn != c {
+		// Already left, or taken over by a reconnect.
+		return
+	}
+	p.conn = nil
+	s.keepForReplay(p, c.queue.close())
+	if leaves || s.opts.ReconnectGrace <= 0 || s.shuttingDown() {
+		s.leaveLocked(p, "closed")
+		return
+	}
+	p.awayGen++
+	gen := p.awayGen
+	p.awaySince = s.now()
+	p.graceTimer = time.AfterFunc(s.opts.ReconnectGrace, func() {
+		defer s.recoverAndReport("grace timer")
+		s.expire(p, gen)
+	})
+	s.log.Info("participant away, waiting for reconnect", "socketId", p.socketID, "roomId", r.id,
+		"userId", p.userID, "grace", s.opts.ReconnectGrace)
+}
+
+// keepForReplay puts a dead websocket's unsent messages in front of the participant's replay list.
+// Called with room.mu held.
+func (s *Server) keepForReplay(p *participant, unsent []*outMsg) {
+	if len(unsent) == 0 {
+		return
+	}
+	if len(unsent)+len(p.replay) > s.opts.ReplayLimit {
+		p.overflowed = true
+		unsent = unsent[:max(0, s.opts.ReplayLimit-len(p.replay))]
+	}
+	p.replay = append(unsent, p.replay...)
+}
+
+// expire ends the grace period started by drop number gen, unless a reconnect came first.
+func (s *Server) expire(p *participant, gen uint64) {
+	r := p.room
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if p.gone || p.conn != nil || p.awayGen != gen {
+		return
+	}
+	s.leaveLocked(p, "reconnect grace period over")
+}
+
+// recoverAndReport ends a goroutine's panic with an error log instead of a crash; deferred at each goroutine's top.
+func (s *Server) recoverAndReport(where string) {
+	if v := recover(); v != nil {
+		s.log.Error("panic recovered", "where", where, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+	}
+}
+
+func (s *Server) shuttingDown() bool {
+	s.connsMu.Lock()
+	defer s.connsMu.Unlock()
+	return s.closing
+}
+
+// leaveLocked takes p out of its room for good and tells the others. Called with p.room.mu held.
+func (s *Server) leaveLocked(p *participant, why string) {
+	r := p.room
+	p.gone = true
+	p.stopGrace()
+	p.conn = nil
+	p.replay = nil
+	r.remove(p)
+	s.hub.removeSocket(p)
+	size := len(r.members)
+	s.publisher.Publish(bus.RoomLeave{RoomID: r.id, RoomSize: size, SocketID: p.socketID, UserID: p.userID})
+	if s.media != nil {
+		s.media.Left(r.id, p.socketID)
+	}
+	if size == 0 {
+		r.closed = true
+		s.hub.removeRoom(r)
+	} else {
+		left := newEvent(EventLeave, leaveEvent{RoomID: r.id, RoomSize: size, SocketID: p.socketID, UserID: p.userID})
+		umc := newEvent(EventUserMediaConfiguration, mediaConfigurationFor(size-1))
+		for _, m := range r.members {
+			m.deliver(left, s.opts.ReplayLimit)
+			m.deliver(umc, s.opts.ReplayLimit)
+		}
+	}
+	s.log.Info("participant left", "socketId", p.socketID, "roomId", r.id, "userId", p.userID, "why", why,
+		"roomSize", size)
+}
+
+// lockJoined locks the room of c's participant and checks that c still holds it. On false nothing is locked.
+func (c *conn) lockJoined() (*participant, bool) {
+	p := c.p
+	if p == nil {
+		return nil, false
+	}
+	p.room.mu.Lock()
+	if p.gone || p.conn != c {
+		p.room.mu.Unlock()
+		c.p = nil
+		return nil, false
+	}
+	return p, true
+}

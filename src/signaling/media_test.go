@@ -1,0 +1,144 @@
+package signaling
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+)
+
+// fakeMedia records the calls of the server and answers offers with a fixed SDP.
+type fakeMedia struct {
+	mu      sync.Mutex
+	calls   []string
+	failure error
+}
+
+func (m *fakeMedia) record(format string, args ...any) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.calls = append(m.calls, fmt.Sprintf(format, args...))
+}
+
+func (m *fakeMedia) log() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]string(nil), m.calls...)
+}
+
+func (m *fakeMedia) Publish(_ context.Context, roomID, socketID, offer string) (string, error) {
+	m.record("publish %s %s %s", roomID, socketID[:4], offer)
+	if m.failure != nil {
+		return "", m.failure
+	}
+	return "v=0 answer", nil
+}
+
+func (m *fakeMedia) Answer(_ context.Context, roomID, socketID, publisher, answer string) error {
+	m.record("answer %s %s %s %s", roomID, socketID[:4], publisher[:4], answer)
+	return m.failure
+}
+
+func (m *fakeMedia) Candidate(_ context.Context, roomID, socketID, to string, candidate json.RawMessage) error {
+	m.record("candidate %s %s %s %s", roomID, socketID[:4], to, candidate)
+	return m.failure
+}
+
+func (m *fakeMedia) Joined(roomID, socketID string) { m.record("joined %s %s", roomID, socketID[:4]) }
+func (m *fakeMedia) Left(roomID, socketID string)   { m.record("left %s %s", roomID, socketID[:4]) }
+
+type codedError int
+
+func (e codedError) Error() string { return "coded" }
+func (e codedError) APICode() int  { return int(e) }
+
+func mcu(o *Options) { o.Mode = ModeMCU }
+
+func TestMCUWithoutMediaPlane(t *testing.T) {
+	h := newHarness(t, mcu)
+	a, b := h.dial(), h.dial()
+	ja := a.joinAs(h, "r", "a")
+	if ja.Mode != ModeMCU {
+		t.Fatalf("mode %q", ja.Mode)
+	}
+	jb := b.joinAs(h, "r", "b")
+	offer := map[string]any{"type": "offer", "sdp": "v=0"}
+	b.send("exchangeSdp", map[string]any{"to": PublisherSocketID, "sdp": offer})
+	b.expectError("exchangeSdp", CodeMediaUnavailable)
+	b.send("exchangeSdp", map[string]any{"to": ja.SocketID, "sdp": map[string]any{"type": "answer", "sdp": "v=0"}})
+	b.expectError("exchangeSdp", CodeMediaUnavailable)
+	// Candidates are accepted and ignored, as the original did; completed gets no reply.
+	b.send("exchangeCandidate", map[string]any{"to": PublisherSocketID, "candidate": map[string]any{"candidate": "c"}})
+	b.expectOK("exchangeCandidate")
+	b.send("exchangeCandidate", map[string]any{"to": PublisherSocketID, "candidate": map[string]any{"completed": true}})
+	b.barrier()
+	a.flush()
+	_ = jb
+}
+
+func TestMCUWithMediaPlane(t *testing.T) {
+	media := &fakeMedia{}
+	h := newHarnessWithMedia(t, mcu, media)
+	a, b := h.dial(), h.dial()
+	ja := a.joinAs(h, "r", "a")
+	jb := b.joinAs(h, "r", "b")
+	a.flush()
+
+	a.send("exchangeSdp", map[string]any{"to": PublisherSocketID, "sdp": map[string]any{"type": "offer", "sdp": "v=0 offer"}})
+	se := decode[exchangeSdpEvent](t, a.expect(EventExchangeSdp).D)
+	if se.From != (From{SocketID: PublisherSocketID}) || decode[sessionDescription](t, se.SDP) != (sessionDescription{"answer", "v=0 answer"}) {
+		t.Fatalf("publisher answer = %+v %s", se.From, se.SDP)
+	}
+	a.expectOK("exchangeSdp")
+
+	// The media plane reaches b by socketId, and b answers the offer from a.
+	if !h.srv.Send(jb.SocketID, EventExchangeSdp, exchangeSdpEvent{From: From{ja.SocketID, "a"}, SDP: json.RawMessage(`{"type":"offer","sdp":"v=0 down"}`)}) {
+		t.Fatal("Send to a participant failed")
+	}
+	if h.srv.Send("nobody", EventWebrtcUp, nil) {
+		t.Fatal("Send to nobody succeeded")
+	}
+	b.expect(EventExchangeSdp)
+	b.send("exchangeSdp", map[string]any{"to": ja.SocketID, "sdp": map[string]any{"type": "answer", "sdp": "v=0 ans"}})
+	b.expectOK("exchangeSdp")
+	b.send("exchangeCandidate", map[string]any{"to": ja.SocketID, "candidate": map[string]any{"candidate": "c1"}})
+	b.expectOK("exchangeCandidate")
+
+	// Refusals: wrong type, unknown peer, and the media plane's own codes.
+	b.send("exchangeSdp", map[string]any{"to": PublisherSocketID, "sdp": map[string]any{"type": "answer", "sdp": "v=0"}})
+	b.expectError("exchangeSdp", CodeFieldInvalid)
+	b.send("exchangeSdp", map[string]any{"to": "nobody", "sdp": map[string]any{"type": "answer", "sdp": "v=0"}})
+	b.expectError("exchangeSdp", CodeSocketIDDoesNotExist)
+	media.mu.Lock()
+	media.failure = codedError(CodeSDPAlreadyNegotiated)
+	media.mu.Unlock()
+	b.send("exchangeSdp", map[string]any{"to": PublisherSocketID, "sdp": map[string]any{"type": "offer", "sdp": "v=0"}})
+	b.expectError("exchangeSdp", CodeSDPAlreadyNegotiated)
+	media.mu.Lock()
+	media.failure = errors.New("boom")
+	media.mu.Unlock()
+	b.send("exchangeCandidate", map[string]any{"to": PublisherSocketID, "candidate": map[string]any{"candidate": "c"}})
+	b.expectError("exchangeCandidate", CodeSystem)
+
+	// A drop is not a leave for the media plane; the end of the grace period or a leave is.
+	b.drop()
+	h.awayIn(jb.SocketID)
+	a.send("leave", nil)
+	a.expectOK("leave")
+	want := []string{
+		"joined r " + ja.SocketID[:4],
+		"joined r " + jb.SocketID[:4],
+		"publish r " + ja.SocketID[:4] + " v=0 offer",
+		"answer r " + jb.SocketID[:4] + " " + ja.SocketID[:4] + " v=0 ans",
+		`candidate r ` + jb.SocketID[:4] + " " + ja.SocketID + ` {"candidate":"c1"}`,
+		"publish r " + jb.SocketID[:4] + " v=0",
+		`candidate r ` + jb.SocketID[:4] + ` publisher {"candidate":"c"}`,
+		"left r " + ja.SocketID[:4],
+	}
+	got := media.log()
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("media calls:\n%q\nwant\n%q", got, want)
+	}
+}

@@ -1,0 +1,114 @@
+package signaling
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"time"
+)
+
+// participant is one place in a room, named by its socketId. It outlives websockets: a dropped participant waits
+// for a reconnect during the grace period, and the events sent to it meanwhile are kept for replay.
+type participant struct {
+	// Immutable after join.
+	socketID string
+	userID   string
+	// fromJSON is {"socketId":...,"userId":...}, encoded once for the events this participant sends.
+	fromJSON        []byte
+	room            *room
+	ip              string
+	platform        string
+	deviceName      string
+	version         string
+	appVersion      string
+	maxVideoBitrate int
+	maxAudioBitrate int
+	joinedAt        time.Time
+
+	// Guarded by room.mu.
+	networkType string
+	orientation int
+	camera      string
+	// conn is the websocket currently attached; nil while away.
+	conn *conn
+	// replay keeps the events sent while away, in order; overflowed is set when more were dropped.
+	replay     []*outMsg
+	overflowed bool
+	// awayGen invalidates grace timers of earlier drops.
+	awayGen    uint64
+	awaySince  time.Time
+	graceTimer stopper
+	// gone is set once the participant has left its room for good.
+	gone bool
+}
+
+// stopper is the part of *time.Timer that the participant uses.
+type stopper interface{ Stop() bool }
+
+// newParticipantWith makes the participant of a join request, attached to c, with a fresh socketId.
+func newParticipantWith(userID string, c *conn, req *joinRequest, now time.Time) (*participant, error) {
+	socketID := newSocketID()
+	from, err := json.Marshal(From{SocketID: socketID, UserID: userID})
+	if err != nil {
+		return nil, err
+	}
+	return &participant{
+		socketID:        socketID,
+		userID:          userID,
+		fromJSON:        from,
+		ip:              c.ip,
+		platform:        req.Platform,
+		deviceName:      req.DeviceName,
+		version:         req.Version,
+		appVersion:      req.AppVersion,
+		maxVideoBitrate: req.MaxVideoBitrate,
+		maxAudioBitrate: req.MaxAudioBitrate,
+		joinedAt:        now,
+		networkType:     req.NetworkType,
+		orientation:     req.Orientation,
+		camera:          req.Camera,
+		conn:            c,
+	}, nil
+}
+
+// newSocketID returns 32 lowercase hex characters from 16 random bytes.
+func newSocketID() string {
+	var b [16]byte
+	// crypto/rand.Read never returns an error (Go 1.24+): it crashes the program if the OS source fails.
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func (p *participant) from() From { return From{SocketID: p.socketID, UserID: p.userID} }
+
+// orientationEvent builds this participant's eventOrientationChange. Called with room.mu held.
+func (p *participant) orientationEvent() *outMsg {
+	return newEvent(EventOrientationChange, orientationEvent{
+		From: p.from(), Platform: p.platform, Orientation: p.orientation, Camera: p.camera,
+	})
+}
+
+// deliver sends m to the participant: on its websocket, or into the replay list while it is away. It never blocks.
+// Called with room.mu held.
+func (p *participant) deliver(m *outMsg, replayLimit int) {
+	if p.conn != nil {
+		if !p.conn.queue.push(m) {
+			p.conn.closeSlow()
+		}
+		return
+	}
+	if len(p.replay) >= replayLimit {
+		p.overflowed = true
+		return
+	}
+	p.replay = append(p.replay, m)
+}
+
+// stopGrace cancels a pending grace timer. Called with room.mu held.
+func (p *participant) stopGrace() {
+	p.awayGen++
+	if p.graceTimer != nil {
+		p.graceTimer.Stop()
+		p.graceTimer = nil
+	}
+}

@@ -1,0 +1,96 @@
+package signaling
+
+import (
+	"encoding/json"
+
+	"github.com/gorilla/websocket"
+)
+
+// reconnect takes over the place of a participant from a new websocket.
+func (c *conn) reconnect(d json.RawMessage) {
+	if c.p != nil {
+		c.fail(actionReconnect, CodeRoomAlreadyJoined)
+		return
+	}
+	var req reconnectRequest
+	if !c.decode(actionReconnect, d, &req) {
+		return
+	}
+	var v validation
+	v.id(req.SocketID)
+	hasBearer := req.Bearer != nil && *req.Bearer != ""
+	v.required(hasBearer || c.srv.opts.ReconnectWithoutBearer)
+	if v.code != 0 {
+		c.fail(actionReconnect, v.code)
+		return
+	}
+	userID, roomID := "", ""
+	if hasBearer {
+		claims, ok := c.authenticate(actionReconnect, *req.Bearer)
+		if !ok {
+			return
+		}
+		userID, roomID = claims.UserID, claims.RoomID
+	}
+	p := c.srv.hub.socket(*req.SocketID)
+	if p == nil {
+		c.fail(actionReconnect, CodeReconnectUnknownSocket)
+		return
+	}
+	if code := c.srv.takeOver(c, p, userID, roomID); code != 0 {
+		c.fail(actionReconnect, code)
+	}
+}
+
+// takeOver attaches c to p if the bearer's user (userID, when not empty) owns p. It answers reconnectR and replays
+// the missed events, or returns an error code.
+func (s *Server) takeOver(c *conn, p *participant, userID, roomID string) int {
+	r := p.room
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if p.gone {
+		return CodeReconnectUnknownSocket
+	}
+	if userID != "" && (userID != p.userID || (roomID != "" && roomID != r.id)) {
+		s.log.Warn("reconnect refused: bearer of another user or room", "socketId", p.socketID, "roomId", r.id,
+			"userId", p.userID, "bearerUserId", userID)
+		return CodeAuthFailed
+	}
+	if old := p.conn; old != nil {
+		// The old websocket may still look alive (half-open TCP): its unsent messages move to the new one.
+		s.keepForReplay(p, old.queue.close())
+		old.closeWith(websocket.ClosePolicyViolation, "replaced by reconnect", false)
+	}
+	p.stopGrace()
+	if p.overflowed {
+		s.leaveLocked(p, "too many events missed during reconnect")
+		return CodeReconnectReplayOverflow
+	}
+	p.conn = c
+	c.attach(p)
+	c.reply(actionReconnect, reconnectResult{
+		SocketID: p.socketID, UserID: p.userID, RoomSize: len(r.members) - 1, Mode: s.opts.Mode,
+	})
+	for _, m := range p.replay {
+		c.send(m)
+	}
+	s.counters.reconnects.Add(1)
+	s.log.Info("participant reconnected", "socketId", p.socketID, "roomId", r.id, "userId", p.userID,
+		"replayed", len(p.replay))
+	p.replay = nil
+	return 0
+}
+
+// leave leaves the room now; the websocket stays open.
+func (c *conn) leave(json.RawMessage) {
+	p, ok := c.lockJoined()
+	if !ok {
+		c.fail(actionLeave, CodeUserNotAuthenticated)
+		return
+	}
+	defer p.room.mu.Unlock()
+	c.srv.leaveLocked(p, "leave action")
+	c.p = nil
+	c.log = c.srv.log.With("remote", c.ip)
+	c.reply(actionLeave, nil)
+}

@@ -1,0 +1,185 @@
+package signaling
+
+import (
+	"context"
+	"encoding/json"
+)
+
+// exchangeSdp relays an SDP to a peer (relay mode) or hands it to the media plane (MCU mode).
+func (c *conn) exchangeSdp(d json.RawMessage) {
+	var req exchangeSdpRequest
+	if !c.decode(actionExchangeSdp, d, &req) {
+		return
+	}
+	var v validation
+	v.id(req.To)
+	v.required(!isNull(req.SDP))
+	v.valid(isNull(req.SDP) || isObject(req.SDP))
+	if v.code != 0 {
+		c.fail(actionExchangeSdp, v.code)
+		return
+	}
+	if c.srv.opts.Mode == ModeRelay {
+		c.relay(actionExchangeSdp, *req.To, true, EventExchangeSdp, "sdp", req.SDP)
+		return
+	}
+	c.mediaSdp(*req.To, req.SDP)
+}
+
+// exchangeCandidate relays an ICE candidate to a peer (relay mode) or hands it to the media plane (MCU mode).
+// A candidate {"completed":true} gets no reply on success, as in the original.
+func (c *conn) exchangeCandidate(d json.RawMessage) {
+	var req exchangeCandidateRequest
+	if !c.decode(actionExchangeCandidate, d, &req) {
+		return
+	}
+	var v validation
+	v.id(req.To)
+	v.required(!isNull(req.Candidate))
+	v.valid(isNull(req.Candidate) || isObject(req.Candidate))
+	var completion candidateCompletion
+	if v.code == 0 && json.Unmarshal(req.Candidate, &completion) != nil {
+		v.code = CodeJSON
+	}
+	if v.code != 0 {
+		c.fail(actionExchangeCandidate, v.code)
+		return
+	}
+	answer := !completion.Completed
+	if c.srv.opts.Mode == ModeRelay {
+		c.relay(actionExchangeCandidate, *req.To, answer, EventExchangeCandidate, "candidate", req.Candidate)
+		return
+	}
+	c.mediaCandidate(*req.To, req.Candidate, answer)
+}
+
+// sendMessage relays any JSON value to a peer of the same room, in both modes.
+func (c *conn) sendMessage(d json.RawMessage) {
+	var req sendMessageRequest
+	if !c.decode(actionSendMessage, d, &req) {
+		return
+	}
+	var v validation
+	v.id(req.To)
+	v.required(req.Message != nil)
+	if v.code != 0 {
+		c.fail(actionSendMessage, v.code)
+		return
+	}
+	c.relay(actionSendMessage, *req.To, true, EventMessage, "message", req.Message)
+}
+
+// relay delivers the event {"a":name,"d":{"from":<sender>,field:raw}} to the member to of c's room and answers
+// action (when answer is true). The event is built before the room is locked.
+func (c *conn) relay(action, to string, answer bool, name, field string, raw json.RawMessage) {
+	if c.p == nil {
+		c.fail(action, CodeUserNotAuthenticated)
+		return
+	}
+	msg := relayEvent(name, c.p.fromJSON, field, raw)
+	p, ok := c.lockJoined()
+	if !ok {
+		c.fail(action, CodeUserNotAuthenticated)
+		return
+	}
+	defer p.room.mu.Unlock()
+	target := p.room.member(to)
+	if target == nil || target == p {
+		c.fail(action, CodeSocketIDDoesNotExist)
+		return
+	}
+	target.deliver(msg, c.srv.opts.ReplayLimit)
+	if answer {
+		c.reply(action, nil)
+	}
+}
+
+// checkPeer reports whether to is PublisherSocketID or another member of c's room, answering the error itself.
+func (c *conn) checkPeer(action, to string) (*participant, bool) {
+	p, ok := c.lockJoined()
+	if !ok {
+		c.fail(action, CodeUserNotAuthenticated)
+		return nil, false
+	}
+	defer p.room.mu.Unlock()
+	if to == PublisherSocketID {
+		return p, true
+	}
+	if target := p.room.member(to); target == nil || target == p {
+		c.fail(action, CodeSocketIDDoesNotExist)
+		return nil, false
+	}
+	return p, true
+}
+
+// mediaSdp serves exchangeSdp in MCU mode.
+func (c *conn) mediaSdp(to string, raw json.RawMessage) {
+	const action = actionExchangeSdp
+	media := c.srv.media
+	if media == nil {
+		c.fail(action, CodeMediaUnavailable)
+		return
+	}
+	var desc sessionDescription
+	if err := json.Unmarshal(raw, &desc); err != nil {
+		c.fail(action, CodeJSON)
+		return
+	}
+	p, ok := c.checkPeer(action, to)
+	if !ok {
+		return
+	}
+	ctx, cancel := context.WithTimeout(c.srv.ctx, c.srv.opts.MediaTimeout)
+	defer cancel()
+	if to != PublisherSocketID {
+		if desc.Type != "answer" || desc.SDP == "" {
+			c.fail(action, CodeFieldInvalid)
+			return
+		}
+		if err := media.Answer(ctx, p.room.id, p.socketID, to, desc.SDP); err != nil {
+			c.log.Warn("media plane refused an answer", "peer", to, "err", err)
+			c.failWith(action, err)
+			return
+		}
+		c.reply(action, nil)
+		return
+	}
+	if desc.Type != "offer" || desc.SDP == "" {
+		c.fail(action, CodeFieldInvalid)
+		return
+	}
+	answer, err := media.Publish(ctx, p.room.id, p.socketID, desc.SDP)
+	if err != nil {
+		c.log.Warn("media plane refused an offer", "err", err)
+		c.failWith(action, err)
+		return
+	}
+	answerSDP, err := json.Marshal(sessionDescription{Type: "answer", SDP: answer})
+	if err != nil {
+		c.failWith(action, err)
+		return
+	}
+	c.send(newEvent(EventExchangeSdp, exchangeSdpEvent{From: From{SocketID: PublisherSocketID}, SDP: answerSDP}))
+	c.reply(action, nil)
+}
+
+// mediaCandidate serves exchangeCandidate in MCU mode; without a media plane candidates are accepted and ignored.
+func (c *conn) mediaCandidate(to string, candidate json.RawMessage, answer bool) {
+	const action = actionExchangeCandidate
+	p, ok := c.checkPeer(action, to)
+	if !ok {
+		return
+	}
+	if media := c.srv.media; media != nil {
+		ctx, cancel := context.WithTimeout(c.srv.ctx, c.srv.opts.MediaTimeout)
+		defer cancel()
+		if err := media.Candidate(ctx, p.room.id, p.socketID, to, candidate); err != nil {
+			c.log.Warn("media plane refused a candidate", "peer", to, "err", err)
+			c.failWith(action, err)
+			return
+		}
+	}
+	if answer {
+		c.reply(action, nil)
+	}
+}

@@ -1,0 +1,342 @@
+package signaling
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/heytribe/live-webrtcsignaling/src/auth"
+	"github.com/heytribe/live-webrtcsignaling/src/bus"
+)
+
+// Media modes, as in MEDIA_MODE.
+const (
+	ModeMCU   = "mcu"
+	ModeRelay = "relay"
+)
+
+// Options tune a Server. DefaultOptions gives the documented defaults.
+type Options struct {
+	// Mode is ModeMCU or ModeRelay.
+	Mode string
+	// RoomMaxSize is the number of participants a room takes.
+	RoomMaxSize int
+	// ReconnectGrace is how long a dropped participant keeps its place (0: it leaves at once).
+	ReconnectGrace time.Duration
+	// ReconnectWithoutBearer accepts reconnect with a socketId alone (legacy clients).
+	ReconnectWithoutBearer bool
+	// MaxMessageBytes is the largest websocket message read.
+	MaxMessageBytes int
+	// RateLimit (messages/s) and RateBurst bound what one connection may send.
+	RateLimit float64
+	RateBurst int
+	// AllowedOrigins are accepted for the upgrade besides the server's own; "*" accepts any.
+	AllowedOrigins []string
+	// TrustedProxies are the peers whose X-Real-Ip / X-Forwarded-For are believed.
+	TrustedProxies []netip.Prefix
+	// PingPeriod, PongWait and WriteWait are the websocket heartbeat and write timeouts.
+	PingPeriod time.Duration
+	PongWait   time.Duration
+	WriteWait  time.Duration
+	// SendQueueLimit bounds a connection's queue; ReplayLimit bounds the events kept for an away participant.
+	SendQueueLimit int
+	ReplayLimit    int
+	// LiveInterval is the period of room.live.
+	LiveInterval time.Duration
+	// MediaTimeout bounds each call to the media plane.
+	MediaTimeout time.Duration
+}
+
+// DefaultOptions returns the documented defaults (docs/OPERATIONS.md).
+func DefaultOptions() Options {
+	return Options{
+		Mode:            ModeMCU,
+		RoomMaxSize:     8,
+		ReconnectGrace:  30 * time.Second,
+		MaxMessageBytes: 64 << 10,
+		RateLimit:       100,
+		RateBurst:       200,
+		PingPeriod:      5 * time.Second,
+		PongWait:        15 * time.Second,
+		WriteWait:       10 * time.Second,
+		SendQueueLimit:  512,
+		ReplayLimit:     256,
+		LiveInterval:    60 * time.Second,
+		MediaTimeout:    10 * time.Second,
+	}
+}
+
+func (o Options) validate() error {
+	switch {
+	case o.Mode != ModeMCU && o.Mode != ModeRelay:
+		return errors.New("signaling: Mode must be mcu or relay")
+	case o.RoomMaxSize < 1:
+		return errors.New("signaling: RoomMaxSize must be at least 1")
+	case o.ReconnectGrace < 0:
+		return errors.New("signaling: ReconnectGrace must not be negative")
+	case o.MaxMessageBytes < 1, o.RateLimit <= 0, o.RateBurst < 1:
+		return errors.New("signaling: MaxMessageBytes, RateLimit and RateBurst must be positive")
+	case o.PingPeriod <= 0, o.PongWait <= o.PingPeriod, o.WriteWait <= 0:
+		return errors.New("signaling: PingPeriod, WriteWait must be positive and PongWait longer than PingPeriod")
+	case o.ReplayLimit < 1, o.SendQueueLimit <= o.ReplayLimit:
+		return errors.New("signaling: ReplayLimit must be positive and SendQueueLimit larger than it")
+	case o.LiveInterval <= 0, o.MediaTimeout <= 0:
+		return errors.New("signaling: LiveInterval and MediaTimeout must be positive")
+	}
+	return nil
+}
+
+// Server is the websocket API. It serves the upgrade on whatever path it is mounted (/api).
+type Server struct {
+	opts      Options
+	verifier  *auth.Verifier
+	publisher bus.Publisher
+	media     MediaPlane
+	log       *slog.Logger
+	upgrader  websocket.Upgrader
+	hub       *hub
+	counters  *counters
+	now       func() time.Time
+
+	// ctx bounds calls to the media plane; cancelled by Shutdown.
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	connsMu  sync.Mutex
+	conns    map[*conn]struct{}
+	closing  bool
+	connsWG  sync.WaitGroup
+	accepted atomic.Uint64
+}
+
+// NewServerWith builds a server. publisher may be bus.Discard{}; media may be nil (MCU requests then answer 1333).
+func NewServerWith(opts Options, verifier *auth.Verifier, publisher bus.Publisher, media MediaPlane,
+	logger *slog.Logger) (*Server, error) {
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	if verifier == nil || publisher == nil || logger == nil {
+		return nil, errors.New("signaling: verifier, publisher and logger are required")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Server{
+		opts:      opts,
+		verifier:  verifier,
+		publisher: publisher,
+		media:     media,
+		log:       logger,
+		hub:       newHub(),
+		counters:  newCounters(),
+		now:       time.Now,
+		ctx:       ctx,
+		cancel:    cancel,
+		conns:     make(map[*conn]struct{}),
+	}
+	s.upgrader = websocket.Upgrader{
+		HandshakeTimeout: opts.WriteWait,
+		// A small read buffer stays with each connection for its life; write buffers are pooled, so an idle
+		// connection holds none.
+		ReadBufferSize:  1024,
+		WriteBufferSize: 4096,
+		WriteBufferPool: &sync.Pool{},
+		CheckOrigin:     s.checkOrigin,
+	}
+	return s, nil
+}
+
+// ServeHTTP upgrades the request to a websocket and serves the API on it. The handler returns at once: the
+// connection lives on in two goroutines of its own, so net/http's per-request state is freed.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.connsMu.Lock()
+	closing := s.closing
+	s.connsMu.Unlock()
+	if closing {
+		http.Error(w, "server shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	ws, err := s.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		// The upgrader has answered the client (400 or 403).
+		s.log.Debug("websocket upgrade refused", "remote", r.RemoteAddr, "err", err)
+		return
+	}
+	c := newConn(s, ws, s.clientIP(r))
+	if !s.track(c) {
+		// Shutdown began during the upgrade.
+		msg := websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down")
+		_ = ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(s.opts.WriteWait))
+		_ = ws.Close()
+		return
+	}
+	c.start()
+}
+
+// track registers c for Shutdown, unless shutdown has begun.
+func (s *Server) track(c *conn) bool {
+	s.connsMu.Lock()
+	defer s.connsMu.Unlock()
+	if s.closing {
+		return false
+	}
+	s.connsWG.Add(2)
+	s.accepted.Add(1)
+	s.conns[c] = struct{}{}
+	return true
+}
+
+func (s *Server) untrack(c *conn) {
+	s.connsMu.Lock()
+	defer s.connsMu.Unlock()
+	delete(s.conns, c)
+}
+
+// checkOrigin accepts requests without Origin (native apps), from the server's own host, and from AllowedOrigins.
+func (s *Server) checkOrigin(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	if strings.EqualFold(u.Host, r.Host) {
+		return true
+	}
+	normalized := strings.ToLower(u.Scheme + "://" + u.Host)
+	for _, allowed := range s.opts.AllowedOrigins {
+		if allowed == "*" || allowed == normalized {
+			return true
+		}
+	}
+	s.log.Info("websocket origin refused", "origin", origin, "remote", r.RemoteAddr)
+	return false
+}
+
+// clientIP is the TCP peer, or what a trusted proxy says the client is.
+func (s *Server) clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	peer, err := netip.ParseAddr(host)
+	if err != nil {
+		return host
+	}
+	peer = peer.Unmap()
+	if !s.trusted(peer) {
+		return peer.String()
+	}
+	if ip, err := netip.ParseAddr(strings.TrimSpace(r.Header.Get("X-Real-Ip"))); err == nil {
+		return ip.Unmap().String()
+	}
+	// The last X-Forwarded-For entry is the one the trusted proxy appended: the address it saw.
+	if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
+		entries := strings.Split(xff[len(xff)-1], ",")
+		if ip, err := netip.ParseAddr(strings.TrimSpace(entries[len(entries)-1])); err == nil {
+			return ip.Unmap().String()
+		}
+	}
+	return peer.String()
+}
+
+func (s *Server) trusted(a netip.Addr) bool {
+	for _, p := range s.opts.TrustedProxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// Run publishes room.live for every live room once at once and then every LiveInterval, until ctx ends.
+func (s *Server) Run(ctx context.Context) {
+	defer s.recoverAndReport("room.live loop")
+	t := time.NewTicker(s.opts.LiveInterval)
+	defer t.Stop()
+	for {
+		s.publishLive()
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (s *Server) publishLive() {
+	for _, r := range s.hub.roomList() {
+		s.publishRoomLive(r)
+	}
+}
+
+func (s *Server) publishRoomLive(r *room) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed || len(r.members) == 0 {
+		return
+	}
+	sessions := make([]bus.Session, len(r.members))
+	for i, m := range r.members {
+		sessions[i] = bus.Session{SocketID: m.socketID, UserID: m.userID}
+	}
+	s.publisher.Publish(bus.RoomLive{RoomID: r.id, RoomSize: len(r.members), Sessions: sessions})
+}
+
+// Drain begins a graceful stop: from now on join is answered 1335 (the client joins elsewhere), while the
+// participants already in rooms keep going and may still reconnect. The channel is closed once no participant
+// remains (at once if there is none); Shutdown then ends the connections that are left.
+func (s *Server) Drain() <-chan struct{} {
+	return s.hub.drain()
+}
+
+// Shutdown stops accepting websockets, closes every one with close code 1001, makes every participant leave its
+// room (the others are told and room.leave is published), and waits for the connections to end or ctx to expire.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.connsMu.Lock()
+	s.closing = true
+	conns := make([]*conn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.connsMu.Unlock()
+	for _, c := range conns {
+		c.closeWith(websocket.CloseGoingAway, "server shutting down", true)
+	}
+	// Participants without a websocket have nobody to close: they leave now.
+	for _, r := range s.hub.roomList() {
+		s.leaveAway(r)
+	}
+	done := make(chan struct{})
+	go func() {
+		s.connsWG.Wait()
+		close(done)
+	}()
+	defer s.cancel()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// leaveAway makes the members of r that wait for a reconnect leave.
+func (s *Server) leaveAway(r *room) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, p := range r.others(nil) {
+		if p.conn == nil {
+			s.leaveLocked(p, "shutdown")
+		}
+	}
+}

@@ -1,0 +1,116 @@
+package signaling
+
+import "sync/atomic"
+
+// Stats are the server's gauges and counters (since start), read at scrape time for /metrics. Reading them locks
+// the hub only, never a room.
+type Stats struct {
+	// Connections counts open websockets, joined or not; AcceptedTotal every websocket accepted since start.
+	Connections   int
+	AcceptedTotal uint64
+	// Rooms and Participants count the live rooms and their members, connected or away (reconnect grace).
+	Rooms        int
+	Participants int
+	// Reconnects counts successful reconnects.
+	Reconnects uint64
+	// RateLimited counts messages dropped by the per-connection rate limit (they are not in Messages).
+	RateLimited uint64
+	// Messages counts the handled messages of every action, ActionGeneral for unknown or unreadable ones.
+	Messages []MessageCount
+	// Errors counts the error replies sent, by code; codes never sent are left out.
+	Errors []ErrorCount
+}
+
+// ActionGeneral is the action of MessageCount for frames whose action is unknown or unreadable.
+const ActionGeneral = actionGeneral
+
+// MessageCount is the number of messages of one action, answered with success (OK) or an error (Failed). A
+// message that needs no reply (a candidate {"completed":true}, telemetry) counts as OK.
+type MessageCount struct {
+	Action     string
+	OK, Failed uint64
+}
+
+// ErrorCount is the number of error replies with one code.
+type ErrorCount struct {
+	Code  int
+	Count uint64
+}
+
+// countedActions are the actions Stats reports, in this order; any other name counts as actionGeneral.
+var countedActions = []string{
+	actionJoin, actionReconnect, actionLeave, actionExchangeSdp, actionExchangeCandidate, actionOrientationChange,
+	actionSendMessage, actionEventFreeze, actionEventCPU, actionEventNetworkChange, actionGeneral,
+}
+
+var actionIndex = func() map[string]int {
+	m := make(map[string]int, len(countedActions))
+	for i, a := range countedActions {
+		m[a] = i
+	}
+	return m
+}()
+
+// Error codes are 0x500 + n: one counter per possible n, so counting needs no lock and no map write.
+const (
+	codeBase     = 0x500
+	codeCounters = 0x100
+)
+
+// counters are updated atomically on the read goroutines.
+type counters struct {
+	ok, failed  []atomic.Uint64 // by index in countedActions
+	codes       []atomic.Uint64 // by code - codeBase; codes outside the range count as CodeSystem
+	reconnects  atomic.Uint64
+	rateLimited atomic.Uint64
+}
+
+func newCounters() *counters {
+	return &counters{
+		ok:     make([]atomic.Uint64, len(countedActions)),
+		failed: make([]atomic.Uint64, len(countedActions)),
+		codes:  make([]atomic.Uint64, codeCounters),
+	}
+}
+
+// message counts one handled message of action; code is the error it was answered with, 0 for success.
+func (c *counters) message(action string, code int) {
+	i, ok := actionIndex[action]
+	if !ok {
+		i = actionIndex[actionGeneral]
+	}
+	if code == 0 {
+		c.ok[i].Add(1)
+	} else {
+		c.failed[i].Add(1)
+	}
+}
+
+// errorReply counts one error reply.
+func (c *counters) errorReply(code int) {
+	n := code - codeBase
+	if n < 0 || n >= codeCounters {
+		n = CodeSystem - codeBase
+	}
+	c.codes[n].Add(1)
+}
+
+// Stats returns the current counts.
+func (s *Server) Stats() Stats {
+	s.connsMu.Lock()
+	st := Stats{Connections: len(s.conns), AcceptedTotal: s.accepted.Load()}
+	s.connsMu.Unlock()
+	st.Rooms, st.Participants = s.hub.counts()
+	st.Reconnects = s.counters.reconnects.Load()
+	st.RateLimited = s.counters.rateLimited.Load()
+	st.Messages = make([]MessageCount, len(countedActions))
+	for i, a := range countedActions {
+		st.Messages[i] = MessageCount{Action: a, OK: s.counters.ok[i].Load(), Failed: s.counters.failed[i].Load()}
+	}
+	for n := range s.counters.codes {
+		if v := s.counters.codes[n].Load(); v > 0 {
+			st.Errors = append(st.Errors, ErrorCount{Code: codeBase + n, Count: v})
+		}
+	}
+	return st
+}
