@@ -1,0 +1,241 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/heytribe/live-webrtcsignaling/src/auth"
+	"github.com/heytribe/live-webrtcsignaling/src/config"
+	"github.com/heytribe/live-webrtcsignaling/src/signaling"
+	"github.com/heytribe/live-webrtcsignaling/src/web"
+)
+
+// drainTimeout bounds the end of the graceful shutdown, once the calls have had DRAIN_TIMEOUT.
+const drainTimeout = 10 * time.Second
+
+// version is the build's version, set at link time: -ldflags "-X main.version=v1.2.3".
+var version = "dev"
+
+func main() {
+	if len(os.Args) == 2 && os.Args[1] == "healthcheck" {
+		os.Exit(healthcheck(os.LookupEnv, os.Stderr))
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	go func() {
+		// From the first signal on, a second one stops the process at once, without waiting for the drain.
+		<-ctx.Done()
+		stop()
+	}()
+	if err := run(ctx, os.LookupEnv, os.Stderr, nil); err != nil {
+		slog.New(slog.NewTextHandler(os.Stderr, nil)).Error("live-webrtcsignaling stopped", "err", err)
+		os.Exit(1)
+	}
+}
+
+// listeners are the addresses the server listens on, reported to ready (tests use it).
+type listeners struct {
+	public, admin string
+}
+
+// run serves until ctx ends, then drains. It returns configuration and listen errors.
+func run(ctx context.Context, lookup config.Lookup, logOut io.Writer, ready func(listeners)) error {
+	started := time.Now()
+	cfg, err := config.Load(lookup)
+	if err != nil {
+		return err
+	}
+	logger, level := newLogger(cfg, logOut)
+	verifier, err := newVerifier(cfg)
+	if err != nil {
+		return err
+	}
+	if cfg.DevMode {
+		logger.Warn("INSECURE DEV MODE: no JWT_SECRET nor JWT_PUBLIC_KEY_FILE set. A random secret was generated, " +
+			"GET /dev/token hands out bearers to anyone, and the server listens on 127.0.0.1 only. " +
+			"Set JWT_SECRET or JWT_PUBLIC_KEY_FILE for any real use.")
+	}
+	events, err := newEventBus(cfg, logger)
+	if err != nil {
+		return err
+	}
+	// Returns before serving have queued nothing; after serving, the drain below flushes and reports.
+	defer func() { _ = events.close() }()
+	mediaPlane, err := newMediaPlane(cfg, logger)
+	if err != nil {
+		return err
+	}
+	srv, err := signaling.NewServerWith(signalingOptions(cfg), verifier, events.publisher(), mediaPlane.forSignaling(),
+		logger)
+	if err != nil {
+		return errors.Join(err, mediaPlane.close(context.Background()))
+	}
+	mediaPlane.attach(srv)
+	var draining atomic.Bool
+	public, err := publicHandler(cfg, srv, &draining)
+	if err != nil {
+		return err
+	}
+	reg, err := newMetrics(srv, events, mediaPlane, &draining, started, logger)
+	if err != nil {
+		return err
+	}
+	publicLn, err := net.Listen("tcp", cfg.ListenAddr())
+	if err != nil {
+		return fmt.Errorf("PORT_NUMBER/BIND_ADDRESS: %w", err)
+	}
+	publicSrv := &http.Server{Handler: public, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelDebug)}
+	var adminLn net.Listener
+	var adminSrv *http.Server
+	if cfg.AdminAddr != "" {
+		adminHandler, err := newAdminHandler(cfg, srv, level, reg, logger)
+		if err != nil {
+			_ = publicLn.Close()
+			return err
+		}
+		if adminLn, err = net.Listen("tcp", cfg.AdminAddr); err != nil {
+			_ = publicLn.Close()
+			return fmt.Errorf("ADMIN_ADDR: %w", err)
+		}
+		adminSrv = &http.Server{Handler: adminHandler, ReadHeaderTimeout: 10 * time.Second,
+			ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelDebug)}
+	}
+
+	errs := make(chan error, 2)
+	go func() { errs <- servePublic(publicSrv, publicLn, cfg) }()
+	addrs := listeners{public: publicLn.Addr().String()}
+	if adminSrv != nil {
+		addrs.admin = adminLn.Addr().String()
+		go func() { errs <- adminSrv.Serve(adminLn) }()
+	}
+	liveCtx, stopLive := context.WithCancel(ctx)
+	defer stopLive()
+	go srv.Run(liveCtx)
+	logger.Info("live-webrtcsignaling started", "version", version, "listen", addrs.public, "tls", cfg.TLS(),
+		"admin", addrs.admin, "mode", cfg.MediaMode, "devMode", cfg.DevMode, "jwtAlgorithms", verifier.Algorithms())
+	if ready != nil {
+		ready(addrs)
+	}
+
+	var serveErr error
+	start := time.Now()
+	select {
+	case <-ctx.Done():
+		drainCalls(srv, &draining, cfg.DrainTimeout, logger)
+	case serveErr = <-errs:
+		logger.Error("listener failed: stopping", "err", serveErr)
+	}
+	// The drain publishes every remaining participant's room.leave: the bus is flushed after it.
+	err = errors.Join(serveErr, drain(publicSrv, adminSrv, srv, mediaPlane), events.close())
+	logger.Info("live-webrtcsignaling stopped", "drainedIn", time.Since(start).String(), "err", err)
+	return err
+}
+
+func servePublic(s *http.Server, ln net.Listener, cfg *config.Config) error {
+	var err error
+	if cfg.TLS() {
+		s.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+		err = s.ServeTLS(ln, cfg.CertFile, cfg.KeyFile)
+	} else {
+		err = s.Serve(ln)
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// drain stops accepting, closes the websockets (participants leave their rooms), ends the media sessions, then
+// stops the admin listener.
+func drain(public, adminSrv *http.Server, srv *signaling.Server, mediaPlane *mediaPlane) error {
+	ctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
+	defer cancel()
+	// http.Server.Shutdown does not wait for hijacked (websocket) connections: the signaling server drains those.
+	err := errors.Join(public.Shutdown(ctx), srv.Shutdown(ctx), mediaPlane.close(ctx))
+	if adminSrv != nil {
+		err = errors.Join(err, adminSrv.Shutdown(ctx))
+	}
+	return err
+}
+
+// newLogger returns the server's logger (JSON or text, LOG_FORMAT) and its level, which the admin listener changes
+// at run time.
+func newLogger(cfg *config.Config, out io.Writer) (*slog.Logger, *slog.LevelVar) {
+	level := new(slog.LevelVar)
+	level.Set(cfg.LogLevel)
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == config.LogFormatJSON {
+		return slog.New(slog.NewJSONHandler(out, opts)), level
+	}
+	return slog.New(slog.NewTextHandler(out, opts)), level
+}
+
+func newVerifier(cfg *config.Config) (*auth.Verifier, error) {
+	if cfg.JWTPublicKeyFile == "" {
+		return auth.NewHMACVerifier(cfg.JWTSecret)
+	}
+	pemData, err := os.ReadFile(cfg.JWTPublicKeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("config: JWT_PUBLIC_KEY_FILE: %w", err)
+	}
+	key, err := auth.ParsePublicKeyPEM(pemData)
+	if err != nil {
+		return nil, fmt.Errorf("config: JWT_PUBLIC_KEY_FILE: %w", err)
+	}
+	v, err := auth.NewPublicKeyVerifier(key)
+	if err != nil {
+		return nil, fmt.Errorf("config: JWT_PUBLIC_KEY_FILE: %w", err)
+	}
+	return v, nil
+}
+
+func signalingOptions(cfg *config.Config) signaling.Options {
+	o := signaling.DefaultOptions()
+	o.Mode = cfg.MediaMode
+	o.RoomMaxSize = cfg.RoomMaxSize
+	o.ReconnectGrace = cfg.ReconnectGrace
+	o.ReconnectWithoutBearer = cfg.ReconnectWithoutBearer
+	o.MaxMessageBytes = cfg.WSMaxMessageBytes
+	o.RateLimit = cfg.WSRateLimit
+	o.RateBurst = cfg.WSRateBurst
+	o.AllowedOrigins = cfg.AllowedOrigins
+	o.TrustedProxies = cfg.TrustedProxies
+	return o
+}
+
+// publicHandler routes the public listener: /api, /healthz, / and, in dev mode only, /dev/token. /healthz answers
+// 503 while draining, so that load balancers send new clients elsewhere.
+func publicHandler(cfg *config.Config, srv *signaling.Server, draining *atomic.Bool) (http.Handler, error) {
+	client, err := web.Handler()
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/api", srv)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if draining.Load() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = io.WriteString(w, "draining\n")
+			return
+		}
+		_, _ = io.WriteString(w, "ok\n")
+	})
+	if cfg.DevMode {
+		mux.Handle("GET /dev/token", newDevTokenHandler(cfg.JWTSecret))
+	}
+	mux.Handle("/", client)
+	return mux, nil
+}

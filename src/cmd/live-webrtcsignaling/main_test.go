@@ -1,0 +1,170 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// start runs the server with env until the test ends, and returns its addresses.
+func start(t *testing.T, env map[string]string) listeners {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	readyCh := make(chan listeners, 1)
+	done := make(chan error, 1)
+	lookup := func(name string) (string, bool) {
+		v, ok := env[name]
+		if !ok && name == "DRAIN_TIMEOUT" {
+			// These tests end with clients still joined: stop at once rather than wait for their calls.
+			return "0", true
+		}
+		return v, ok
+	}
+	go func() { done <- run(ctx, lookup, io.Discard, func(l listeners) { readyCh <- l }) }()
+	var addrs listeners
+	select {
+	case addrs = <-readyCh:
+	case err := <-done:
+		t.Fatalf("run: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("server not ready")
+	}
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("run returned %v", err)
+			}
+		case <-time.After(15 * time.Second):
+			t.Error("server did not stop")
+		}
+	})
+	return addrs
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(body)
+}
+
+func TestDevModeServesEverything(t *testing.T) {
+	addrs := start(t, map[string]string{"PORT_NUMBER": "0", "ADMIN_ADDR": "127.0.0.1:0"})
+	if !strings.HasPrefix(addrs.public, "127.0.0.1:") {
+		t.Fatalf("dev mode listens on %s", addrs.public)
+	}
+	base := "http://" + addrs.public
+	if code, body := get(t, base+"/healthz"); code != http.StatusOK || body != "ok\n" {
+		t.Fatalf("/healthz: %d %q", code, body)
+	}
+	if code, body := get(t, base+"/"); code != http.StatusOK || !strings.Contains(body, "<title>") {
+		t.Fatalf("/: %d %.60q", code, body)
+	}
+	for _, path := range []string{"/state", "/memstats", "/debug/pprof/"} {
+		if code, _ := get(t, base+path); code != http.StatusNotFound {
+			t.Errorf("public %s: %d, want 404", path, code)
+		}
+	}
+	if code, _ := get(t, base+"/dev/token"); code != http.StatusBadRequest {
+		t.Fatalf("/dev/token without userId: %d", code)
+	}
+	code, body := get(t, base+"/dev/token?userId=alice&roomId=r1")
+	var tok struct{ Bearer string }
+	if code != http.StatusOK || json.Unmarshal([]byte(body), &tok) != nil || tok.Bearer == "" {
+		t.Fatalf("/dev/token: %d %q", code, body)
+	}
+
+	ws, resp, err := websocket.DefaultDialer.Dial("ws://"+addrs.public+"/api", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	defer ws.Close()
+	if err := ws.WriteJSON(map[string]any{"a": "join", "d": map[string]any{"roomId": "r1", "bearer": tok.Bearer}}); err != nil {
+		t.Fatal(err)
+	}
+	var joinR struct {
+		A string
+		S bool
+		D struct{ UserID, Mode string }
+	}
+	if err := ws.ReadJSON(&joinR); err != nil || !joinR.S || joinR.D.UserID != "alice" || joinR.D.Mode != "mcu" {
+		t.Fatalf("joinR %+v %v", joinR, err)
+	}
+	code, body = get(t, "http://"+addrs.admin+"/state")
+	if code != http.StatusOK || !strings.Contains(body, `"userId": "alice"`) || strings.Contains(body, tok.Bearer) {
+		t.Fatalf("admin /state: %d %s", code, body)
+	}
+}
+
+func TestProductionModeHasNoDevToken(t *testing.T) {
+	addrs := start(t, map[string]string{"PORT_NUMBER": "0", "BIND_ADDRESS": "127.0.0.1", "ADMIN_ADDR": "",
+		"JWT_SECRET": "production-secret-production-secret", "MEDIA_MODE": "relay"})
+	if addrs.admin != "" {
+		t.Fatalf("admin listener on %q though disabled", addrs.admin)
+	}
+	if code, _ := get(t, "http://"+addrs.public+"/dev/token?userId=x"); code != http.StatusNotFound {
+		t.Fatalf("/dev/token in production: %d", code)
+	}
+}
+
+func TestShutdownClosesWebsockets(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	readyCh := make(chan listeners, 1)
+	done := make(chan error, 1)
+	env := map[string]string{"PORT_NUMBER": "0", "ADMIN_ADDR": ""}
+	go func() {
+		done <- run(ctx, func(n string) (string, bool) { v, ok := env[n]; return v, ok }, io.Discard,
+			func(l listeners) { readyCh <- l })
+	}()
+	addrs := <-readyCh
+	ws, resp, err := websocket.DefaultDialer.Dial("ws://"+addrs.public+"/api", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	defer ws.Close()
+	cancel()
+	_, _, err = ws.ReadMessage()
+	if ce, ok := err.(*websocket.CloseError); !ok || ce.Code != websocket.CloseGoingAway {
+		t.Fatalf("websocket ended with %v, want close 1001", err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("run: %v", err)
+	}
+}
+
+func TestStartRefusals(t *testing.T) {
+	dir := t.TempDir()
+	badKey := filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(badKey, []byte("not a key"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for variable, env := range map[string]map[string]string{
+		"JWT_PUBLIC_KEY_FILE": {"JWT_PUBLIC_KEY_FILE": badKey},
+		"ROOM_MAX_SIZE":       {"ROOM_MAX_SIZE": "many"},
+		"CERT_FILE_PATH":      {"CERT_FILE_PATH": "c.pem", "KEY_FILE_PATH": "k.pem"},
+	} {
+		err := run(context.Background(), func(n string) (string, bool) { v, ok := env[n]; return v, ok }, io.Discard, nil)
+		if err == nil || !strings.Contains(err.Error(), variable) {
+			t.Errorf("%s: err = %v", variable, err)
+		}
+	}
+}
