@@ -1,0 +1,99 @@
+package e2e
+
+import (
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+)
+
+const chromium = "/usr/bin/chromium"
+
+// chromiumFlags are those of environment.md that make headless Chromium a WebRTC client with a fake camera and
+// microphone on loopback; --user-data-dir and the URL are added per page.
+var chromiumFlags = []string{
+	"--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+	"--disable-background-networking", "--disable-component-update", "--disable-sync",
+	"--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+	"--autoplay-policy=no-user-gesture-required", "--allow-loopback-in-peer-connection",
+}
+
+// page describes one reference client page; the zero values are the client's defaults.
+type page struct {
+	Room, User string
+	// Codec forces a video codec (VP8, VP9, H264, AV1).
+	Codec string
+	// RecvOnly opens neither camera nor microphone.
+	RecvOnly bool
+	// Bearer is given to the page (in the URL fragment) instead of the dev mode token.
+	Bearer string
+}
+
+// clientURL is the address of the reference client on base (http://host:port) for p, joining at once and
+// reporting to report.
+func clientURL(base string, p page, report string) string {
+	q := url.Values{"room": {p.Room}, "user": {p.User}, "autojoin": {"1"}, "report": {report}}
+	if p.Codec != "" {
+		q.Set("codec", p.Codec)
+	}
+	if p.RecvOnly {
+		q.Set("recvonly", "1")
+	}
+	u := base + "/?" + q.Encode()
+	if p.Bearer != "" {
+		u += "#" + url.Values{"bearer": {p.Bearer}}.Encode()
+	}
+	return u
+}
+
+// startPage opens p from the server at base in its own headless Chromium, posting its reports to reports. The
+// browser runs with a fresh profile in its own process group, killed at the end of the test; its output is shown
+// when the test failed.
+func startPage(t testing.TB, base string, p page, reports *reports) {
+	t.Helper()
+	dir := t.TempDir()
+	logPath := filepath.Join(dir, "chromium.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := append(append([]string(nil), chromiumFlags...), "--user-data-dir="+filepath.Join(dir, "profile"),
+		clientURL(base, p, reports.url(p.User)))
+	cmd := exec.Command(chromium, args...)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		// The whole group: Chromium's renderer, GPU and utility processes too.
+		if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); err != nil {
+			t.Errorf("kill chromium of %s: %v", p.User, err)
+		}
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			t.Errorf("chromium of %s still running 10 s after SIGKILL", p.User)
+		}
+		if err := logFile.Close(); err != nil {
+			t.Error(err)
+		}
+		if t.Failed() {
+			if out, err := os.ReadFile(logPath); err == nil {
+				t.Logf("chromium output of %s:\n%s", p.User, tailOf(out, 16<<10))
+			}
+		}
+	})
+}
+
+func tailOf(b []byte, n int) []byte {
+	if len(b) > n {
+		return b[len(b)-n:]
+	}
+	return b
+}
