@@ -18,6 +18,7 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/heytribe/live-webrtcsignaling/src/auth"
+	"github.com/heytribe/live-webrtcsignaling/src/internal/loadtool"
 )
 
 const (
@@ -117,25 +118,25 @@ type phase struct {
 	ops          int64
 	opName       string
 	wall         time.Duration
-	server, tool cpuTime
+	server, tool loadtool.CPUTime
 	hasServer    bool
 }
 
 // cpuMark is the CPU time of both processes at one moment.
 type cpuMark struct {
 	at           time.Time
-	server, tool cpuTime
+	server, tool loadtool.CPUTime
 }
 
 func (lt *loadTest) markCPU() (cpuMark, error) {
 	m := cpuMark{at: time.Now()}
 	var err error
 	if lt.cfg.pid != 0 {
-		if m.server, err = readCPU(lt.cfg.pid); err != nil {
+		if m.server, err = loadtool.ReadCPU(lt.cfg.pid); err != nil {
 			return m, err
 		}
 	}
-	m.tool, err = readCPU(0)
+	m.tool, err = loadtool.ReadCPU(0)
 	return m, err
 }
 
@@ -145,8 +146,8 @@ func (lt *loadTest) phaseSince(from cpuMark, name string, ops int64, opName stri
 	if err != nil {
 		return phase{}, err
 	}
-	return phase{name: name, ops: ops, opName: opName, wall: now.at.Sub(from.at), server: now.server.sub(from.server),
-		tool: now.tool.sub(from.tool), hasServer: lt.cfg.pid != 0}, nil
+	return phase{name: name, ops: ops, opName: opName, wall: now.at.Sub(from.at), server: now.server.Sub(from.server),
+		tool: now.tool.Sub(from.tool), hasServer: lt.cfg.pid != 0}, nil
 }
 
 // rss reads the server's RSS, or returns -1 without a pid.

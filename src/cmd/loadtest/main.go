@@ -8,9 +8,10 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/heytribe/live-webrtcsignaling/src/internal/loadtool"
 )
 
 // config is the command line.
@@ -74,17 +75,11 @@ func parseFlags(args []string, lookup func(string) string, errOut io.Writer) (co
 }
 
 func main() {
-	cfg, err := parseFlags(os.Args[1:], os.Getenv, os.Stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return
-	}
-	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	if err != nil {
-		logger.Error("loadtest: bad command line", "err", err)
-		os.Exit(2)
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	loadtool.Command[config]{Name: "loadtest", Parse: parseFlags, Run: runAndPrint}.Main()
+}
+
+// runAndPrint raises the file limit for the connections, runs the load test and prints its summary.
+func runAndPrint(ctx context.Context, cfg config, logger *slog.Logger) error {
 	if soft, hard, err := raiseFileLimit(); err != nil {
 		logger.Warn("cannot raise RLIMIT_NOFILE", "err", err)
 	} else if soft < uint64(cfg.conns)+64 {
@@ -94,13 +89,12 @@ func main() {
 	}
 	res, err := newLoadTest(cfg, logger).run(ctx)
 	if err != nil {
-		logger.Error("loadtest failed", "err", err)
-		os.Exit(1)
+		return err
 	}
 	if err := res.print(os.Stdout); err != nil {
-		logger.Error("loadtest: cannot print the summary", "err", err)
-		os.Exit(1)
+		return fmt.Errorf("cannot print the summary: %w", err)
 	}
+	return nil
 }
 
 // raiseFileLimit sets the soft RLIMIT_NOFILE to the hard limit and returns both.

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/heytribe/live-webrtcsignaling/src/internal/loadtool"
 )
 
 // The targets of the issue, on the 2-core build machine.
@@ -84,16 +86,16 @@ func (d distribution) String() string {
 
 // usage describes c, spent during the phase: cores used, CPU per operation, and the share of the time the process
 // was ready to run but waited for a CPU (the machine's load, not the program's).
-func (p phase) usage(c cpuTime) string {
+func (p phase) usage(c loadtool.CPUTime) string {
 	if p.wall <= 0 {
 		return "not measured"
 	}
-	out := fmt.Sprintf("%.2f core", c.run.Seconds()/p.wall.Seconds())
+	out := fmt.Sprintf("%.2f core", c.Run.Seconds()/p.wall.Seconds())
 	if p.ops > 0 {
-		out += fmt.Sprintf(", %.0fµs per %s", float64(c.run.Microseconds())/float64(p.ops), p.opName)
+		out += fmt.Sprintf(", %.0fµs per %s", float64(c.Run.Microseconds())/float64(p.ops), p.opName)
 	}
-	if c.run+c.wait > 0 {
-		out += fmt.Sprintf(", waited for a CPU %.0f%% of its runnable time", 100*c.wait.Seconds()/(c.run+c.wait).Seconds())
+	if c.Run+c.Wait > 0 {
+		out += fmt.Sprintf(", waited for a CPU %.0f%% of its runnable time", 100*c.Wait.Seconds()/(c.Run+c.Wait).Seconds())
 	}
 	return out
 }
