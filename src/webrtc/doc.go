@@ -1,6 +1,6 @@
 // Package webrtc terminates the WebRTC sessions of the MCU: one Session per PeerConnection with a browser, doing
-// ICE-lite, DTLS (server role) and SRTP over the sockets of package transport, and handing decrypted RTP and RTCP
-// to the media plane.
+// ICE-lite, DTLS (in the role the peer's a=setup leaves) and SRTP over the sockets of package transport, and
+// handing decrypted RTP and RTCP to the media plane.
 //
 // # Engine
 //
@@ -29,7 +29,8 @@
 // SessionParams.Remote may give the remote transport at once when it is already known. Checks that arrive before
 // SetRemote are answered when their MESSAGE-INTEGRITY is right (the browser has our description, it may have
 // sent its answer through the websocket a moment ago); DTLS datagrams that arrive before SetRemote wait in a small
-// queue, since the peer's certificate can only be checked against its fingerprint.
+// queue, since the peer's certificate can only be checked against its fingerprint (and its setup says which side
+// of DTLS the session is).
 //
 // # ICE-lite, DTLS, SRTP
 //
@@ -45,10 +46,16 @@
 // (ReasonConsentExpired, RFC 7675 consent freshness: browsers check every few seconds); no DTLS handshake completed
 // within Config.DTLSTimeout of the first verified check (ReasonDTLSTimeout).
 //
-// DTLS runs in the server role (the browser is active) through cgo/dtls, with the certificate fingerprint of the
-// peer checked against its SDP: a mismatch or a fatal alert is ReasonDTLSFailed, the peer's close_notify is
-// StateClosed with ReasonPeerClosed. SRTP contexts (cgo/srtp) are made from the negotiated profile: AES-GCM when
-// the browser offers it, AES-CM-HMAC-SHA1-80 otherwise. Once SRTP is keyed, the DTLS association only waits for
+// DTLS runs through cgo/dtls in the role the peer's a=setup leaves (RFC 5763 5). Browsers answer active, and
+// offer actpass (the server answers passive): the session is the DTLS server and waits for the ClientHello. A
+// peer that says passive (pion answers an ICE-lite offerer so, and an upstream offer may say so) makes the session
+// the DTLS client: it sends its ClientHello once a check is verified (the selected address is known) and the
+// remote transport is known, whichever comes last, and retransmits it on the same timers; Config.DTLSTimeout
+// bounds the handshake in both roles. A passive peer must not send DTLS first: what it sends before the
+// ClientHello is dropped and counted (Counters.DTLSDropped). setup:holdconn is refused (ErrBadParams). In both
+// roles the certificate fingerprint of the peer is checked against its SDP: a mismatch or a fatal alert is
+// ReasonDTLSFailed, the peer's close_notify is StateClosed with ReasonPeerClosed. SRTP contexts (cgo/srtp) are
+// made from the negotiated profile: AES-GCM when the browser offers it, AES-CM-HMAC-SHA1-80 otherwise. Once SRTP is keyed, the DTLS association only waits for
 // close_notify: it drops forged and invalid records silently (a datagram forged with the peer's source address
 // changes nothing; Counters.DTLSRecordsDropped counts them), and a fatal alert from the peer fails the session with ReasonDTLSFailed.
 //

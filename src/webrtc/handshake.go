@@ -10,8 +10,8 @@ import (
 	"github.com/heytribe/live-webrtcsignaling/cgo/srtp"
 )
 
-// handleDTLS feeds one DTLS datagram to the association, making it on the first one. Before SetRemote the datagram
-// waits (the peer's certificate cannot be checked yet).
+// handleDTLS feeds one DTLS datagram to the association; as the DTLS server, the first one makes it. Before
+// SetRemote the datagram waits (the peer's certificate cannot be checked yet).
 func (s *Session) handleDTLS(data []byte, source netip.AddrPort) error {
 	if s.in.remote == nil {
 		if len(s.in.pending) >= maxPendingDTLS {
@@ -22,15 +22,14 @@ func (s *Session) handleDTLS(data []byte, source netip.AddrPort) error {
 		return nil
 	}
 	if s.in.dtls == nil {
-		ep, err := s.engine.dtls.NewEndpointWithParams(dtls.EndpointParams{
-			Role:               dtls.RoleServer,
-			RemoteFingerprints: s.in.remote.fingerprints,
-			Logger:             s.logger,
-		})
-		if err != nil {
-			return failed(ReasonInternal, fmt.Errorf("DTLS endpoint: %w", err))
+		if s.in.remote.role == dtls.RoleClient {
+			// A passive peer waits for the session's ClientHello: what it sends before belongs to no handshake.
+			s.stats.dtlsDropped.Add(1)
+			return nil
 		}
-		s.in.dtls = ep
+		if err := s.newDTLS(); err != nil {
+			return err
+		}
 	}
 	s.stats.dtlsIn.Add(1)
 	s.in.dtlsPeer = source
@@ -44,6 +43,41 @@ func (s *Session) handleDTLS(data []byte, source netip.AddrPort) error {
 		if err := s.connect(); err != nil {
 			return err
 		}
+	}
+	s.refreshDTLSTimer()
+	return nil
+}
+
+// newDTLS makes the association in the session's role.
+func (s *Session) newDTLS() error {
+	ep, err := s.engine.dtls.NewEndpointWithParams(dtls.EndpointParams{
+		Role:               s.in.remote.role,
+		RemoteFingerprints: s.in.remote.fingerprints,
+		Logger:             s.logger,
+	})
+	if err != nil {
+		return failed(ReasonInternal, fmt.Errorf("DTLS endpoint: %w", err))
+	}
+	s.in.dtls = ep
+	return nil
+}
+
+// startDTLSClient sends the ClientHello when the session is the DTLS client, once a check is verified (the
+// selected address is known) and the peer's transport is known, whichever comes last. It does nothing otherwise,
+// or when the handshake has begun.
+func (s *Session) startDTLSClient() error {
+	selected := s.selected.Load()
+	if s.in.remote == nil || s.in.remote.role != dtls.RoleClient || s.in.dtls != nil || selected == nil {
+		return nil
+	}
+	if err := s.newDTLS(); err != nil {
+		return err
+	}
+	s.in.dtlsPeer = *selected
+	send, err := s.in.dtls.Start()
+	s.sendDTLS(send, s.in.dtlsPeer)
+	if err != nil {
+		return s.dtlsError(err)
 	}
 	s.refreshDTLSTimer()
 	return nil

@@ -63,7 +63,12 @@ func (s *Session) handleSTUN(data []byte, source netip.AddrPort) error {
 	// it nominated.
 	s.verified(source, check.UseCandidate, time.Now())
 	b, err := stun.AppendBindingSuccess(s.in.out[:0], msg, source, s.integrity)
-	return s.reply(b, err, source)
+	if err := s.reply(b, err, source); err != nil {
+		return err
+	}
+	// As the DTLS client, the session's ClientHello follows the answer to the first check: the peer knows the
+	// address works by then.
+	return s.startDTLSClient()
 }
 
 // answerError answers a check with an error response, signed when the check was authenticated.

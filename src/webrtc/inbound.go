@@ -35,8 +35,10 @@ type inbound struct {
 	lastConsent time.Time // last verified check from the selected address
 	nominated   bool      // the peer has nominated an address (USE-CANDIDATE)
 
-	dtls     *dtls.Endpoint
-	dtlsPeer netip.AddrPort // where DTLS retransmissions go: the source of the last DTLS datagram
+	dtls *dtls.Endpoint
+	// dtlsPeer is where DTLS retransmissions go: the source of the last DTLS datagram, or the selected address
+	// when the session, as the DTLS client, sent its ClientHello.
+	dtlsPeer netip.AddrPort
 	dtlsAt   time.Time      // the DTLS retransmission timer; zero when none runs
 	srtp     *srtp.Inbound  // non-nil once connected
 	srtpOut  *srtp.Outbound // the writer's context, closed by the inbound goroutine at the end
@@ -208,7 +210,8 @@ func (s *Session) onTimer(now time.Time) error {
 	return nil
 }
 
-// applyRemote records the peer's transport and handles the DTLS datagrams that waited for it.
+// applyRemote records the peer's transport and handles the DTLS datagrams that waited for it (as the DTLS client,
+// they are dropped), then starts the handshake when the session is the client and a check was verified.
 func (s *Session) applyRemote(r remoteTransport) error {
 	s.in.remote = &r
 	pending := s.in.pending
@@ -218,7 +221,7 @@ func (s *Session) applyRemote(r remoteTransport) error {
 			return err
 		}
 	}
-	return nil
+	return s.startDTLSClient()
 }
 
 // handleSRTP unprotects one SRTP or SRTCP packet in place and gives it to the Handler with the time it was read.

@@ -37,6 +37,8 @@ type SessionParams struct {
 type remoteTransport struct {
 	ufrag        string
 	fingerprints []dtls.Fingerprint
+	// role is the session's DTLS role: the client when the peer's setup is passive, the server otherwise.
+	role dtls.Role
 }
 
 // Session is one PeerConnection with a browser. See the package documentation.
@@ -154,14 +156,19 @@ func localCredentials(ufrag, pwd string) (string, string, error) {
 	return ufrag, pwd, nil
 }
 
-// parseRemote validates the peer's transport and keeps its fingerprints of a supported hash: its certificate must
-// match one of them (the dtls package applies RFC 8122's choice among them).
+// parseRemote validates the peer's transport, keeps its fingerprints of a supported hash (its certificate must
+// match one of them: the dtls package applies RFC 8122's choice among them) and derives the session's DTLS role
+// from its setup (RFC 5763 5): passive makes the session the client, active, actpass or none the server.
 func parseRemote(t negotiate.Transport) (remoteTransport, error) {
 	if !validICE(t.ICEUfrag, 4) || !validICE(t.ICEPwd, 22) {
 		return remoteTransport{}, fmt.Errorf("%w: remote ICE ufrag must be 4 and pwd 22 to 256 ICE characters", ErrBadParams)
 	}
-	if t.Setup == sdp.SetupPassive || t.Setup == sdp.SetupHoldConn {
-		return remoteTransport{}, fmt.Errorf("%w: remote setup %q: the server is always the DTLS server", ErrBadParams, t.Setup)
+	if t.Setup == sdp.SetupHoldConn {
+		return remoteTransport{}, fmt.Errorf("%w: remote setup %q: the session needs a DTLS association now", ErrBadParams, t.Setup)
+	}
+	role := dtls.RoleServer
+	if t.Setup == sdp.SetupPassive {
+		role = dtls.RoleClient
 	}
 	var fingerprints []dtls.Fingerprint
 	for _, f := range t.Fingerprints {
@@ -173,7 +180,7 @@ func parseRemote(t negotiate.Transport) (remoteTransport, error) {
 		return remoteTransport{}, fmt.Errorf("%w: %d usable remote fingerprints among %d, want 1 to %d",
 			ErrBadParams, len(fingerprints), len(t.Fingerprints), dtls.MaxRemoteFingerprints)
 	}
-	return remoteTransport{ufrag: t.ICEUfrag, fingerprints: fingerprints}, nil
+	return remoteTransport{ufrag: t.ICEUfrag, fingerprints: fingerprints, role: role}, nil
 }
 
 // ID returns the session's identifier, its local ICE ufrag (the "session" field of its logs).

@@ -17,7 +17,8 @@ type Counters struct {
 	// (STUNRoleConflict, answered 487).
 	STUNMalformed, STUNUsername, STUNIntegrity, STUNFingerprint, STUNRoleConflict uint64
 	// DTLSIn counts DTLS datagrams handed to the handshake or the association; DTLSDropped those dropped before
-	// (the queue before SetRemote was full, or the datagram was empty or too large). DTLSRecordsDropped counts the
+	// (the queue before SetRemote was full, the datagram was empty or too large, or a passive peer sent it before
+	// the session's ClientHello). DTLSRecordsDropped counts the
 	// records the association dropped once connected because they could not authenticate (forged, truncated,
 	// another version): they end nothing, but a rise means someone spoofs the peer's address. Records OpenSSL
 	// drops itself (a wrong tag, a replay) are not counted.
