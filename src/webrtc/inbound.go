@@ -103,7 +103,9 @@ func (s *Session) serve() (end *ending) {
 				p.Release()
 				continue
 			}
-			err = s.handle(p.Kind, p.Data, p.Source, p.Received)
+			if err = s.takeRemote(); err == nil {
+				err = s.handle(p.Kind, p.Data, p.Source, p.Received)
+			}
 			p.Release()
 		case r := <-s.remoteCh:
 			err = s.applyRemote(r)
@@ -123,6 +125,18 @@ func (s *Session) serve() (end *ending) {
 			return failed(ReasonInternal, err)
 		}
 		s.rearm()
+	}
+}
+
+// takeRemote applies a SetRemote still waiting in its channel. The select of the loop picks at random among ready
+// cases: without this, a datagram the peer sent after SetRemote returned could be handled before the remote
+// transport is known. A receive from an empty channel costs no lock.
+func (s *Session) takeRemote() error {
+	select {
+	case r := <-s.remoteCh:
+		return s.applyRemote(r)
+	default:
+		return nil
 	}
 }
 
