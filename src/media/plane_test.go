@@ -509,6 +509,38 @@ func TestPlaneAnswerMismatchAndSecondAnswer(t *testing.T) {
 	}
 }
 
+// TestPlaneHandsSetupToTheSession: the session takes its DTLS role from the peer's a=setup, so the plane gives it
+// the remote transport as negotiated: a passive upstream offer (answered active) and a passive listener answer
+// (pion's default) both reach the session with setup:passive.
+func TestPlaneHandsSetupToTheSession(t *testing.T) {
+	tp := newTestPlane(t, Config{})
+	tp.Joined(room, "A")
+	tp.Joined(room, "B")
+	ctx := context.Background()
+	offer := strings.ReplaceAll(loadOffer(t, "chromium156-audio-video.sdp"), "a=setup:actpass", "a=setup:passive")
+	answer, err := tp.Publish(ctx, room, "A", offer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(answer, "a=setup:active") {
+		t.Fatalf("answer to a passive offer without a=setup:active:\n%s", answer)
+	}
+	u := tp.upstreamOf("A")
+	if r := u.sess.(*fakeSession).remoteTransport(); r == nil || r.Setup != sdp.SetupPassive {
+		t.Fatalf("upstream session's remote transport %+v, want setup passive", r)
+	}
+	u.sess.(*fakeSession).handler.onState(webrtc.StateConnected, webrtc.ReasonNone)
+	send(u, u.audio, 1, 0, opus, time.Second)
+	listenerOffer := tp.waitEvents(t, "B", EventExchangeSdp, 1)[0].data.(ExchangeSdpEvent).SDP.SDP
+	passive := strings.ReplaceAll(browserAnswer(t, listenerOffer), "a=setup:active", "a=setup:passive")
+	if err := tp.Answer(ctx, room, "B", "A", passive); err != nil {
+		t.Fatalf("passive listener answer: %v", err)
+	}
+	if r := tp.listenerOf("B", "A").sess.(*fakeSession).remoteTransport(); r == nil || r.Setup != sdp.SetupPassive {
+		t.Fatalf("listener session's remote transport %+v, want setup passive", r)
+	}
+}
+
 func TestPlaneUnavailableSessions(t *testing.T) {
 	tp := newTestPlane(t, Config{})
 	tp.Joined(room, "A")
