@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -105,6 +106,26 @@ func TestMediaPionThroughServer(t *testing.T) {
 		if audio == "" || audio != video {
 			t.Errorf("listener CNAMEs: audio %q, video %q: want one CNAME for the publisher", audio, video)
 		}
+	})
+
+	t.Run("passive listener: the server is the DTLS client", func(t *testing.T) {
+		carol := dialSignaling(t, srv)
+		carol.join(srv, "pion-room", "carol")
+		passive := receiveWithPionAs(t, carol, pub, pionwebrtc.DTLSRoleAuto)
+		if answer := passive.pc.LocalDescription(); answer == nil || !strings.Contains(answer.SDP, "a=setup:passive") {
+			t.Fatalf("pion's default answer to the ICE-lite server is not passive: %+v", answer)
+		}
+		waitUntil(t, mediaWait, "30 video and 25 audio packets at the passive listener", func() bool {
+			v, a := passive.counts()
+			return v > 30 && a > 25
+		}, passive.describe)
+		passive.mu.Lock()
+		corrupt := slices.Clone(passive.corrupt)
+		passive.mu.Unlock()
+		if len(corrupt) > 0 {
+			t.Errorf("payloads differ from what was published, at publisher sequence numbers %v", corrupt)
+		}
+		carol.leave()
 	})
 
 	t.Run("the listener publishes too", func(t *testing.T) {
@@ -337,7 +358,8 @@ func (p *droppedPackets) wait(t *testing.T) []uint16 {
 
 // newPionAPI builds pion as a browser would be for the server: Opus and VP8 with RTX, NACK (generator and
 // responder), PLI, FIR, REMB feedback, RTCP reports, loopback IPv4 host candidates only; tap next to the network.
-func newPionAPI(t testing.TB, tap *pionTap) *pionwebrtc.API {
+// answering is the DTLS role pion takes when it answers; DTLSRoleAuto leaves pion's default.
+func newPionAPI(t testing.TB, tap *pionTap, answering pionwebrtc.DTLSRole) *pionwebrtc.API {
 	t.Helper()
 	m := &pionwebrtc.MediaEngine{}
 	videoFeedback := []pionwebrtc.RTCPFeedback{{Type: "goog-remb"}, {Type: "ccm", Parameter: "fir"}, {Type: "nack"},
@@ -372,19 +394,24 @@ func newPionAPI(t testing.TB, tap *pionTap) *pionwebrtc.API {
 	se.SetIncludeLoopbackCandidate(true)
 	se.SetInterfaceFilter(func(name string) bool { return name == "lo" })
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	// The server is always the DTLS server and refuses an answer with setup:passive. Browsers answer its actpass
-	// offers with active; pion would answer passive to an ICE-lite offerer, so it is told to be the client.
-	if err := se.SetAnsweringDTLSRole(pionwebrtc.DTLSRoleClient); err != nil {
-		t.Fatal(err)
+	if answering != pionwebrtc.DTLSRoleAuto {
+		if err := se.SetAnsweringDTLSRole(answering); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return pionwebrtc.NewAPI(pionwebrtc.WithMediaEngine(m), pionwebrtc.WithInterceptorRegistry(reg),
 		pionwebrtc.WithSettingEngine(se))
 }
 
-// newPionPC returns a PeerConnection; the caller closes it.
-func newPionPC(t testing.TB, tap *pionTap) *pionwebrtc.PeerConnection {
+// browserAnsweringRole is how pion answers the server's offers unless a test says otherwise. Browsers answer the
+// server's actpass offers with setup:active (they are the DTLS client); pion's default answer to an ICE-lite
+// offerer is passive, which makes the server the DTLS client: one test takes that path on purpose.
+const browserAnsweringRole = pionwebrtc.DTLSRoleClient
+
+// newPionPC returns a PeerConnection that answers in the DTLS role answering; the caller closes it.
+func newPionPC(t testing.TB, tap *pionTap, answering pionwebrtc.DTLSRole) *pionwebrtc.PeerConnection {
 	t.Helper()
-	pc, err := newPionAPI(t, tap).NewPeerConnection(pionwebrtc.Configuration{})
+	pc, err := newPionAPI(t, tap, answering).NewPeerConnection(pionwebrtc.Configuration{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -439,7 +466,7 @@ func publishWithPion(t testing.TB, sig *sigClient) *pionPublisher {
 		MimeType: pionwebrtc.MimeTypeVP8}, "video", sig.SocketID); err != nil {
 		t.Fatal(err)
 	}
-	p.pc = newPionPC(t, p.tap)
+	p.pc = newPionPC(t, p.tap, browserAnsweringRole)
 	ctx, stop := context.WithCancel(context.Background())
 	p.stop = stop
 	go p.send(ctx) // writes go nowhere until the tracks are bound, once connected
@@ -601,14 +628,20 @@ type pionListener struct {
 	corrupt                       []uint16        // those whose payload is not what was published
 }
 
-// receiveWithPion answers, for the participant of sig, the server's offer of pub's stream and waits for
-// eventWebrtcUp from it.
+// receiveWithPion answers, for the participant of sig, the server's offer of pub's stream as a browser does
+// (setup:active) and waits for eventWebrtcUp from it.
 func receiveWithPion(t testing.TB, sig *sigClient, pub *pionPublisher) *pionListener {
+	t.Helper()
+	return receiveWithPionAs(t, sig, pub, browserAnsweringRole)
+}
+
+// receiveWithPionAs is receiveWithPion with pion answering in the DTLS role answering.
+func receiveWithPionAs(t testing.TB, sig *sigClient, pub *pionPublisher, answering pionwebrtc.DTLSRole) *pionListener {
 	t.Helper()
 	publisherID := pub.sig.SocketID
 	l := &pionListener{sig: sig, tap: newPionTap(), pub: pub, got: make(map[uint16]bool),
 		repairs: make(map[uint16]bool)}
-	l.pc = newPionPC(t, l.tap)
+	l.pc = newPionPC(t, l.tap, answering)
 	t.Cleanup(func() { l.close(t) })
 	l.pc.OnTrack(func(track *pionwebrtc.TrackRemote, receiver *pionwebrtc.RTPReceiver) {
 		// pion calls this on a goroutine of its own: the readers are counted under the lock that close takes
