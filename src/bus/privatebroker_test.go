@@ -49,14 +49,15 @@ type privateBroker struct {
 	// exited is closed when script has ended, with its result in waitErr.
 	exited  chan struct{}
 	waitErr error
-	// node is the Erlang VM's pid, from the pid file.
+	// node is the Erlang VM's pid, from the pid file; 0 when unknown or known to have ended.
 	node int
 	// starts counts the starts, to name each one's output file.
 	starts int
 }
 
 // newPrivateBroker prepares a node in a fresh folder, ready to start. It fails the test when rabbitmq-server is
-// missing: a broker test must never pass by not running. Cleanup stops the node and its epmd.
+// missing: a broker test must never pass by not running. Cleanup stops the node and its epmd, killing by pid
+// whatever a failed start or stop left running.
 func newPrivateBroker(t testing.TB) *privateBroker {
 	t.Helper()
 	if _, err := os.Stat(rabbitmqServer); err != nil {
@@ -112,6 +113,11 @@ func (b *privateBroker) start() {
 		b.t.Fatal("private broker: already running")
 	}
 	b.starts++
+	// The node writes its pid file once started: a stale one would name a process that is not ours.
+	pidFile := filepath.Join(b.dir, "rabbit.pid")
+	if err := os.Remove(pidFile); err != nil && !errors.Is(err, os.ErrNotExist) {
+		b.t.Fatal(err)
+	}
 	out, err := os.Create(filepath.Join(b.dir, fmt.Sprintf("server-%d.out", b.starts)))
 	if err != nil {
 		b.t.Fatal(err)
@@ -128,7 +134,7 @@ func (b *privateBroker) start() {
 		close(b.exited)
 	}()
 	b.waitReady(out.Name())
-	pid, err := readPidFile(filepath.Join(b.dir, "rabbit.pid"))
+	pid, err := readPidFile(pidFile)
 	if err != nil {
 		b.t.Fatalf("private broker: %v", err)
 	}
@@ -163,13 +169,16 @@ func (b *privateBroker) waitReady(outFile string) {
 }
 
 // stop sends TERM to the start script, which stops the node gracefully and waits for it, and waits for both to end.
+// When they do not end in time, it kills them before failing the test.
 func (b *privateBroker) stop() {
 	b.t.Helper()
 	if err := b.stopWithin(brokerStopTimeout); err != nil {
+		b.kill()
 		b.t.Fatal(err)
 	}
 }
 
+// stopWithin is stop without the kill: on an error, the script or the node may still run.
 func (b *privateBroker) stopWithin(timeout time.Duration) error {
 	if b.script == nil {
 		return errors.New("private broker: not running")
@@ -183,32 +192,55 @@ func (b *privateBroker) stopWithin(timeout time.Duration) error {
 		return fmt.Errorf("private broker: pid %d still running %v after TERM", b.script.Process.Pid, timeout)
 	}
 	b.script = nil
-	if err := waitProcessEnd(b.node, timeout); err != nil {
-		return fmt.Errorf("private broker: the node outlived its start script: %w", err)
+	if b.node > 0 {
+		if err := waitProcessEnd(b.node, timeout); err != nil {
+			return fmt.Errorf("private broker: the node outlived its start script: %w", err)
+		}
+		b.node = 0
 	}
 	return nil
 }
 
-// cleanup stops the node if it runs (killing it if TERM is not enough), then the epmd it started.
+// cleanup stops the node if it runs, kills by pid what a failed start or stop left running (the script, the node),
+// then stops the epmd the node started.
 func (b *privateBroker) cleanup() {
 	if b.script != nil {
 		if err := b.stopWithin(brokerStopTimeout); err != nil {
 			b.t.Error(err)
-			b.kill()
 		}
 	}
+	b.kill()
 	b.stopEpmd()
 }
 
-// kill is the last resort when a stop failed: KILL the script and the node, by pid.
+// kill sends KILL, by pid, to the script, its children and the node when they still run; it does nothing after a
+// clean stop.
 func (b *privateBroker) kill() {
+	var pids []int
 	if b.script != nil {
+		// The script's child is the node (a subshell that execs erl, then beam.smp), even before the node writes
+		// its pid file; or, early in a start, a short-lived helper of the script.
+		children, err := childPids(b.script.Process.Pid)
+		if err != nil {
+			b.t.Errorf("private broker: children of the start script: %v", err)
+		}
+		pids = children
 		_ = b.script.Process.Kill()
 		<-b.exited
 		b.script = nil
 	}
-	if b.node > 0 {
-		_ = syscall.Kill(b.node, syscall.SIGKILL)
+	if b.node > 0 && !slices.Contains(pids, b.node) {
+		pids = append(pids, b.node)
+	}
+	b.node = 0
+	for _, pid := range pids {
+		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
+			b.t.Errorf("private broker: KILL pid %d: %v", pid, err)
+			continue
+		}
+		if err := waitProcessEnd(pid, brokerStopTimeout); err != nil {
+			b.t.Errorf("private broker: %v", err)
+		}
 	}
 }
 
@@ -335,6 +367,34 @@ func listeningPids(port int) ([]int, error) {
 	return pids, nil
 }
 
+// childPids returns the pids whose parent is pid.
+func childPids(pid int) ([]int, error) {
+	stats, err := filepath.Glob("/proc/[0-9]*/stat")
+	if err != nil {
+		return nil, err
+	}
+	var children []int
+	for _, path := range stats {
+		stat, err := os.ReadFile(path)
+		if err != nil {
+			continue // a process gone meanwhile
+		}
+		// After the command name, in parentheses: the state, then the parent's pid.
+		i := bytes.LastIndexByte(stat, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(stat[i+1:]))
+		if len(f) < 2 || f[1] != strconv.Itoa(pid) {
+			continue
+		}
+		if child, err := strconv.Atoi(strings.Split(path, "/")[2]); err == nil {
+			children = append(children, child)
+		}
+	}
+	return children, nil
+}
+
 // waitProcessEnd waits until pid has ended: gone, or a zombie that its parent has yet to reap.
 func waitProcessEnd(pid int, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
@@ -348,7 +408,7 @@ func waitProcessEnd(pid int, timeout time.Duration) error {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("pid %d still running %v after TERM", pid, timeout)
+			return fmt.Errorf("pid %d still running after %v", pid, timeout)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

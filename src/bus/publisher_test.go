@@ -15,24 +15,29 @@ import (
 func script(n, rooms int) []bus.Event {
 	out := make([]bus.Event, 0, n)
 	for i := range n {
-		room := fmt.Sprintf("room-%d", i%rooms)
-		socket := fmt.Sprintf("s%d", i)
-		switch i % 6 {
-		case 0:
-			out = append(out, bus.RoomJoin{RoomID: room, RoomSize: i, SocketID: socket, UserID: "u", Platform: "Web"})
-		case 1:
-			out = append(out, bus.WebrtcCPU{RoomID: room, SocketID: socket, UserID: "u", CPUUsed: i % 100})
-		case 2:
-			out = append(out, bus.RoomLive{RoomID: room, RoomSize: 1, Sessions: []bus.Session{{SocketID: socket}}})
-		case 3:
-			out = append(out, bus.WebrtcFreeze{RoomID: room, SocketID: socket, UserID: "u"})
-		case 4:
-			out = append(out, bus.WebrtcNetworkChange{RoomID: room, SocketID: socket, NetworkType: "4g"})
-		default:
-			out = append(out, bus.RoomLeave{RoomID: room, RoomSize: i, SocketID: socket, UserID: "u"})
-		}
+		out = append(out, scriptEvent(i, rooms))
 	}
 	return out
+}
+
+// scriptEvent is event i of a script over rooms rooms. Its fields hold i, so no two events of a script are equal.
+func scriptEvent(i, rooms int) bus.Event {
+	room := fmt.Sprintf("room-%d", i%rooms)
+	socket := fmt.Sprintf("s%d", i)
+	switch i % 6 {
+	case 0:
+		return bus.RoomJoin{RoomID: room, RoomSize: i, SocketID: socket, UserID: "u", Platform: "Web"}
+	case 1:
+		return bus.WebrtcCPU{RoomID: room, SocketID: socket, UserID: "u", CPUUsed: i % 100}
+	case 2:
+		return bus.RoomLive{RoomID: room, RoomSize: 1, Sessions: []bus.Session{{SocketID: socket}}}
+	case 3:
+		return bus.WebrtcFreeze{RoomID: room, SocketID: socket, UserID: "u"}
+	case 4:
+		return bus.WebrtcNetworkChange{RoomID: room, SocketID: socket, NetworkType: "4g"}
+	default:
+		return bus.RoomLeave{RoomID: room, RoomSize: i, SocketID: socket, UserID: "u"}
+	}
 }
 
 func publishAll(p bus.Publisher, events []bus.Event) {
