@@ -25,10 +25,11 @@ type client struct {
 	wmu sync.Mutex
 	ws  *websocket.Conn
 
-	// socketID and mode are set once, when joinR arrives, before joined is closed.
-	socketID string
-	mode     string
-	joined   chan struct{}
+	// socketID (also encoded as a JSON string) and mode are set once, when joinR arrives, before joined is closed.
+	socketID     string
+	socketIDJSON []byte
+	mode         string
+	joined       chan struct{}
 	// joinOutcome is reported once, whether the join worked or not.
 	joinOutcome sync.Once
 	closing     atomic.Bool
@@ -91,8 +92,12 @@ func (c *client) run(ctx context.Context) {
 		c.joinFailed("join: " + err.Error())
 		return
 	}
+	var buf []byte
 	for {
-		_, data, err := ws.ReadMessage()
+		_, r, err := ws.NextReader()
+		if err == nil {
+			buf, err = readFrame(buf, r)
+		}
 		if err != nil {
 			if !c.closing.Load() {
 				lt.count("connection lost: " + closeReason(err))
@@ -100,12 +105,22 @@ func (c *client) run(ctx context.Context) {
 			}
 			return
 		}
-		c.handle(data, joinSent)
+		c.handle(buf, joinSent)
 	}
 }
 
+// handle takes one message from the server. The relay phase's frames take a path without encoding/json
+// (frames.go); the others are decoded.
 func (c *client) handle(data []byte, joinSent time.Time) {
 	lt := c.lt
+	if isRelayReply(data) {
+		lt.replies.Add(1)
+		return
+	}
+	if stamp, ok := quickStamp(data); ok {
+		c.relayed(stamp, nil)
+		return
+	}
 	var msg incoming
 	if err := json.Unmarshal(data, &msg); err != nil {
 		lt.count("unreadable frame")
@@ -118,8 +133,13 @@ func (c *client) handle(data []byte, joinSent time.Time) {
 			return
 		}
 		lt.joinLat.add(time.Since(joinSent))
+		socketIDJSON, err := json.Marshal(msg.D.SocketID)
+		if err != nil {
+			c.joinFailed("joinR socketId: " + err.Error())
+			return
+		}
 		c.joinOutcome.Do(func() {
-			c.socketID, c.mode = msg.D.SocketID, msg.D.Mode
+			c.socketID, c.socketIDJSON, c.mode = msg.D.SocketID, socketIDJSON, msg.D.Mode
 			close(c.joined)
 			lt.joins.Done()
 		})
@@ -175,6 +195,11 @@ func (c *client) send(action string, data any) error {
 	if err != nil {
 		return err
 	}
+	return c.write(frame)
+}
+
+// write sends one text frame.
+func (c *client) write(frame []byte) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	if c.ws == nil {
@@ -204,30 +229,11 @@ type stampedMessage struct {
 	Loadtest int64 `json:"loadtest"`
 }
 
-type candidateInit struct {
-	Candidate     string `json:"candidate"`
-	SDPMid        string `json:"sdpMid"`
-	SDPMLineIndex int    `json:"sdpMLineIndex"`
-}
-
-type exchangeCandidate struct {
-	To        string        `json:"to"`
-	Candidate candidateInit `json:"candidate"`
-}
-
-type sendMessage struct {
-	To      string         `json:"to"`
-	Message stampedMessage `json:"message"`
-}
-
-// relayTo sends one stamped message to the member to of the same room, as a candidate or as a message.
-func (c *client) relayTo(to *client, viaCandidate bool) error {
-	stamp := time.Since(c.lt.epoch)
-	if viaCandidate {
-		return c.send("exchangeCandidate", exchangeCandidate{To: to.socketID,
-			Candidate: candidateInit{Candidate: stampedCandidate(stamp), SDPMid: "0"}})
-	}
-	return c.send("sendMessage", sendMessage{To: to.socketID, Message: stampedMessage{Loadtest: int64(stamp)}})
+// relayTo sends one stamped message to the member to of the same room, as a candidate or as a message. The frame is
+// built in buf, which it returns for the next call.
+func (c *client) relayTo(to *client, viaCandidate bool, buf []byte) ([]byte, error) {
+	buf = appendRelayFrame(buf[:0], to.socketIDJSON, time.Since(c.lt.epoch), viaCandidate)
+	return buf, c.write(buf)
 }
 
 // closeReason names a read error briefly, for the error counts.

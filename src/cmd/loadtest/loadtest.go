@@ -289,11 +289,13 @@ func (lt *loadTest) relay(ctx context.Context, rooms [][]*client, rng *mrand.Ran
 		return 0, 0
 	}
 	var sent int64
+	var frame []byte
 	_, took := pace(ctx, lt.cfg.msgRate, total, func(int) {
 		room := joinedRooms[senders[rng.IntN(len(senders))]]
 		from := rng.IntN(len(room))
 		to := (from + 1 + rng.IntN(len(room)-1)) % len(room)
-		if err := room[from].relayTo(room[to], viaCandidate); err != nil {
+		var err error
+		if frame, err = room[from].relayTo(room[to], viaCandidate, frame); err != nil {
 			lt.count("relay send: " + err.Error())
 			return
 		}
