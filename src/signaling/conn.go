@@ -1,6 +1,7 @@
 package signaling
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -202,7 +203,7 @@ func (c *conn) writePump() {
 			}
 			clear(batch)
 		case <-ping.C:
-			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.srv.opts.WriteWait)); err != nil {
+			if !c.writeRaw(pingFrame) {
 				return
 			}
 		case <-c.closing:
@@ -248,22 +249,70 @@ func (c *conn) linger() {
 	_, _ = io.Copy(io.Discard, io.LimitReader(tcp, lingerMaxBytes))
 }
 
-// writeBatch writes messages in order; it reports false when the connection is broken.
+// pingFrame is a ping without payload, as WriteControl would write it.
+var pingFrame = []byte{0x80 | websocket.PingMessage, 0}
+
+// framePool holds the buffers writeBatch lays frames out in, so that an idle connection holds none.
+var framePool = sync.Pool{New: func() any { return new([]byte) }}
+
+// writeChunk is how much writeBatch lays out before writing it: it bounds a buffer kept in framePool, while a
+// burst of queued messages still takes few system calls.
+const writeChunk = 64 << 10
+
+// writeBatch writes messages in order; it reports false when the connection is broken. It lays their frames out
+// in one buffer and writes it with one system call (per writeChunk), where gorilla's WriteMessage would make one
+// per message: when several messages are queued for a client, they leave together. Control frames written by
+// gorilla (the close frame, pongs) never land inside these frames: a net.Conn writes all of each Write before
+// another Write goes on the connection.
 func (c *conn) writeBatch(batch []*outMsg) bool {
+	bp := framePool.Get().(*[]byte)
+	buf := (*bp)[:0]
+	defer func() {
+		if cap(buf) <= 2*writeChunk {
+			*bp = buf[:0]
+			framePool.Put(bp)
+		}
+	}()
 	for _, m := range batch {
 		data, err := m.bytes()
 		if err != nil {
 			c.srv.log.Error("cannot encode message", "err", err)
 			continue
 		}
-		if err := c.ws.SetWriteDeadline(time.Now().Add(c.srv.opts.WriteWait)); err != nil {
-			return false
-		}
-		if err := c.ws.WriteMessage(websocket.TextMessage, data); err != nil {
-			return false
+		buf = appendTextFrame(buf, data)
+		if len(buf) >= writeChunk {
+			if !c.writeRaw(buf) {
+				return false
+			}
+			buf = buf[:0]
 		}
 	}
-	return true
+	return len(buf) == 0 || c.writeRaw(buf)
+}
+
+// appendTextFrame appends data as one unfragmented text frame, unmasked as a server sends it (RFC 6455 5.2).
+func appendTextFrame(dst, data []byte) []byte {
+	const finText = 0x80 | websocket.TextMessage
+	switch n := len(data); {
+	case n <= 125:
+		dst = append(dst, finText, byte(n))
+	case n <= 0xffff:
+		dst = append(dst, finText, 126, byte(n>>8), byte(n))
+	default:
+		dst = append(dst, finText, 127)
+		dst = binary.BigEndian.AppendUint64(dst, uint64(n))
+	}
+	return append(dst, data...)
+}
+
+// writeRaw writes frames on the connection; it reports false when the connection is broken.
+func (c *conn) writeRaw(frames []byte) bool {
+	nc := c.ws.NetConn()
+	if err := nc.SetWriteDeadline(time.Now().Add(c.srv.opts.WriteWait)); err != nil {
+		return false
+	}
+	_, err := nc.Write(frames)
+	return err == nil
 }
 
 func (c *conn) recoverAndReport(side string) {

@@ -143,8 +143,9 @@ func NewServerWith(opts Options, verifier *auth.Verifier, publisher bus.Publishe
 	}
 	s.upgrader = websocket.Upgrader{
 		HandshakeTimeout: opts.WriteWait,
-		// A small read buffer stays with each connection for its life; write buffers are pooled, so an idle
-		// connection holds none.
+		// A small read buffer stays with each connection for its life. Messages are written by writeBatch from
+		// buffers of its own pool, never through gorilla's write buffer; a pool here keeps gorilla from giving every
+		// connection one it would not use.
 		ReadBufferSize:  1024,
 		WriteBufferSize: 4096,
 		WriteBufferPool: &sync.Pool{},
