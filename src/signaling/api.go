@@ -7,7 +7,8 @@ import (
 	"unicode/utf8"
 )
 
-// handler runs one action for c with the action's raw data (nil when absent).
+// handler runs one action for c with the action's raw data (nil when absent). d may share the storage of the frame,
+// which is reused once the handler returns: a handler decodes it (json.Unmarshal copies), never keeps it.
 type handler func(c *conn, d json.RawMessage)
 
 // handlers maps each action to its handler. join and reconnect are the only ones allowed before joining.
@@ -28,16 +29,19 @@ var handlers = map[string]handler{
 // be UTF-8 (RFC 6455); gorilla does not check it, and a relayed invalid sequence would make the receiving browser
 // fail its websocket.
 func (c *conn) handle(frame []byte) string {
-	var env envelope
 	if !utf8.Valid(frame) {
 		c.fail(actionGeneral, CodeJSON)
 		return actionGeneral
 	}
-	if err := json.Unmarshal(frame, &env); err != nil || env.A == nil {
-		c.fail(actionGeneral, CodeJSON)
-		return actionGeneral
+	action, d, ok := splitEnvelope(frame)
+	if !ok {
+		var env envelope
+		if err := json.Unmarshal(frame, &env); err != nil || env.A == nil {
+			c.fail(actionGeneral, CodeJSON)
+			return actionGeneral
+		}
+		action, d = *env.A, env.D
 	}
-	action := *env.A
 	h, ok := handlers[action]
 	if !ok {
 		c.fail(echoable(action), CodeUnknownAction)
@@ -47,9 +51,54 @@ func (c *conn) handle(frame []byte) string {
 		c.fail(action, CodeUserNotAuthenticated)
 		return action
 	}
-	h(c, env.D)
+	h(c, d)
 	return action
 }
+
+// actionNames maps each action of handlers to itself, so that a name read from a frame becomes a string without
+// an allocation.
+var actionNames = func() map[string]string {
+	m := make(map[string]string, len(handlers))
+	for action := range handlers {
+		m[action] = action
+	}
+	return m
+}()
+
+// envelopeStart and envelopeData frame the action's name in the envelope as clients write it:
+// {"a":"<action>","d":<data>}.
+const (
+	envelopeStart = `{"a":"`
+	envelopeData  = `","d":`
+)
+
+// splitEnvelope reads a frame of exactly the form {"a":"<action>","d":<data>}, the action one of handlers' (no
+// escapes, no spaces around the tokens), without reflection and without copying data: it returns what json.Unmarshal
+// would put in an envelope. ok is false for any other frame, which then goes through json.Unmarshal; so the two
+// always agree.
+func splitEnvelope(frame []byte) (action string, d json.RawMessage, ok bool) {
+	rest, found := bytes.CutPrefix(frame, []byte(envelopeStart))
+	if !found {
+		return "", nil, false
+	}
+	name, rest, found := bytes.Cut(rest, []byte(envelopeData))
+	if !found {
+		return "", nil, false
+	}
+	// A name with escapes or quotes is none of these; the lookup allocates no string.
+	action = actionNames[string(name)]
+	if action == "" || len(rest) < 2 || rest[len(rest)-1] != '}' {
+		return "", nil, false
+	}
+	d = rest[:len(rest)-1]
+	// d must be one JSON value with nothing around it: {"a":"x","d":1,"a":"y"} has another key after it.
+	if isSpace(d[0]) || isSpace(d[len(d)-1]) || !json.Valid(d) {
+		return "", nil, false
+	}
+	return action, d, true
+}
+
+func isSpace(b byte) bool { return b == ' ' || b == '\t' || b == '\n' || b == '\r' }
 
 // echoable cuts an unknown action name to a harmless length on a rune boundary; JSON encoding escapes it.
 func echoable(action string) string {

@@ -107,25 +107,62 @@ func (c *conn) readPump() {
 	}
 	c.ws.SetPongHandler(func(string) error { return c.ws.SetReadDeadline(time.Now().Add(pongWait)) })
 	for {
-		kind, data, err := c.ws.ReadMessage()
+		kind, r, err := c.ws.NextReader()
 		if err != nil {
 			c.ended(err)
 			return
 		}
-		if err := c.ws.SetReadDeadline(time.Now().Add(pongWait)); err != nil {
-			c.ended(err)
+		if !c.readFrame(kind, r) {
 			return
 		}
-		if !c.limiter.allow(c.srv.now()) {
-			c.rateLimited()
-			continue
+	}
+}
+
+// readBufPool holds the buffers frames are read into: a frame is handled before the next is read, and nothing of it
+// is kept (handlers copy what they keep), so one buffer serves many frames and an idle connection holds none.
+var readBufPool = sync.Pool{New: func() any { return new([]byte) }}
+
+// readFrame reads one message of kind from r and handles it; it reports false when the connection has ended.
+func (c *conn) readFrame(kind int, r io.Reader) bool {
+	bp := readBufPool.Get().(*[]byte)
+	defer readBufPool.Put(bp)
+	data, err := readAll((*bp)[:0], r)
+	*bp = data[:0]
+	if err != nil {
+		c.ended(err)
+		return false
+	}
+	if err := c.ws.SetReadDeadline(time.Now().Add(c.srv.opts.PongWait)); err != nil {
+		c.ended(err)
+		return false
+	}
+	if !c.limiter.allow(c.srv.now()) {
+		c.rateLimited()
+		return true
+	}
+	if kind != websocket.TextMessage {
+		c.fail(actionGeneral, CodeJSON)
+		c.srv.counters.message(actionGeneral, CodeJSON)
+		return true
+	}
+	c.handleSafely(data)
+	return true
+}
+
+// readAll appends what r gives until io.EOF to buf, whose storage it reuses.
+func readAll(buf []byte, r io.Reader) ([]byte, error) {
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
 		}
-		if kind != websocket.TextMessage {
-			c.fail(actionGeneral, CodeJSON)
-			c.srv.counters.message(actionGeneral, CodeJSON)
-			continue
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
 		}
-		c.handleSafely(data)
+		if err != nil {
+			return buf, err
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
 package signaling
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 )
@@ -38,7 +39,8 @@ func (c *conn) exchangeCandidate(d json.RawMessage) {
 	v.required(!isNull(req.Candidate))
 	v.valid(isNull(req.Candidate) || isObject(req.Candidate))
 	var completion candidateCompletion
-	if v.code == 0 && json.Unmarshal(req.Candidate, &completion) != nil {
+	// Most candidates have no key "completed": they skip a third decoding of the same bytes.
+	if v.code == 0 && mayHaveKeyCompleted(req.Candidate) && json.Unmarshal(req.Candidate, &completion) != nil {
 		v.code = CodeJSON
 	}
 	if v.code != 0 {
@@ -51,6 +53,23 @@ func (c *conn) exchangeCandidate(d json.RawMessage) {
 		return
 	}
 	c.mediaCandidate(*req.To, req.Candidate, answer)
+}
+
+// mayHaveKeyCompleted reports whether the JSON object raw may have a key that json.Unmarshal matches with
+// candidateCompletion's "completed". encoding/json matches keys without regard to case (no letter of "completed"
+// has a non-ASCII case variant) and after unescaping: raw without that word in any case and without a backslash
+// cannot have it, and json.Unmarshal of such a valid object succeeds with Completed false.
+func mayHaveKeyCompleted(raw []byte) bool {
+	const key = "completed"
+	if bytes.IndexByte(raw, '\\') >= 0 {
+		return true
+	}
+	for i := 0; i+len(key) <= len(raw); i++ {
+		if raw[i]|0x20 == 'c' && bytes.EqualFold(raw[i:i+len(key)], []byte(key)) {
+			return true
+		}
+	}
+	return false
 }
 
 // sendMessage relays any JSON value to a peer of the same room, in both modes.
