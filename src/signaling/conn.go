@@ -1,6 +1,7 @@
 package signaling
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -120,15 +121,14 @@ func (c *conn) readPump() {
 
 // readBufPool holds the buffers frames are read into: a frame is handled before the next is read, and nothing of it
 // is kept (handlers copy what they keep), so one buffer serves many frames and an idle connection holds none.
-var readBufPool = sync.Pool{New: func() any { return new([]byte) }}
+var readBufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // readFrame reads one message of kind from r and handles it; it reports false when the connection has ended.
 func (c *conn) readFrame(kind int, r io.Reader) bool {
-	bp := readBufPool.Get().(*[]byte)
-	defer readBufPool.Put(bp)
-	data, err := readAll((*bp)[:0], r)
-	*bp = data[:0]
-	if err != nil {
+	buf := readBufPool.Get().(*bytes.Buffer)
+	defer readBufPool.Put(buf)
+	buf.Reset()
+	if _, err := buf.ReadFrom(r); err != nil {
 		c.ended(err)
 		return false
 	}
@@ -145,25 +145,8 @@ func (c *conn) readFrame(kind int, r io.Reader) bool {
 		c.srv.counters.message(actionGeneral, CodeJSON)
 		return true
 	}
-	c.handleSafely(data)
+	c.handleSafely(buf.Bytes())
 	return true
-}
-
-// readAll appends what r gives until io.EOF to buf, whose storage it reuses.
-func readAll(buf []byte, r io.Reader) ([]byte, error) {
-	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
-		}
-		n, err := r.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if err == io.EOF {
-			return buf, nil
-		}
-		if err != nil {
-			return buf, err
-		}
-	}
 }
 
 func (c *conn) rateLimited() {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -92,11 +93,14 @@ func (c *client) run(ctx context.Context) {
 		c.joinFailed("join: " + err.Error())
 		return
 	}
-	var buf []byte
+	// One buffer serves every message of the connection, instead of one allocated per message as
+	// websocket.Conn.ReadMessage does.
+	var buf bytes.Buffer
 	for {
 		_, r, err := ws.NextReader()
 		if err == nil {
-			buf, err = readFrame(buf, r)
+			buf.Reset()
+			_, err = buf.ReadFrom(r)
 		}
 		if err != nil {
 			if !c.closing.Load() {
@@ -105,7 +109,7 @@ func (c *client) run(ctx context.Context) {
 			}
 			return
 		}
-		c.handle(buf, joinSent)
+		c.handle(buf.Bytes(), joinSent)
 	}
 }
 

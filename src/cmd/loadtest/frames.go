@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"io"
 	"strconv"
 	"time"
 )
@@ -90,23 +89,4 @@ func between(frame, prefix, suffix []byte) ([]byte, bool) {
 		return nil, false
 	}
 	return frame[len(prefix) : len(frame)-len(suffix)], true
-}
-
-// readFrame reads one message from r into buf's storage and returns it: a connection reuses one buffer for all its
-// messages instead of allocating one per message, as websocket.Conn.ReadMessage does.
-func readFrame(buf []byte, r io.Reader) ([]byte, error) {
-	buf = buf[:0]
-	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
-		}
-		n, err := r.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if err == io.EOF {
-			return buf, nil
-		}
-		if err != nil {
-			return buf, err
-		}
-	}
 }

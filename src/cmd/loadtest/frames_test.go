@@ -3,9 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"strings"
 	"testing"
-	"testing/iotest"
 	"time"
 )
 
@@ -90,20 +88,5 @@ func TestIsRelayReply(t *testing.T) {
 		if got := isRelayReply([]byte(frame)); got != want {
 			t.Errorf("isRelayReply(%s) = %v", frame, got)
 		}
-	}
-}
-
-func TestReadFrameReusesItsBuffer(t *testing.T) {
-	long := strings.Repeat("x", 3000)
-	buf, err := readFrame(nil, iotest.OneByteReader(strings.NewReader(long)))
-	if err != nil || string(buf) != long {
-		t.Fatalf("readFrame = %d bytes, %v", len(buf), err)
-	}
-	short, err := readFrame(buf, strings.NewReader("short"))
-	if err != nil || string(short) != "short" || &short[0] != &buf[0] {
-		t.Fatalf("readFrame of a shorter message = %q, %v; reused the buffer: %v", short, err, &short[0] == &buf[0])
-	}
-	if _, err := readFrame(nil, iotest.ErrReader(iotest.ErrTimeout)); err != iotest.ErrTimeout {
-		t.Fatalf("readFrame of a failing reader: %v", err)
 	}
 }
