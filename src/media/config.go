@@ -76,8 +76,7 @@ func (c *Config) applyDefaults() error {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
-	_, err := c.preferences()
-	return err
+	return nil
 }
 
 // Header extensions the server negotiates. Upstream: sdes:mid to find streams a browser announced by mid only,
@@ -89,17 +88,16 @@ var (
 	upstreamExtensions = []string{negotiate.ExtSDESMID, negotiate.ExtVideoOrientation, extAudioLevel}
 	listenerAudioExt   = []string{negotiate.ExtAbsSendTime, extAudioLevel}
 	listenerVideoExt   = []string{negotiate.ExtAbsSendTime, negotiate.ExtVideoOrientation}
-	// Feedback the server handles. transport-cc is left out on purpose: the server sends no transport-wide
-	// feedback, and a browser that negotiated it would wait for it instead of using REMB.
-	upstreamFeedback = []sdp.Feedback{sdp.FeedbackNACK, sdp.FeedbackPLI, sdp.FeedbackFIR, sdp.FeedbackREMB}
-	listenerFeedback = []sdp.Feedback{sdp.FeedbackNACK, sdp.FeedbackPLI, sdp.FeedbackFIR, sdp.FeedbackREMB}
+	// feedback is what the server handles, both ways. transport-cc is left out on purpose: the server sends no
+	// transport-wide feedback, and a browser that negotiated it would wait for it instead of using REMB.
+	feedback = []sdp.Feedback{sdp.FeedbackNACK, sdp.FeedbackPLI, sdp.FeedbackFIR, sdp.FeedbackREMB}
 )
 
 // preferences builds what the server accepts from publishers: Opus, the configured video codecs in their order,
 // the feedback and extensions above.
 func (c *Config) preferences() (negotiate.Preferences, error) {
 	def := negotiate.DefaultPreferences()
-	prefs := negotiate.Preferences{Audio: def.Audio, Feedback: upstreamFeedback, Extensions: upstreamExtensions}
+	prefs := negotiate.Preferences{Audio: def.Audio, Feedback: feedback, Extensions: upstreamExtensions}
 	for _, name := range c.VideoCodecs {
 		i := slices.IndexFunc(def.Video, func(v sdp.Codec) bool { return strings.EqualFold(v.Name, name) })
 		if i < 0 {

@@ -6,7 +6,7 @@ import "time"
 // NACKs can be answered. It is a ring indexed by the outgoing sequence number: a packet is found by its number in
 // constant time and overwritten a ring's length later, which bounds memory and the age of what can be resent.
 //
-// Packets are written in place: the forwarding path copies the publisher's packet into scratch(), rewrites it
+// Packets are written in place: the forwarding path copies the publisher's packet into buffer(), rewrites it
 // there, then keep() swaps that buffer into the ring and takes the displaced one as the next scratch, so a packet
 // is copied once on its way to the history and the session.
 //

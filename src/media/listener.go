@@ -35,7 +35,6 @@ type listener struct {
 	rembAt atomic.Int64
 	// closeReason is set when the server closes the session: no failure to report then.
 	closeReason atomic.Pointer[string]
-	lastState   atomic.Int32
 
 	// Guarded by the Plane's lock.
 	local     negotiate.Local
@@ -99,7 +98,6 @@ func (l *listener) onState(state webrtc.State, reason webrtc.Reason) {
 		l.plane.post(func() { l.plane.listenerEnded(l, state, reason) })
 		return
 	}
-	l.lastState.Store(int32(state))
 	if state == webrtc.StateConnected {
 		l.connected.Store(true)
 		if f := l.feed.Load(); f != nil {
@@ -204,7 +202,7 @@ func (l *listener) tracks(up *upstream) []negotiate.Track {
 			StreamID: l.publisher.socketID, TrackID: t.kind}
 		if t.kind == sdp.KindVideo {
 			tr.SSRC, tr.RTXSSRC = l.videoSSRC, l.rtxSSRC
-			tr.Feedback, tr.Extensions = listenerFeedback, listenerVideoExt
+			tr.Feedback, tr.Extensions = feedback, listenerVideoExt
 		} else {
 			tr.SSRC, tr.Extensions = l.audioSSRC, listenerAudioExt
 		}

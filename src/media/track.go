@@ -14,7 +14,6 @@ import (
 // SSRCs learnt from packets is fixed at construction; the mutable state belongs to the publisher's inbound
 // goroutine.
 type track struct {
-	media negotiate.Media
 	kind  string
 	codec negotiate.Codec
 	// ssrc and rtxSSRC come from the SDP, or are learnt from the first packet of the track's payload type when
@@ -42,7 +41,6 @@ type track struct {
 // newTrack builds the track of an accepted media section of the publisher's answer.
 func newTrack(m negotiate.Media, keyframeInterval time.Duration) *track {
 	t := &track{
-		media:      m,
 		kind:       m.Kind,
 		codec:      m.Codec,
 		extensions: make(map[string]uint16, len(m.Extensions)),

@@ -69,8 +69,6 @@ type upstream struct {
 	flowing  atomic.Bool
 	// closeReason is set when the server closes the session (replaced, left, shutdown): no failure to report.
 	closeReason atomic.Pointer[string]
-	// lastState is the session's state before its end, for the phase of a failure.
-	lastState atomic.Int32
 
 	// State of the inbound goroutine.
 	pkt        rtp.Packet
@@ -528,13 +526,11 @@ func ntpTicks(d int64, clockRate uint32) uint32 {
 	return ticks
 }
 
-// onState records the session's progress; the Plane handles its end.
+// onState hands the session's end to the Plane.
 func (u *upstream) onState(state webrtc.State, reason webrtc.Reason) {
 	if state.Final() {
 		u.plane.post(func() { u.plane.upstreamEnded(u, state, reason) })
-		return
 	}
-	u.lastState.Store(int32(state))
 }
 
 // close ends the session for reason, with an RTCP BYE first.
