@@ -12,6 +12,7 @@ import (
 	"github.com/heytribe/live-webrtcsignaling/src/rtp"
 	"github.com/heytribe/live-webrtcsignaling/src/sdp"
 	"github.com/heytribe/live-webrtcsignaling/src/sdp/negotiate"
+	"github.com/heytribe/live-webrtcsignaling/src/webrtc"
 )
 
 // discardSession counts what is written and keeps nothing, as a session whose queue takes every packet would.
@@ -23,6 +24,11 @@ type discardSession struct {
 func (s *discardSession) WriteRTP([]byte) error              { s.rtpOut.Add(1); return nil }
 func (s *discardSession) ForwardRTP([]byte, time.Time) error { s.rtpOut.Add(1); return nil }
 func (s *discardSession) WriteRTCP([]byte) error             { s.rtcpOut.Add(1); return nil }
+
+// noHooks are session hooks that do nothing.
+func noHooks() sessionHooks {
+	return sessionHooks{flowing: func() {}, ended: func(webrtc.State, webrtc.Reason) {}}
+}
 
 // benchUpstream makes a Chromium publisher (Opus and VP8) forwarded to n connected listeners.
 func benchUpstream(b testing.TB, n int) (*upstream, []*discardSession) {
@@ -43,7 +49,7 @@ func benchUpstream(b testing.TB, n int) (*upstream, []*discardSession) {
 		b.Fatal(err)
 	}
 	owner := newParticipant(room, "publisher-socket")
-	u := newUpstream(p, owner, up, result, p.log)
+	u := p.fwd.newUpstream(up, result, &owner.rtt, noHooks(), p.log)
 	u.flowing.Store(true)
 	var sessions []*discardSession
 	for i := range n {
@@ -52,6 +58,7 @@ func benchUpstream(b testing.TB, n int) (*upstream, []*discardSession) {
 		s := &discardSession{}
 		s.local = fakeLocal(i + 1)
 		l.sess = s
+		l.down = p.fwd.newDownlink(s, &receiver.rtt, owner.cname, noHooks())
 		offer, err := negotiate.OfferListener(s.local, l.tracks(u))
 		if err != nil {
 			b.Fatal(err)
@@ -68,14 +75,13 @@ func benchUpstream(b testing.TB, n int) (*upstream, []*discardSession) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		f, err := p.newFeed(l, u, res)
+		f, err := p.fwd.newFeed(l.down, u, res)
 		if err != nil {
 			b.Fatal(err)
 		}
-		l.feed.Store(f)
-		l.connected.Store(true)
-		l.flowing.Store(true)
-		u.addFeed(f)
+		p.fwd.attach(f)
+		l.down.connected.Store(true)
+		l.down.flowing.Store(true)
 		sessions = append(sessions, s)
 	}
 	return u, sessions

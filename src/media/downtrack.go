@@ -29,7 +29,7 @@ const (
 // NACKs, and the counters of its SRs. A downtrack belongs to the publisher's inbound goroutine, which forwards to
 // it and serves its retransmission requests; the listener's goroutine only touches the atomics.
 type downtrack struct {
-	listener *listener
+	downlink *downlink
 	source   *track
 	counters *counters
 
@@ -68,13 +68,13 @@ type downtrackParams struct {
 	nack                        bool
 }
 
-func newDowntrack(l *listener, source *track, c *counters, p downtrackParams) (*downtrack, error) {
+func newDowntrack(dl *downlink, source *track, c *counters, p downtrackParams) (*downtrack, error) {
 	rw, err := rtp.NewRewriter(p.ssrc, p.payloadType)
 	if err != nil {
 		return nil, err
 	}
 	d := &downtrack{
-		listener:        l,
+		downlink:        dl,
 		source:          source,
 		counters:        c,
 		ssrc:            p.ssrc,
@@ -130,7 +130,7 @@ func (d *downtrack) forward(pkt []byte, h *rtp.Header, payloadOffset int, keyfra
 	if d.history != nil {
 		d.history.keep(seq, n)
 	}
-	if err := d.listener.sess.ForwardRTP(out, wallTime(now)); err != nil {
+	if err := d.downlink.sess.ForwardRTP(out, wallTime(now)); err != nil {
 		d.counters.dropWriteFailed.Add(1)
 		return false
 	}
@@ -184,7 +184,7 @@ func (d *downtrack) retransmit(seq uint16, now time.Duration) {
 	}
 	d.ext.stampAbsSendTime(out, rtp.AbsSendTime(now))
 	slot.resentAt = now
-	if err := d.listener.sess.WriteRTP(out); err != nil {
+	if err := d.downlink.sess.WriteRTP(out); err != nil {
 		d.counters.dropWriteFailed.Add(1)
 		return
 	}

@@ -46,12 +46,12 @@ func (s *checkingSession) WriteRTCP(pkt []byte) error {
 func (s *checkingSession) fail(why string) { s.bad.CompareAndSwap(nil, &why) }
 
 // fuzzSetup is a publisher with two listeners whose sessions check what they are given.
-func fuzzSetup(f *testing.F) (*upstream, []*listener, []*checkingSession) {
+func fuzzSetup(f *testing.F) (*upstream, []*downlink, []*checkingSession) {
 	u, _ := benchUpstream(f, 2)
-	var ls []*listener
+	var ls []*downlink
 	var checks []*checkingSession
 	for _, fd := range *u.feeds.Load() {
-		l := fd.listener
+		l := fd.downlink
 		c := &checkingSession{ssrcs: []uint32{l.audioSSRC, l.videoSSRC, l.rtxSSRC}}
 		l.sess = c
 		ls = append(ls, l)

@@ -9,7 +9,6 @@ import (
 	"runtime/debug"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/heytribe/live-webrtcsignaling/src/sdp"
@@ -28,8 +27,11 @@ type Notifier interface {
 // Plane is the MCU's media plane: it answers publishers, offers each participant the stream of every other one,
 // and forwards media between their sessions. It implements signaling.MediaPlane.
 //
-// Rooms and participants are kept under one lock, never held across a call into another component. The calls of
-// the signaling server (Publish, Answer, Candidate) do their work on the caller's goroutine; what reacts to joins,
+// The Plane is the orchestration: rooms, offers and answers, events, re-offers. The media side of its sessions is
+// the forwarding engine's (forwarder), which it tells what to attach to what. Rooms and participants are kept under
+// one lock, never held across a call into another component; the forwarder's attach and detach are called with it
+// held, so that they follow the Plane's decisions in order (lock order: the Plane's, then the forwarder's). The calls
+// of the signaling server (Publish, Answer, Candidate) do their work on the caller's goroutine; what reacts to joins,
 // leaves and sessions' progress (offers, events) runs on the Plane's one worker goroutine, in order.
 type Plane struct {
 	cfg      Config
@@ -37,9 +39,9 @@ type Plane struct {
 	factory  sessionFactory
 	notifier Notifier
 	log      *slog.Logger
-	// cname is the server's CNAME in the RTCP it sends publishers.
-	cname    string
 	counters counters
+	// fwd is the forwarding engine: the media side of the sessions the Plane makes.
+	fwd *forwarder
 
 	mu     sync.Mutex
 	rooms  map[string]map[string]*participant
@@ -59,8 +61,8 @@ type participant struct {
 	// cname is shared by the participant's audio and video in every listener session: one CNAME per publisher
 	// lets browsers synchronise its audio and video.
 	cname string
-	// rtt is the round trip to the participant, measured by its listener sessions, in nanoseconds; 0 unknown.
-	rtt atomic.Int64
+	// rtt is the round trip to the participant, measured by its listener sessions.
+	rtt pathRTT
 
 	// Guarded by Plane.mu.
 	userID string
@@ -114,12 +116,12 @@ func newPlane(cfg Config, factory sessionFactory, notifier Notifier) (*Plane, er
 		factory:    factory,
 		notifier:   notifier,
 		log:        cfg.Logger,
-		cname:      randomToken(16),
 		rooms:      make(map[string]map[string]*participant),
 		timers:     make(map[*time.Timer]struct{}),
 		wake:       make(chan struct{}, 1),
 		workerDone: make(chan struct{}),
 	}
+	p.fwd = newForwarder(&p.cfg, &p.counters)
 	go p.work()
 	return p, nil
 }
@@ -208,18 +210,16 @@ func (p *Plane) Left(roomID, socketID string) {
 		u.close(closeLeft)
 	}
 	for _, l := range own {
-		l.close(closeLeft)
+		l.down.close(closeLeft)
 	}
 	for _, l := range others {
-		l.close(closePublisherLeft)
+		l.down.close(closePublisherLeft)
 	}
 }
 
 // detach stops feeding l. Called with p.mu held.
 func (p *Plane) detach(l *listener) {
-	if f := l.feed.Swap(nil); f != nil {
-		f.up.removeFeed(f)
-	}
+	p.fwd.detach(l.down)
 }
 
 // Publish answers a participant's upstream offer. A new offer replaces the participant's upstream: its listeners
@@ -254,7 +254,7 @@ func (p *Plane) Publish(ctx context.Context, roomID, socketID, offerSDP string) 
 		sess.Close()
 		return "", err
 	}
-	u := newUpstream(p, owner, sess, result, log)
+	u := p.newUpstream(owner, sess, result, log)
 	// Counted from now on: whatever happens next, the session's end counts it down.
 	p.counters.publishers.Add(1)
 	ref.set(u)
@@ -273,15 +273,26 @@ func (p *Plane) Publish(ctx context.Context, roomID, socketID, offerSDP string) 
 	p.mu.Unlock()
 	if old != nil {
 		p.mu.Lock()
-		for _, f := range *old.feeds.Load() {
-			p.detach(f.listener)
-		}
+		p.fwd.detachUpstream(old)
 		p.mu.Unlock()
 		old.close(closeRepublished)
 	}
 	log.Info("publishing", "audio", u.audio != nil, "video", u.video != nil, "codec", u.videoCodecName(),
 		"replaced", old != nil)
 	return answer, nil
+}
+
+// newUpstream makes the forwarding side of owner's publisher session, whose progress comes back to the Plane.
+func (p *Plane) newUpstream(owner *participant, sess session, result *negotiate.Result, log *slog.Logger) *upstream {
+	var u *upstream
+	hooks := sessionHooks{
+		flowing: func() { p.upstreamFlowing(owner, u) },
+		ended: func(state webrtc.State, reason webrtc.Reason) {
+			p.post(func() { p.upstreamEnded(owner, u, state, reason) })
+		},
+	}
+	u = p.fwd.newUpstream(sess, result, &owner.rtt, hooks, log)
+	return u
 }
 
 // participantLog is the Plane's logger with the fields every line about pt carries: socketId, roomId, userId.
@@ -355,7 +366,7 @@ func (p *Plane) Answer(ctx context.Context, roomID, socketID, publisherSocketID,
 	}
 	var f *feed
 	if err == nil {
-		f, err = p.newFeed(l, up, result)
+		f, err = p.fwd.newFeed(l.down, up, result)
 	}
 	if err != nil {
 		p.unclaimOffer(l, c.offer, c.first)
@@ -366,12 +377,11 @@ func (p *Plane) Answer(ctx context.Context, roomID, socketID, publisherSocketID,
 	l.remoteUfrag = result.Remote.ICEUfrag
 	attached := !p.closed && l.receiver.listeners[publisherSocketID] == l && l.publisher.up == up
 	if attached {
-		up.addFeed(f)
-		l.feed.Store(f)
+		p.fwd.attach(f)
 	}
 	p.mu.Unlock()
-	if attached && l.connected.Load() {
-		up.requestKeyframe(monotonic())
+	if attached {
+		l.down.requestKeyframe(monotonic())
 	}
 	l.log.Info("listening", "audio", f.audio != nil, "video", f.video != nil, "attached", attached)
 	return nil
@@ -403,7 +413,7 @@ func (p *Plane) claimOffer(roomID, socketID, publisherSocketID string) (claim, e
 	case l.offer == nil:
 		return claim{}, ErrAlreadyDone
 	}
-	c := claim{l: l, offer: l.offer, up: l.source, first: !l.remoteSet, remoteUfrag: l.remoteUfrag}
+	c := claim{l: l, offer: l.offer, up: l.offered, first: !l.remoteSet, remoteUfrag: l.remoteUfrag}
 	l.offer = nil
 	l.remoteSet = true
 	return c, nil
@@ -413,7 +423,7 @@ func (p *Plane) claimOffer(roomID, socketID, publisherSocketID string) (claim, e
 func (p *Plane) unclaimOffer(l *listener, offer *sdp.Session, first bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if l.offer == nil && l.source != nil {
+	if l.offer == nil && l.offered != nil {
 		l.offer = offer
 		l.remoteSet = !first
 	}
@@ -445,7 +455,7 @@ func (p *Plane) offerStream(receiver, publisher *participant, fresh bool) {
 		return
 	}
 	l := receiver.listeners[publisher.socketID]
-	if l != nil && l.source == up && !fresh {
+	if l != nil && l.offered == up && !fresh {
 		p.mu.Unlock()
 		return
 	}
@@ -489,7 +499,7 @@ func (p *Plane) offerStream(receiver, publisher *participant, fresh bool) {
 		p.mu.Unlock()
 		return
 	}
-	l.offer, l.source, l.kinds = offer, up, kinds
+	l.offer, l.offered, l.kinds = offer, up, kinds
 	p.mu.Unlock()
 	p.notify(receiver, EventExchangeSdp, ExchangeSdpEvent{From: from,
 		SDP: SessionDescription{Type: "offer", SDP: string(text)}})
@@ -504,17 +514,25 @@ var errStale = errors.New("media: room changed")
 func (p *Plane) replaceListener(receiver, publisher *participant, up *upstream, old *listener) (*listener, error) {
 	l := newListener(p, receiver, publisher)
 	base := p.participantLog(receiver).With("publisher", publisher.socketID, "role", "listener")
-	sess, err := p.factory.newSession(l, base)
+	ref := &handlerRef{}
+	sess, err := p.factory.newSession(ref, base)
 	if err != nil {
 		return nil, err
 	}
 	l.log = base.With("session", sess.ID())
-	// Counted from now on: whatever happens next, the session's end counts it down.
 	l.sess = sess
+	l.down = p.fwd.newDownlink(sess, &receiver.rtt, publisher.cname, sessionHooks{
+		flowing: func() { p.listenerFlowing(l) },
+		ended: func(state webrtc.State, reason webrtc.Reason) {
+			p.post(func() { p.listenerEnded(l, state, reason) })
+		},
+	})
+	// Counted from now on: whatever happens next, the session's end counts it down.
 	p.counters.listeners.Add(1)
+	ref.set(l.down)
 	id, err := sdp.NewSessionID()
 	if err != nil {
-		l.close(closeShutdown)
+		l.down.close(closeShutdown)
 		return nil, err
 	}
 	l.local = sess.Local()
@@ -523,7 +541,7 @@ func (p *Plane) replaceListener(receiver, publisher *participant, up *upstream, 
 	p.mu.Lock()
 	if p.closed || receiver.gone || publisher.gone || publisher.up != up || receiver.listeners[publisher.socketID] != old {
 		p.mu.Unlock()
-		l.close(closeShutdown)
+		l.down.close(closeShutdown)
 		return nil, errStale
 	}
 	if old != nil {
@@ -533,7 +551,7 @@ func (p *Plane) replaceListener(receiver, publisher *participant, up *upstream, 
 	from := publisher.from()
 	p.mu.Unlock()
 	if old != nil {
-		old.close(ReasonReplaced)
+		old.down.close(ReasonReplaced)
 		p.notify(receiver, EventWebrtcDown, WebrtcDownEvent{From: from, Reason: ReasonReplaced,
 			Phase: PhaseNegotiation})
 	}
@@ -542,10 +560,9 @@ func (p *Plane) replaceListener(receiver, publisher *participant, up *upstream, 
 
 // upstreamFlowing runs when a publisher's first packet arrives: it is told, and every other participant is
 // offered the stream.
-func (p *Plane) upstreamFlowing(u *upstream) {
+func (p *Plane) upstreamFlowing(owner *participant, u *upstream) {
 	p.post(func() {
 		p.counters.publishersUp.Add(1)
-		owner := u.owner
 		p.mu.Lock()
 		current := owner.up == u
 		var receivers []*participant
@@ -587,17 +604,13 @@ func (p *Plane) listenerFlowing(l *listener) {
 
 // upstreamEnded runs when a publisher's session has ended. When it failed (the server did not close it), the
 // publisher is told; its listeners' sessions stay, idle, until it publishes again.
-func (p *Plane) upstreamEnded(u *upstream, state webrtc.State, reason webrtc.Reason) {
-	owner := u.owner
+func (p *Plane) upstreamEnded(owner *participant, u *upstream, state webrtc.State, reason webrtc.Reason) {
 	p.mu.Lock()
 	current := owner.up == u
 	if current {
 		owner.up = nil
 	}
-	for _, f := range *u.feeds.Load() {
-		f.listener.feed.CompareAndSwap(f, nil)
-	}
-	u.feeds.Store(&[]*feed{})
+	p.fwd.detachUpstream(u)
 	p.mu.Unlock()
 	p.counters.publishers.Add(-1)
 	if u.flowing.Load() {
@@ -631,17 +644,17 @@ func (p *Plane) listenerEnded(l *listener, state webrtc.State, reason webrtc.Rea
 	p.detach(l)
 	answered := l.remoteSet
 	retry := false
-	if current && l.closeReason.Load() == nil && reason != webrtc.ReasonPeerClosed && !r.gone && !pub.gone {
+	if current && l.down.closeReason.Load() == nil && reason != webrtc.ReasonPeerClosed && !r.gone && !pub.gone {
 		r.failures[pub.socketID]++
 		retry = r.failures[pub.socketID] <= p.cfg.MaxReoffers
 	}
 	from := pub.from()
 	p.mu.Unlock()
 	p.counters.listeners.Add(-1)
-	if l.flowing.Load() {
+	if l.down.flowing.Load() {
 		p.counters.listenersUp.Add(-1)
 	}
-	if by := l.closeReason.Load(); by != nil {
+	if by := l.down.closeReason.Load(); by != nil {
 		l.log.Info("listener closed", "reason", *by)
 		return
 	}
@@ -779,7 +792,7 @@ func (p *Plane) Close(ctx context.Context) error {
 		done = append(done, u.sess.Done())
 	}
 	for _, l := range ls {
-		l.close(closeShutdown)
+		l.down.close(closeShutdown)
 		done = append(done, l.sess.Done())
 	}
 	for _, d := range append(done, p.workerDone) {

@@ -126,8 +126,9 @@ func rtpPacket(ssrc uint32, pt uint8, seq uint16, ts uint32, payload []byte) []b
 	return b
 }
 
-// listen answers the offer socketID received for publisher's stream and connects the listener session.
-func (tp *testPlane) listen(t *testing.T, socketID, publisher string, offers int) (*listener, *fakeSession) {
+// listen answers the offer socketID received for publisher's stream and connects the listener session; it returns
+// the session's downlink.
+func (tp *testPlane) listen(t *testing.T, socketID, publisher string, offers int) (*downlink, *fakeSession) {
 	t.Helper()
 	evs := tp.waitEvents(t, socketID, EventExchangeSdp, offers)
 	ev := evs[offers-1].data.(ExchangeSdpEvent)
@@ -140,7 +141,7 @@ func (tp *testPlane) listen(t *testing.T, socketID, publisher string, offers int
 	l := tp.listenerOf(socketID, publisher)
 	sess := l.sess.(*fakeSession)
 	sess.handler.onState(webrtc.StateConnected, webrtc.ReasonNone)
-	return l, sess
+	return l.down, sess
 }
 
 // rtcpKinds lists the kinds of packet of every RTCP datagram written.
@@ -333,7 +334,7 @@ func TestPlaneRepublishRenegotiatesListeners(t *testing.T) {
 		o2.Origin.SessionVersion != o1.Origin.SessionVersion+1 || o1.Origin.SessionID != o2.Origin.SessionID {
 		t.Fatalf("the new offer is not a renegotiation of the same session: %v then %v", o1.Origin, o2.Origin)
 	}
-	if tp.listenerOf("B", "A") != l || lSess.isClosed() {
+	if tp.listenerOf("B", "A").down != l || lSess.isClosed() {
 		t.Fatal("the listener session was replaced")
 	}
 	if err := tp.Answer(context.Background(), room, "B", "A", browserAnswer(t, second)); err != nil {
@@ -371,7 +372,7 @@ func TestPlaneRenegotiationAnsweredFromNewConnection(t *testing.T) {
 	o2, _ := sdp.Unmarshal([]byte(reneg))
 	o3, _ := sdp.Unmarshal([]byte(third))
 	if o3.Media[0].Transport.ICEUfrag == o2.Media[0].Transport.ICEUfrag || !s1.isClosed() ||
-		tp.listenerOf("B", "A") == l1 {
+		tp.listenerOf("B", "A").down == l1 {
 		t.Fatal("the stream was not offered on a new session")
 	}
 	if err := tp.Answer(context.Background(), room, "B", "A", browserAnswerFrom(t, third, "newc")); err != nil {

@@ -32,31 +32,16 @@ type retransmitRequest struct {
 	seq uint16
 }
 
-// feed is one listener session fed by an upstream: its downtracks, nil for a kind the listener does not receive.
-type feed struct {
-	up           *upstream
-	listener     *listener
-	audio, video *downtrack
-}
-
-func (f *feed) upstream() *upstream { return f.up }
-
-func (f *feed) downtrack(kind string) *downtrack {
-	if kind == sdp.KindVideo {
-		return f.video
-	}
-	return f.audio
-}
-
-// upstream is a participant's publisher session: the tracks it sends and the listeners they are forwarded to.
-// The session's inbound goroutine runs onRTP and onRTCP: it parses each packet once, recovers losses, fans the
-// packet out to every listener, serves the listeners' retransmission requests and sends the periodic RTCP. The
-// listener list is a copy-on-write snapshot, so forwarding takes no lock.
+// upstream is the forwarding side of a participant's publisher session: the tracks it sends and the downlinks they
+// are forwarded to. It is the session's handler: the session's inbound goroutine runs onRTP and onRTCP, which parse
+// each packet once, recover losses, fan the packet out to every downlink, serve the downlinks' retransmission
+// requests and send the periodic RTCP. The downlink list is a copy-on-write snapshot, so forwarding takes no lock.
 type upstream struct {
-	plane    *Plane
-	owner    *participant
+	fwd      *forwarder
 	sess     session
 	log      *slog.Logger
+	hooks    sessionHooks
+	rtt      *pathRTT
 	rtcpSSRC uint32
 	// reducedSize: the publisher accepts feedback alone (rtcp-rsize), not only in compound packets.
 	reducedSize bool
@@ -93,12 +78,14 @@ type upstream struct {
 	fir    rtcp.FullIntraRequest
 }
 
-func newUpstream(p *Plane, owner *participant, sess session, result *negotiate.Result, log *slog.Logger) *upstream {
+func newUpstream(fw *forwarder, sess session, result *negotiate.Result, rtt *pathRTT, hooks sessionHooks,
+	log *slog.Logger) *upstream {
 	u := &upstream{
-		plane:    p,
-		owner:    owner,
+		fwd:      fw,
 		sess:     sess,
 		log:      log,
+		hooks:    hooks,
+		rtt:      rtt,
 		rtcpSSRC: randomSSRC(),
 		requests: make(chan retransmitRequest, requestQueue),
 		out:      make([]byte, 0, sendBufferSize),
@@ -115,7 +102,7 @@ func newUpstream(p *Plane, owner *participant, sess session, result *negotiate.R
 		if m.Rejected {
 			continue
 		}
-		t := newTrack(m, p.cfg.KeyframeInterval)
+		t := newTrack(m, fw.keyframeInterval)
 		switch {
 		case m.Kind == sdp.KindAudio && u.audio == nil:
 			u.audio = t
@@ -130,7 +117,7 @@ func newUpstream(p *Plane, owner *participant, sess session, result *negotiate.R
 	return u
 }
 
-// addFeed and removeFeed change the listener list; callers hold the Plane's lock, so writers are serialised and
+// addFeed and removeFeed change the downlink list; callers hold the forwarder's lock, so writers are serialised and
 // the inbound goroutine reads a consistent snapshot.
 func (u *upstream) addFeed(f *feed) {
 	old := *u.feeds.Load()
@@ -153,7 +140,7 @@ func (u *upstream) removeFeed(f *feed) {
 // onRTP handles one packet from the publisher.
 func (u *upstream) onRTP(pkt []byte, now time.Duration) {
 	u.serveRequests(now)
-	c := &u.plane.counters
+	c := u.fwd.counters
 	p := &u.pkt
 	if err := p.Unmarshal(pkt); err != nil {
 		c.dropMalformed.Add(1)
@@ -203,7 +190,7 @@ func (u *upstream) onRTP(pkt []byte, now time.Duration) {
 		u.sendNACKs(t, now)
 	}
 	if !u.flowing.Load() && u.flowing.CompareAndSwap(false, true) {
-		u.plane.upstreamFlowing(u)
+		u.hooks.flowing()
 	}
 	if now >= u.nextReport {
 		u.report(now)
@@ -235,18 +222,18 @@ func (u *upstream) route(h *rtp.Header) (t *track, rtx bool) {
 	return nil, false
 }
 
-// fanOut forwards one packet of t to every listener that receives t. While a listener waits for a keyframe, the
+// fanOut forwards one packet of t to every downlink that receives t. While a downlink waits for a keyframe, the
 // publisher is asked again at every throttle interval: a browser ignores a request that comes within 300 ms of its
-// last keyframe, which is what a listener starting just after the publisher sends.
+// last keyframe, which is what a receiver starting just after the publisher sends.
 func (u *upstream) fanOut(t *track, pkt []byte, payloadOffset int, keyframe bool, now time.Duration) {
 	waiting := false
 	for _, f := range *u.feeds.Load() {
 		d := f.downtrack(t.kind)
-		if d == nil || !f.listener.connected.Load() {
+		if d == nil || !f.downlink.connected.Load() {
 			continue
 		}
 		if d.forward(pkt, &u.pkt.Header, payloadOffset, keyframe, now) {
-			f.listener.markFlowing()
+			f.downlink.markFlowing()
 		}
 		waiting = waiting || d.waitingKeyframe
 	}
@@ -255,7 +242,7 @@ func (u *upstream) fanOut(t *track, pkt []byte, payloadOffset int, keyframe bool
 	}
 }
 
-// serveRequests resends the packets listeners asked for since the last packet.
+// serveRequests resends the packets receivers asked for since the last packet.
 func (u *upstream) serveRequests(now time.Duration) {
 	for {
 		select {
@@ -267,26 +254,18 @@ func (u *upstream) serveRequests(now time.Duration) {
 	}
 }
 
-// requestRetransmission queues a listener's NACK for the publisher's goroutine; it never blocks.
+// requestRetransmission queues a receiver's NACK for the publisher's goroutine; it never blocks.
 func (u *upstream) requestRetransmission(d *downtrack, seq uint16) {
 	select {
 	case u.requests <- retransmitRequest{d: d, seq: seq}:
 	default:
-		u.plane.counters.dropRequestQueueFull.Add(1)
+		u.fwd.counters.dropRequestQueueFull.Add(1)
 	}
-}
-
-// rtt is the round trip to the publisher: the participant's own listener sessions measure the same path.
-func (u *upstream) rtt() time.Duration {
-	if d := time.Duration(u.owner.rtt.Load()); d > 0 {
-		return d
-	}
-	return defaultRTT
 }
 
 // sendNACKs asks the publisher for the packets of t that are due, and for a keyframe when some are given up.
 func (u *upstream) sendNACKs(t *track, now time.Duration) {
-	lost, gaveUp := t.nack.due(u.lost[:0], now, u.rtt())
+	lost, gaveUp := t.nack.due(u.lost[:0], now, u.rtt.get(defaultRTT))
 	u.lost = lost
 	if gaveUp {
 		u.requestKeyframe(now)
@@ -306,7 +285,7 @@ func (u *upstream) sendNACKs(t *track, now time.Duration) {
 	}
 	u.out = b
 	if u.sess.WriteRTCP(b) == nil {
-		u.plane.counters.nacksOut.Add(uint64(len(lost)))
+		u.fwd.counters.nacksOut.Add(uint64(len(lost)))
 	}
 }
 
@@ -321,7 +300,7 @@ func (u *upstream) feedbackPrefix(b []byte) ([]byte, error) {
 	if err != nil {
 		return b, err
 	}
-	return rtcp.AppendCNAME(b, u.rtcpSSRC, u.plane.cname)
+	return rtcp.AppendCNAME(b, u.rtcpSSRC, u.fwd.cname)
 }
 
 // requestKeyframe asks the publisher for a keyframe, throttled; safe from any goroutine.
@@ -360,9 +339,9 @@ func (u *upstream) sendKeyframeRequest() {
 		return
 	}
 	if pli {
-		u.plane.counters.plisOut.Add(1)
+		u.fwd.counters.plisOut.Add(1)
 	} else {
-		u.plane.counters.firsOut.Add(1)
+		u.fwd.counters.firsOut.Add(1)
 	}
 }
 
@@ -375,13 +354,13 @@ func (u *upstream) onRTCP(pkt []byte, now time.Duration) {
 			continue
 		}
 		if err := u.sr.Unmarshal(u.reader.Packet()); err != nil {
-			u.plane.counters.dropRTCPMalformed.Add(1)
+			u.fwd.counters.dropRTCPMalformed.Add(1)
 			continue
 		}
 		u.senderReport(&u.sr, now)
 	}
 	if u.reader.Err() != nil {
-		u.plane.counters.dropRTCPMalformed.Add(1)
+		u.fwd.counters.dropRTCPMalformed.Add(1)
 	}
 }
 
@@ -412,7 +391,7 @@ func (u *upstream) report(now time.Duration) {
 		if f.audio != nil {
 			f.audio.resends = 0
 		}
-		if f.listener.connected.Load() {
+		if f.downlink.connected.Load() {
 			u.sendSenderReports(f, now, wall)
 		}
 	}
@@ -433,7 +412,7 @@ func (u *upstream) sendReceiverReport(now time.Duration) {
 	}
 	b, err := u.rr.AppendTo(u.out[:0])
 	if err == nil {
-		b, err = rtcp.AppendCNAME(b, u.rtcpSSRC, u.plane.cname)
+		b, err = rtcp.AppendCNAME(b, u.rtcpSSRC, u.fwd.cname)
 	}
 	sendREMB := u.video != nil && len(u.remb.SSRCs) > 0
 	if err == nil && sendREMB {
@@ -446,20 +425,20 @@ func (u *upstream) sendReceiverReport(now time.Duration) {
 	}
 	u.out = b
 	if u.sess.WriteRTCP(b) == nil && sendREMB {
-		u.plane.counters.rembsOut.Add(1)
+		u.fwd.counters.rembsOut.Add(1)
 	}
 }
 
 // bandwidth is the REMB value: the lowest fresh listener estimate within [MinVideoBitrate, MaxVideoBitrate], or
 // MaxVideoBitrate when no listener has one.
 func (u *upstream) bandwidth(now time.Duration) uint64 {
-	lo, hi := u.plane.cfg.MinVideoBitrate, u.plane.cfg.MaxVideoBitrate
+	lo, hi := u.fwd.minBitrate, u.fwd.maxBitrate
 	best, found := hi, false
 	for _, f := range *u.feeds.Load() {
 		if f.video == nil {
 			continue
 		}
-		if e, ok := f.listener.estimate(now, rembMaxAge); ok && (!found || e < best) {
+		if e, ok := f.downlink.estimate(now, rembMaxAge); ok && (!found || e < best) {
 			best, found = e, true
 		}
 	}
@@ -490,14 +469,14 @@ func (u *upstream) sendSenderReports(f *feed, now time.Duration, wall time.Time)
 		}
 	}
 	if err == nil {
-		b, err = f.listener.appendSDES(b, &u.sdes)
+		b, err = f.downlink.appendSDES(b, &u.sdes)
 	}
 	if err != nil {
 		u.log.Warn("sender report not built", "err", err)
 		return
 	}
 	u.out = b
-	_ = f.listener.sess.WriteRTCP(b)
+	_ = f.downlink.sess.WriteRTCP(b)
 }
 
 // rtpTimeAt is the RTP time of downtrack d at the server's NTP time ntp: from the publisher's SR mapping when
@@ -526,10 +505,10 @@ func ntpTicks(d int64, clockRate uint32) uint32 {
 	return ticks
 }
 
-// onState hands the session's end to the Plane.
+// onState reports the session's end.
 func (u *upstream) onState(state webrtc.State, reason webrtc.Reason) {
 	if state.Final() {
-		u.plane.post(func() { u.plane.upstreamEnded(u, state, reason) })
+		u.hooks.ended(state, reason)
 	}
 }
 
@@ -538,7 +517,7 @@ func (u *upstream) close(reason string) {
 	if !u.closeReason.CompareAndSwap(nil, &reason) {
 		return
 	}
-	if b, err := goodbye(u.rtcpSSRC, u.plane.cname, reason, u.rtcpSSRC); err == nil {
+	if b, err := goodbye(u.rtcpSSRC, u.fwd.cname, reason, u.rtcpSSRC); err == nil {
 		_ = u.sess.WriteRTCP(b)
 	}
 	u.sess.Close()

@@ -67,7 +67,7 @@ func TestUpstreamRecoversLosses(t *testing.T) {
 		if err := p.Unmarshal(b); err != nil {
 			t.Fatal(err)
 		}
-		if p.PayloadType == tp.listenerOf("B", "A").feed.Load().video.payloadType {
+		if p.PayloadType == tp.listenerOf("B", "A").down.feed.Load().video.payloadType {
 			seqs = append(seqs, p.SequenceNumber)
 		}
 	}
@@ -115,7 +115,7 @@ func TestUpstreamReports(t *testing.T) {
 	}
 	// Listeners' estimates: B is the slowest, C has none yet; a stale one would not count.
 	for _, tt := range []struct {
-		l    *listener
+		l    *downlink
 		rate uint64
 	}{{lb, 600_000}, {lc, 0}} {
 		if tt.rate == 0 {
@@ -213,14 +213,14 @@ func TestListenerRTTPacesPublisherNACKs(t *testing.T) {
 	tp.mu.Lock()
 	a := tp.member(room, "A")
 	tp.mu.Unlock()
-	rtt := time.Duration(a.rtt.Load())
+	rtt := a.rtt.get(0)
 	if rtt < 190*time.Millisecond || rtt > 260*time.Millisecond {
 		t.Fatalf("A's RTT %v, want about 200 ms", rtt)
 	}
 	// A publishes: its upstream's NACKs are paced by that RTT.
 	ua, upSess := tp.publish(t, "A")
-	if ua.rtt() != rtt {
-		t.Fatalf("A's upstream uses %v, want %v", ua.rtt(), rtt)
+	if got := ua.rtt.get(defaultRTT); got != rtt {
+		t.Fatalf("A's upstream uses %v, want %v", got, rtt)
 	}
 	v := ua.video
 	send(ua, v, 1, 0, vp8Key, time.Second)

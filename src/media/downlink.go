@@ -1,0 +1,189 @@
+package media
+
+import (
+	"sync/atomic"
+	"time"
+
+	"github.com/heytribe/live-webrtcsignaling/src/rtcp"
+	"github.com/heytribe/live-webrtcsignaling/src/webrtc"
+)
+
+// downlink is the forwarding side of the session through which one participant receives another's stream: the
+// session's handler. Its SSRCs are its own and stay for its whole life, so a renegotiation (the publisher publishing
+// again) goes on as one continuous stream. Its inbound goroutine handles the receiver's RTCP: NACKs become
+// retransmission requests for the goroutine that feeds the downtrack, PLI and FIR become throttled keyframe
+// requests, RR gives the RTT and REMB the receiver's bandwidth estimate.
+type downlink struct {
+	fwd   *forwarder
+	sess  session
+	hooks sessionHooks
+	// rtt is the receiver's round trip, which the downlink measures for the receiver's own upstream.
+	rtt *pathRTT
+
+	audioSSRC, videoSSRC, rtxSSRC uint32
+	// cname is the publisher's: one CNAME per publisher lets browsers synchronise its audio and video.
+	cname []byte
+
+	connected atomic.Bool
+	flowing   atomic.Bool
+	feed      atomic.Pointer[feed]
+	// remb is the receiver's latest bandwidth estimate in bit/s, rembAt the monotonic time it came.
+	remb   atomic.Uint64
+	rembAt atomic.Int64
+	// closeReason is set when the server closes the session: no failure to report then.
+	closeReason atomic.Pointer[string]
+
+	// State of the inbound goroutine.
+	reader rtcp.Reader
+	rr     rtcp.ReceiverReport
+	nack   rtcp.NACK
+	rembIn rtcp.REMB
+	lost   []uint16
+}
+
+func newDownlink(fw *forwarder, sess session, rtt *pathRTT, cname string, hooks sessionHooks) *downlink {
+	return &downlink{
+		fwd:       fw,
+		sess:      sess,
+		hooks:     hooks,
+		rtt:       rtt,
+		audioSSRC: randomSSRC(),
+		videoSSRC: randomSSRC(),
+		rtxSSRC:   randomSSRC(),
+		cname:     []byte(cname),
+		lost:      make([]uint16, 0, 17*16),
+	}
+}
+
+// markFlowing reports the stream up once, at its first packet after the session connected.
+func (dl *downlink) markFlowing() {
+	if !dl.flowing.Load() && dl.flowing.CompareAndSwap(false, true) {
+		dl.hooks.flowing()
+	}
+}
+
+// estimate returns the receiver's bandwidth estimate if it is fresh at now.
+func (dl *downlink) estimate(now, maxAge time.Duration) (uint64, bool) {
+	at := dl.rembAt.Load()
+	if at == 0 || now-time.Duration(at) > maxAge {
+		return 0, false
+	}
+	return dl.remb.Load(), true
+}
+
+// appendSDES appends the SDES with the publisher's CNAME for every chunk of sd.
+func (dl *downlink) appendSDES(b []byte, sd *rtcp.SourceDescription) ([]byte, error) {
+	for i := range sd.Chunks {
+		sd.Chunks[i].CNAME = dl.cname
+	}
+	return sd.AppendTo(b)
+}
+
+// requestKeyframe asks the publisher for a keyframe so that the receiver can start, once connected and fed.
+func (dl *downlink) requestKeyframe(now time.Duration) {
+	if !dl.connected.Load() {
+		return
+	}
+	if f := dl.feed.Load(); f != nil {
+		f.up.requestKeyframe(now)
+	}
+}
+
+// onState records the session's progress: once connected, the publisher is asked for a keyframe so that the
+// receiver can start; the end is reported.
+func (dl *downlink) onState(state webrtc.State, reason webrtc.Reason) {
+	if state.Final() {
+		dl.hooks.ended(state, reason)
+		return
+	}
+	if state == webrtc.StateConnected {
+		dl.connected.Store(true)
+		dl.requestKeyframe(monotonic())
+	}
+}
+
+// onRTP drops what a receiver sends: its session only sends media.
+func (dl *downlink) onRTP([]byte, time.Duration) {
+	dl.fwd.counters.dropUnknownStream.Add(1)
+}
+
+// onRTCP handles the receiver's feedback.
+func (dl *downlink) onRTCP(pkt []byte, now time.Duration) {
+	c := dl.fwd.counters
+	f := dl.feed.Load()
+	dl.reader.Reset(pkt, rtcp.ReducedSize)
+	for dl.reader.Next() {
+		var err error
+		switch dl.reader.Kind() {
+		case rtcp.KindReceiverReport:
+			if err = dl.rr.Unmarshal(dl.reader.Packet()); err == nil {
+				dl.receiverReport(dl.rr.Reports)
+			}
+		case rtcp.KindNACK:
+			if err = dl.nack.Unmarshal(dl.reader.Packet()); err == nil && f != nil {
+				dl.nacked(f)
+			}
+		case rtcp.KindPLI, rtcp.KindFIR:
+			c.keyframeRequestsIn.Add(1)
+			if f != nil {
+				f.up.requestKeyframe(now)
+			}
+		case rtcp.KindREMB:
+			if err = dl.rembIn.Unmarshal(dl.reader.Packet()); err == nil {
+				c.rembsIn.Add(1)
+				dl.remb.Store(dl.rembIn.Bitrate)
+				dl.rembAt.Store(int64(now))
+			}
+		}
+		if err != nil {
+			c.dropRTCPMalformed.Add(1)
+		}
+	}
+	if dl.reader.Err() != nil {
+		c.dropRTCPMalformed.Add(1)
+	}
+}
+
+// receiverReport takes the RTT from the blocks about the downlink's streams. It is the receiver's path RTT, which
+// its own upstream uses to pace its NACKs (the server, ICE-lite, sends no checks to measure it).
+func (dl *downlink) receiverReport(blocks []rtcp.ReportBlock) {
+	wall := time.Now()
+	for _, b := range blocks {
+		if b.SSRC != dl.audioSSRC && b.SSRC != dl.videoSSRC {
+			continue
+		}
+		if rtt, ok := b.RoundTripTime(wall); ok {
+			dl.rtt.set(rtt)
+		}
+	}
+}
+
+// nacked queues a retransmission request per packet the receiver asked for.
+func (dl *downlink) nacked(f *feed) {
+	var d *downtrack
+	switch dl.nack.MediaSSRC {
+	case dl.videoSSRC:
+		d = f.video
+	case dl.audioSSRC:
+		d = f.audio
+	}
+	if d == nil {
+		return
+	}
+	dl.lost = dl.nack.AppendLost(dl.lost[:0])
+	dl.fwd.counters.nacksIn.Add(uint64(len(dl.lost)))
+	for _, seq := range dl.lost {
+		f.up.requestRetransmission(d, seq)
+	}
+}
+
+// close ends the session for reason, with an RTCP BYE for its streams first.
+func (dl *downlink) close(reason string) {
+	if !dl.closeReason.CompareAndSwap(nil, &reason) {
+		return
+	}
+	if b, err := goodbye(dl.videoSSRC, string(dl.cname), reason, dl.audioSSRC, dl.videoSSRC); err == nil {
+		_ = dl.sess.WriteRTCP(b)
+	}
+	dl.sess.Close()
+}

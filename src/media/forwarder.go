@@ -1,0 +1,160 @@
+package media
+
+import (
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/heytribe/live-webrtcsignaling/src/sdp"
+	"github.com/heytribe/live-webrtcsignaling/src/sdp/negotiate"
+	"github.com/heytribe/live-webrtcsignaling/src/webrtc"
+)
+
+// forwarder is the forwarding engine: the media side of every session, apart from who receives whom. It makes the
+// upstreams (a publisher's session: its tracks, loss recovery and feedback) and the downlinks (a receiver's session
+// for one publisher: its downtracks, feedback and bandwidth estimate), and attaches a downlink's downtracks to the
+// sources that feed them. The Plane decides what to attach to what, and calls these methods with its own lock held,
+// so that attach and detach follow its decisions in order; the forwarder never calls back into the Plane with a lock
+// held, only through the sessionHooks it was given.
+type forwarder struct {
+	counters *counters
+	// cname is the server's CNAME in the RTCP it sends publishers.
+	cname            string
+	keyframeInterval time.Duration
+	// minBitrate and maxBitrate clamp the REMB sent to publishers.
+	minBitrate, maxBitrate uint64
+
+	// mu serialises the changes of what feeds what: feeds attached and detached.
+	mu sync.Mutex
+}
+
+func newForwarder(cfg *Config, c *counters) *forwarder {
+	return &forwarder{
+		counters:         c,
+		cname:            randomToken(16),
+		keyframeInterval: cfg.KeyframeInterval,
+		minBitrate:       cfg.MinVideoBitrate,
+		maxBitrate:       cfg.MaxVideoBitrate,
+	}
+}
+
+// sessionHooks are how the forwarder tells the orchestration about a session it handles. They run on the session's
+// goroutine and must not block.
+type sessionHooks struct {
+	// flowing runs once, at the first packet received (upstream) or sent (downlink).
+	flowing func()
+	// ended runs once, at the session's final state.
+	ended func(state webrtc.State, reason webrtc.Reason)
+}
+
+// pathRTT is the round trip to one participant, in nanoseconds, 0 unknown: its downlinks measure it (RR against the
+// server's SRs) and its upstream paces its NACKs with it, both directions sharing the path.
+type pathRTT struct{ nanos atomic.Int64 }
+
+func (r *pathRTT) set(d time.Duration) { r.nanos.Store(int64(d)) }
+
+// get returns the round trip, or fallback when none was measured.
+func (r *pathRTT) get(fallback time.Duration) time.Duration {
+	if d := time.Duration(r.nanos.Load()); d > 0 {
+		return d
+	}
+	return fallback
+}
+
+// feed is what a downlink receives from an upstream through one negotiation: its downtracks, nil for a kind the
+// receiver does not take.
+type feed struct {
+	up           *upstream
+	downlink     *downlink
+	audio, video *downtrack
+}
+
+func (f *feed) downtrack(kind string) *downtrack {
+	if kind == sdp.KindVideo {
+		return f.video
+	}
+	return f.audio
+}
+
+// newUpstream makes the forwarding side of a publisher's session from its negotiated offer. rtt is the round trip
+// to the publisher, measured by its own downlinks.
+func (fw *forwarder) newUpstream(sess session, result *negotiate.Result, rtt *pathRTT, hooks sessionHooks,
+	log *slog.Logger) *upstream {
+	return newUpstream(fw, sess, result, rtt, hooks, log)
+}
+
+// newDownlink makes the forwarding side of a receiver's session for one publisher: rtt is the receiver's round
+// trip, which its downlinks measure, and cname the publisher's, which the receiver's SDES carry.
+func (fw *forwarder) newDownlink(sess session, rtt *pathRTT, cname string, hooks sessionHooks) *downlink {
+	return newDownlink(fw, sess, rtt, cname, hooks)
+}
+
+// newFeed builds the downtracks of dl from the receiver's answer to an offer made for up's tracks.
+func (fw *forwarder) newFeed(dl *downlink, up *upstream, result *negotiate.Result) (*feed, error) {
+	if len(result.Media) != len(up.tracks) {
+		return nil, fmt.Errorf("media: answer has %d sections for %d tracks", len(result.Media), len(up.tracks))
+	}
+	f := &feed{up: up, downlink: dl}
+	for i, m := range result.Media {
+		t := up.tracks[i]
+		if m.Rejected {
+			continue
+		}
+		if m.Kind != t.kind {
+			return nil, fmt.Errorf("media: answer section %d is %s, the offer's is %s", i, m.Kind, t.kind)
+		}
+		params := downtrackParams{
+			ssrc:        dl.audioSSRC,
+			payloadType: m.Codec.PayloadType,
+			ext:         newExtensionMap(t.extensions, m.Extensions),
+			nack:        m.Codec.HasFeedback(sdp.FeedbackNACK),
+		}
+		if t.kind == sdp.KindVideo {
+			params.ssrc, params.rtxSSRC, params.rtxPayloadType = dl.videoSSRC, dl.rtxSSRC, m.Codec.RTXPayloadType
+		}
+		d, err := newDowntrack(dl, t, fw.counters, params)
+		if err != nil {
+			return nil, err
+		}
+		if t.kind == sdp.KindVideo {
+			f.video = d
+		} else {
+			f.audio = d
+		}
+	}
+	return f, nil
+}
+
+// attach starts feeding f: it becomes its downlink's feed, in place of any other.
+func (fw *forwarder) attach(f *feed) {
+	fw.mu.Lock()
+	defer fw.mu.Unlock()
+	fw.detachLocked(f.downlink)
+	f.up.addFeed(f)
+	f.downlink.feed.Store(f)
+}
+
+// detach stops feeding dl.
+func (fw *forwarder) detach(dl *downlink) {
+	fw.mu.Lock()
+	defer fw.mu.Unlock()
+	fw.detachLocked(dl)
+}
+
+func (fw *forwarder) detachLocked(dl *downlink) {
+	if f := dl.feed.Swap(nil); f != nil {
+		f.up.removeFeed(f)
+	}
+}
+
+// detachUpstream stops feeding every downlink up feeds: up is being replaced, or has ended.
+func (fw *forwarder) detachUpstream(up *upstream) {
+	fw.mu.Lock()
+	defer fw.mu.Unlock()
+	for _, f := range *up.feeds.Load() {
+		f.downlink.feed.CompareAndSwap(f, nil)
+	}
+	up.feeds.Store(&[]*feed{})
+}
