@@ -79,13 +79,13 @@ func (dl *downlink) appendSDES(b []byte, sd *rtcp.SourceDescription) ([]byte, er
 	return sd.AppendTo(b)
 }
 
-// requestKeyframe asks the publisher for a keyframe so that the receiver can start, once connected and fed.
+// requestKeyframe asks the source of the receiver's video for a keyframe, once connected and fed.
 func (dl *downlink) requestKeyframe(now time.Duration) {
 	if !dl.connected.Load() {
 		return
 	}
-	if f := dl.feed.Load(); f != nil {
-		f.up.requestKeyframe(now)
+	if f := dl.feed.Load(); f != nil && f.video != nil {
+		f.video.source.origin.requestKeyframe(now)
 	}
 }
 
@@ -125,8 +125,8 @@ func (dl *downlink) onRTCP(pkt []byte, now time.Duration) {
 			}
 		case rtcp.KindPLI, rtcp.KindFIR:
 			c.keyframeRequestsIn.Add(1)
-			if f != nil {
-				f.up.requestKeyframe(now)
+			if f != nil && f.video != nil {
+				f.video.source.origin.requestKeyframe(now)
 			}
 		case rtcp.KindREMB:
 			if err = dl.rembIn.Unmarshal(dl.reader.Packet()); err == nil {
@@ -172,8 +172,9 @@ func (dl *downlink) nacked(f *feed) {
 	}
 	dl.lost = dl.nack.AppendLost(dl.lost[:0])
 	dl.fwd.counters.nacksIn.Add(uint64(len(dl.lost)))
+	feeder := d.source.feeder
 	for _, seq := range dl.lost {
-		f.up.requestRetransmission(d, seq)
+		feeder.requestRetransmission(d, seq)
 	}
 }
 

@@ -24,14 +24,18 @@ const (
 	resendBudget = historyPackets
 )
 
-// downtrack is one publisher track as one listener receives it: its own SSRC, payload types and header extension
-// ids, a Rewriter that keeps its sequence numbers and timestamps continuous, the send history that answers its
-// NACKs, and the counters of its SRs. A downtrack belongs to the publisher's inbound goroutine, which forwards to
-// it and serves its retransmission requests; the listener's goroutine only touches the atomics.
+// downtrack is one stream as one receiver gets it: its own SSRC, payload types and header extension ids, a
+// Rewriter that keeps its sequence numbers and timestamps continuous, the send history that answers its NACKs, and
+// the counters of its SRs. It is fed by one source, whose feeder's goroutine alone forwards to it and serves its
+// retransmission requests; the receiver's goroutine only reads what never changes.
 type downtrack struct {
 	downlink *downlink
-	source   *track
+	source   *source
 	counters *counters
+	kind     string
+	// partner is the downtrack of the other kind in the same feed (audio for video, video for audio), nil when
+	// the receiver takes one kind only: their SRs go together.
+	partner *downtrack
 
 	ssrc           uint32
 	rtxSSRC        uint32
@@ -68,7 +72,7 @@ type downtrackParams struct {
 	nack                        bool
 }
 
-func newDowntrack(dl *downlink, source *track, c *counters, p downtrackParams) (*downtrack, error) {
+func newDowntrack(dl *downlink, source *source, c *counters, p downtrackParams) (*downtrack, error) {
 	rw, err := rtp.NewRewriter(p.ssrc, p.payloadType)
 	if err != nil {
 		return nil, err
@@ -77,6 +81,7 @@ func newDowntrack(dl *downlink, source *track, c *counters, p downtrackParams) (
 		downlink:        dl,
 		source:          source,
 		counters:        c,
+		kind:            source.kind,
 		ssrc:            p.ssrc,
 		rtxSSRC:         p.rtxSSRC,
 		payloadType:     p.payloadType,
@@ -94,13 +99,13 @@ func newDowntrack(dl *downlink, source *track, c *counters, p downtrackParams) (
 	return d, nil
 }
 
-// forward sends a publisher packet to the listener: pkt as received, h its parsed header, payloadOffset where its
-// payload starts, keyframe whether it starts one. It returns true when the packet was handed to the session.
-func (d *downtrack) forward(pkt []byte, h *rtp.Header, payloadOffset int, keyframe bool, now time.Duration) bool {
+// forward sends a packet of the source to the receiver: pkt as received, h its parsed header, payloadOffset where
+// its payload starts, keyframe whether it starts one. The downlink is marked flowing at its first packet.
+func (d *downtrack) forward(pkt []byte, h *rtp.Header, payloadOffset int, keyframe bool, now time.Duration) {
 	if d.waitingKeyframe {
 		if !keyframe {
 			d.counters.dropWaitingKeyframe.Add(1)
-			return false
+			return
 		}
 		d.waitingKeyframe = false
 		if d.sent {
@@ -114,7 +119,7 @@ func (d *downtrack) forward(pkt []byte, h *rtp.Header, payloadOffset int, keyfra
 	n, err := d.ext.copyPacket(buf, pkt, h, payloadOffset, rtp.AbsSendTime(now))
 	if err != nil {
 		d.counters.dropTooLarge.Add(1)
-		return false
+		return
 	}
 	out := buf[:n]
 	if err := d.rewriter.Rewrite(out); err != nil {
@@ -123,7 +128,7 @@ func (d *downtrack) forward(pkt []byte, h *rtp.Header, payloadOffset int, keyfra
 		} else {
 			d.counters.dropMalformed.Add(1)
 		}
-		return false
+		return
 	}
 	seq := binary.BigEndian.Uint16(out[2:])
 	ts := binary.BigEndian.Uint32(out[4:])
@@ -132,7 +137,7 @@ func (d *downtrack) forward(pkt []byte, h *rtp.Header, payloadOffset int, keyfra
 	}
 	if err := d.downlink.sess.ForwardRTP(out, wallTime(now)); err != nil {
 		d.counters.dropWriteFailed.Add(1)
-		return false
+		return
 	}
 	d.counters.packetsOut.Add(1)
 	d.counters.bytesOut.Add(uint64(n))
@@ -143,7 +148,17 @@ func (d *downtrack) forward(pkt []byte, h *rtp.Header, payloadOffset int, keyfra
 	}
 	d.tsOffset = ts - h.Timestamp
 	d.sent = true
-	return true
+	d.downlink.markFlowing()
+}
+
+// rtpTimeAt is the downtrack's RTP time at the server's NTP time ntp: its source's, when the source knows its
+// clock (a publisher's track: from its SRs, so that audio and video keep the publisher's relative timing), else
+// extrapolated from the last packet sent.
+func (d *downtrack) rtpTimeAt(ntp uint64, now time.Duration) uint32 {
+	if ts, ok := d.source.origin.rtpTimeAt(ntp); ok {
+		return ts + d.tsOffset
+	}
+	return d.lastTS + d.elapsedTicks(now)
 }
 
 // elapsedTicks is the time since the last packet sent, in the stream's clock: the timestamp step across a pause.

@@ -71,12 +71,8 @@ type feed struct {
 	audio, video *downtrack
 }
 
-func (f *feed) downtrack(kind string) *downtrack {
-	if kind == sdp.KindVideo {
-		return f.video
-	}
-	return f.audio
-}
+// downtracks are f's downtracks, audio first; either may be nil.
+func (f *feed) downtracks() [2]*downtrack { return [2]*downtrack{f.audio, f.video} }
 
 // newUpstream makes the forwarding side of a publisher's session from its negotiated offer. rtt is the round trip
 // to the publisher, measured by its own downlinks.
@@ -114,7 +110,7 @@ func (fw *forwarder) newFeed(dl *downlink, up *upstream, result *negotiate.Resul
 		if t.kind == sdp.KindVideo {
 			params.ssrc, params.rtxSSRC, params.rtxPayloadType = dl.videoSSRC, dl.rtxSSRC, m.Codec.RTXPayloadType
 		}
-		d, err := newDowntrack(dl, t, fw.counters, params)
+		d, err := newDowntrack(dl, t.src, fw.counters, params)
 		if err != nil {
 			return nil, err
 		}
@@ -124,15 +120,24 @@ func (fw *forwarder) newFeed(dl *downlink, up *upstream, result *negotiate.Resul
 			f.audio = d
 		}
 	}
+	if f.audio != nil && f.video != nil {
+		f.audio.partner, f.video.partner = f.video, f.audio
+	}
 	return f, nil
 }
 
-// attach starts feeding f: it becomes its downlink's feed, in place of any other.
+// attach starts feeding f: it becomes its downlink's feed, in place of any other, and its downtracks get their
+// sources' packets.
 func (fw *forwarder) attach(f *feed) {
 	fw.mu.Lock()
 	defer fw.mu.Unlock()
 	fw.detachLocked(f.downlink)
-	f.up.addFeed(f)
+	for _, d := range f.downtracks() {
+		if d != nil {
+			d.source.add(d)
+		}
+	}
+	f.up.feeds[f] = struct{}{}
 	f.downlink.feed.Store(f)
 }
 
@@ -145,7 +150,7 @@ func (fw *forwarder) detach(dl *downlink) {
 
 func (fw *forwarder) detachLocked(dl *downlink) {
 	if f := dl.feed.Swap(nil); f != nil {
-		f.up.removeFeed(f)
+		fw.unfeed(f)
 	}
 }
 
@@ -153,8 +158,18 @@ func (fw *forwarder) detachLocked(dl *downlink) {
 func (fw *forwarder) detachUpstream(up *upstream) {
 	fw.mu.Lock()
 	defer fw.mu.Unlock()
-	for _, f := range *up.feeds.Load() {
+	for f := range up.feeds {
 		f.downlink.feed.CompareAndSwap(f, nil)
+		fw.unfeed(f)
 	}
-	up.feeds.Store(&[]*feed{})
+}
+
+// unfeed takes f's downtracks off their sources. Called with fw.mu held.
+func (fw *forwarder) unfeed(f *feed) {
+	for _, d := range f.downtracks() {
+		if d != nil {
+			d.source.remove(d)
+		}
+	}
+	delete(f.up.feeds, f)
 }

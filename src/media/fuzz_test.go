@@ -50,7 +50,7 @@ func fuzzSetup(f *testing.F) (*upstream, []*downlink, []*checkingSession) {
 	u, _ := benchUpstream(f, 2)
 	var ls []*downlink
 	var checks []*checkingSession
-	for _, fd := range *u.feeds.Load() {
+	for fd := range u.feeds {
 		l := fd.downlink
 		c := &checkingSession{ssrcs: []uint32{l.audioSSRC, l.videoSSRC, l.rtxSSRC}}
 		l.sess = c
@@ -111,8 +111,8 @@ func FuzzListenerRTCP(f *testing.F) {
 	f.Fuzz(func(t *testing.T, pkt []byte) {
 		now += 3 * time.Millisecond
 		l.onRTCP(pkt, now)
-		if len(u.requests) > requestQueue {
-			t.Fatalf("%d retransmission requests queued", len(u.requests))
+		if n := len(u.feeder.requests); n > requestQueue {
+			t.Fatalf("%d retransmission requests queued", n)
 		}
 		u.onRTP(rtpPacket(u.video.ssrc.Load(), u.video.codec.PayloadType, uint16(now/time.Millisecond), 0, vp8Delta),
 			now)

@@ -627,8 +627,12 @@ func TestPlaneChurnLeavesNoTrace(t *testing.T) {
 		tp.mu.Lock()
 		defer tp.mu.Unlock()
 		host := tp.member(room, "H")
-		return []int{len(host.listeners), len(host.failures), len(*hostUp.feeds.Load()), len(hostUp.requests),
-			len(tp.rooms[room]), len(tp.rooms), len(tp.timers)}
+		tp.fwd.mu.Lock()
+		feeds := len(hostUp.feeds)
+		tp.fwd.mu.Unlock()
+		return []int{len(host.listeners), len(host.failures), feeds, len(*hostUp.audio.src.downtracks.Load()),
+			len(*hostUp.video.src.downtracks.Load()), len(hostUp.feeder.requests), len(tp.rooms[room]), len(tp.rooms),
+			len(tp.timers)}
 	}
 	before := sizes()
 	hostOffers, hostUps := 0, 1
@@ -658,7 +662,8 @@ func TestPlaneChurnLeavesNoTrace(t *testing.T) {
 	})
 	tp.sync()
 	if after := sizes(); !slices.Equal(after, before) {
-		t.Fatalf("host's listeners, failures, feeds, requests, room size, rooms, timers: %v after the guests, %v before",
+		t.Fatalf("host's listeners, failures, feeds, audio and video downtracks, requests, room size, rooms, "+
+			"timers: %v after the guests, %v before",
 			after, before)
 	}
 }

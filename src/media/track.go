@@ -10,10 +10,12 @@ import (
 	"github.com/heytribe/live-webrtcsignaling/src/sdp/negotiate"
 )
 
-// track is one stream a publisher sends (its audio or its video), as the server receives it. Everything but the
-// SSRCs learnt from packets is fixed at construction; the mutable state belongs to the publisher's inbound
-// goroutine.
+// track is one stream a publisher sends (its audio or its video), as the server receives it, and the source that
+// forwards it to downtracks: the track is its origin. Everything but the SSRCs learnt from packets is fixed at
+// construction; the mutable state belongs to the publisher's inbound goroutine, the source's feeder.
 type track struct {
+	up    *upstream
+	src   *source
 	kind  string
 	codec negotiate.Codec
 	// ssrc and rtxSSRC come from the SDP, or are learnt from the first packet of the track's payload type when
@@ -32,21 +34,22 @@ type track struct {
 	keyframes *keyframeRequester
 
 	// The publisher's last SR: the RTP timestamp of its NTP instant, mapped onto the server's clock through the
-	// upstream's clock offset, so that listeners' SRs keep audio and video in sync.
+	// upstream's clock offset, so that receivers' SRs keep audio and video in sync.
 	srNTP uint64
 	srRTP uint32
 	hasSR bool
 }
 
-// newTrack builds the track of an accepted media section of the publisher's answer.
-func newTrack(m negotiate.Media, keyframeInterval time.Duration) *track {
+// newTrack builds the track of an accepted media section of the publisher's answer, and its source.
+func newTrack(u *upstream, m negotiate.Media) *track {
 	t := &track{
+		up:         u,
 		kind:       m.Kind,
 		codec:      m.Codec,
 		extensions: make(map[string]uint16, len(m.Extensions)),
 		seq:        rtp.NewSequenceUnwrapper(),
 		stats:      newReceiveStats(m.Codec.ClockRate),
-		keyframes:  newKeyframeRequester(keyframeInterval),
+		keyframes:  newKeyframeRequester(u.fwd.keyframeInterval),
 	}
 	if len(m.Streams) > 0 {
 		t.ssrc.Store(m.Streams[0].SSRC)
@@ -63,5 +66,24 @@ func newTrack(m negotiate.Media, keyframeInterval time.Duration) *track {
 	if m.Codec.HasFeedback(sdp.FeedbackNACK) {
 		t.nack = newNACKGenerator()
 	}
+	t.src = u.feeder.newSource(sourceParams{kind: t.kind, codec: t.codec, keyframe: t.keyframe, origin: t})
 	return t
+}
+
+// requestKeyframe asks the publisher for a keyframe of the track: of its video, throttled.
+func (t *track) requestKeyframe(now time.Duration) {
+	if t.kind == sdp.KindVideo {
+		t.up.requestKeyframe(now)
+	}
+}
+
+// rtpTimeAt maps the server's NTP time onto the track's RTP clock through the publisher's last SR and the
+// upstream's clock offset, so that the audio and video of one publisher keep their relative timing.
+func (t *track) rtpTimeAt(ntp uint64) (uint32, bool) {
+	u := t.up
+	if !t.hasSR || !u.hasNTPOffset {
+		return 0, false
+	}
+	elapsed := int64(ntp) - u.ntpOffset - int64(t.srNTP)
+	return t.srRTP + ntpTicks(elapsed, t.codec.ClockRate), true
 }

@@ -16,26 +16,18 @@ import (
 
 // Timing of the RTCP the server sends.
 const (
-	// reportInterval is the period of RRs and REMBs to publishers and SRs to listeners.
+	// reportInterval is the period of RRs and REMBs to publishers and SRs to receivers.
 	reportInterval = time.Second
-	// rembMaxAge is how long a listener's estimate counts for its publisher's REMB.
+	// rembMaxAge is how long a receiver's estimate counts for its publisher's REMB.
 	rembMaxAge = 5 * time.Second
-	// defaultRTT is the round trip assumed before the participant's listener sessions measured one.
+	// defaultRTT is the round trip assumed before the participant's downlinks measured one.
 	defaultRTT = 100 * time.Millisecond
-	// requestQueue is how many retransmission requests from listeners wait for a publisher's goroutine.
-	requestQueue = 512
 )
 
-// retransmitRequest is a listener's NACK for one packet, served by the publisher's goroutine that owns the history.
-type retransmitRequest struct {
-	d   *downtrack
-	seq uint16
-}
-
-// upstream is the forwarding side of a participant's publisher session: the tracks it sends and the downlinks they
-// are forwarded to. It is the session's handler: the session's inbound goroutine runs onRTP and onRTCP, which parse
-// each packet once, recover losses, fan the packet out to every downlink, serve the downlinks' retransmission
-// requests and send the periodic RTCP. The downlink list is a copy-on-write snapshot, so forwarding takes no lock.
+// upstream is the forwarding side of a participant's publisher session: the tracks it sends, each the source of
+// the downtracks that receive it. It is the session's handler, and the session's inbound goroutine is the feeder of
+// its tracks: onRTP and onRTCP parse each packet once, recover losses, fan the packet out to the track's
+// downtracks, serve the receivers' retransmission requests and send the periodic RTCP.
 type upstream struct {
 	fwd      *forwarder
 	sess     session
@@ -48,10 +40,11 @@ type upstream struct {
 
 	audio, video *track
 	tracks       []*track
+	feeder       *feeder
 
-	feeds    atomic.Pointer[[]*feed]
-	requests chan retransmitRequest
-	flowing  atomic.Bool
+	// feeds are the downlinks' feeds attached to the upstream; guarded by the forwarder's lock.
+	feeds   map[*feed]struct{}
+	flowing atomic.Bool
 	// closeReason is set when the server closes the session (replaced, left, shutdown): no failure to report.
 	closeReason atomic.Pointer[string]
 
@@ -69,10 +62,8 @@ type upstream struct {
 	hasNTPOffset bool
 	rr           rtcp.ReceiverReport
 	remb         rtcp.REMB
-	srs          []rtcp.SenderReport
-	sdes         rtcp.SourceDescription
 
-	// keyMu guards keyBuf and fir: keyframe requests are sent from listeners' goroutines too.
+	// keyMu guards keyBuf and fir: keyframe requests are sent from receivers' goroutines too.
 	keyMu  sync.Mutex
 	keyBuf []byte
 	fir    rtcp.FullIntraRequest
@@ -87,66 +78,44 @@ func newUpstream(fw *forwarder, sess session, result *negotiate.Result, rtt *pat
 		hooks:    hooks,
 		rtt:      rtt,
 		rtcpSSRC: randomSSRC(),
-		requests: make(chan retransmitRequest, requestQueue),
+		feeder:   newFeeder(fw, log),
+		feeds:    make(map[*feed]struct{}),
 		out:      make([]byte, 0, sendBufferSize),
 		lost:     make([]uint16, 0, maxMissing),
 		keyBuf:   make([]byte, 0, 128),
 		fir:      rtcp.FullIntraRequest{Entries: make([]rtcp.FIREntry, 1)},
 		rr:       rtcp.ReceiverReport{Reports: make([]rtcp.ReportBlock, 0, 2)},
 		remb:     rtcp.REMB{SSRCs: make([]uint32, 0, 2)},
-		srs:      make([]rtcp.SenderReport, 2),
-		sdes:     rtcp.SourceDescription{Chunks: make([]rtcp.SourceDescriptionChunk, 0, 2)},
 	}
-	u.feeds.Store(&[]*feed{})
 	for _, m := range result.Media {
 		if m.Rejected {
 			continue
 		}
-		t := newTrack(m, fw.keyframeInterval)
 		switch {
 		case m.Kind == sdp.KindAudio && u.audio == nil:
-			u.audio = t
+			u.audio = newTrack(u, m)
+			u.tracks = append(u.tracks, u.audio)
 		case m.Kind == sdp.KindVideo && u.video == nil:
-			u.video = t
+			u.video = newTrack(u, m)
+			u.tracks = append(u.tracks, u.video)
 		default:
 			continue
 		}
-		u.tracks = append(u.tracks, t)
 		u.reducedSize = u.reducedSize || m.RTCPReducedSize
 	}
 	return u
 }
 
-// addFeed and removeFeed change the downlink list; callers hold the forwarder's lock, so writers are serialised and
-// the inbound goroutine reads a consistent snapshot.
-func (u *upstream) addFeed(f *feed) {
-	old := *u.feeds.Load()
-	next := make([]*feed, 0, len(old)+1)
-	next = append(append(next, old...), f)
-	u.feeds.Store(&next)
-}
-
-func (u *upstream) removeFeed(f *feed) {
-	old := *u.feeds.Load()
-	next := make([]*feed, 0, len(old))
-	for _, g := range old {
-		if g != f {
-			next = append(next, g)
-		}
-	}
-	u.feeds.Store(&next)
-}
-
 // onRTP handles one packet from the publisher.
 func (u *upstream) onRTP(pkt []byte, now time.Duration) {
-	u.serveRequests(now)
+	u.feeder.serve(now)
 	c := u.fwd.counters
 	p := &u.pkt
 	if err := p.Unmarshal(pkt); err != nil {
 		c.dropMalformed.Add(1)
 		return
 	}
-	t, rtx := u.route(&p.Header)
+	t, rtx := u.trackOf(&p.Header)
 	if t == nil {
 		c.dropUnknownStream.Add(1)
 		return
@@ -184,7 +153,7 @@ func (u *upstream) onRTP(pkt []byte, now time.Duration) {
 	t.stats.update(seq, p.Timestamp, now, rtx)
 	keyframe := t.keyframe != nil && t.keyframe(p.Payload)
 	payloadOffset := len(pkt) - len(p.Payload) - int(p.PaddingSize)
-	u.fanOut(t, pkt, payloadOffset, keyframe, now)
+	t.src.fanOut(pkt, &p.Header, payloadOffset, keyframe, now)
 
 	if t.nack != nil && t.nack.pending() {
 		u.sendNACKs(t, now)
@@ -200,9 +169,9 @@ func (u *upstream) onRTP(pkt []byte, now time.Duration) {
 	}
 }
 
-// route finds the track of a packet by SSRC, or learns the SSRC from the payload type when the SDP announced
+// trackOf finds the track of a packet by SSRC, or learns the SSRC from the payload type when the SDP announced
 // none. rtx is true for the track's retransmission stream.
-func (u *upstream) route(h *rtp.Header) (t *track, rtx bool) {
+func (u *upstream) trackOf(h *rtp.Header) (t *track, rtx bool) {
 	for _, t := range u.tracks {
 		if s := t.ssrc.Load(); s == h.SSRC && s != 0 {
 			return t, false
@@ -220,47 +189,6 @@ func (u *upstream) route(h *rtp.Header) (t *track, rtx bool) {
 		}
 	}
 	return nil, false
-}
-
-// fanOut forwards one packet of t to every downlink that receives t. While a downlink waits for a keyframe, the
-// publisher is asked again at every throttle interval: a browser ignores a request that comes within 300 ms of its
-// last keyframe, which is what a receiver starting just after the publisher sends.
-func (u *upstream) fanOut(t *track, pkt []byte, payloadOffset int, keyframe bool, now time.Duration) {
-	waiting := false
-	for _, f := range *u.feeds.Load() {
-		d := f.downtrack(t.kind)
-		if d == nil || !f.downlink.connected.Load() {
-			continue
-		}
-		if d.forward(pkt, &u.pkt.Header, payloadOffset, keyframe, now) {
-			f.downlink.markFlowing()
-		}
-		waiting = waiting || d.waitingKeyframe
-	}
-	if waiting {
-		u.requestKeyframe(now)
-	}
-}
-
-// serveRequests resends the packets receivers asked for since the last packet.
-func (u *upstream) serveRequests(now time.Duration) {
-	for {
-		select {
-		case r := <-u.requests:
-			r.d.retransmit(r.seq, now)
-		default:
-			return
-		}
-	}
-}
-
-// requestRetransmission queues a receiver's NACK for the publisher's goroutine; it never blocks.
-func (u *upstream) requestRetransmission(d *downtrack, seq uint16) {
-	select {
-	case u.requests <- retransmitRequest{d: d, seq: seq}:
-	default:
-		u.fwd.counters.dropRequestQueueFull.Add(1)
-	}
 }
 
 // sendNACKs asks the publisher for the packets of t that are due, and for a keyframe when some are given up.
@@ -347,7 +275,7 @@ func (u *upstream) sendKeyframeRequest() {
 
 // onRTCP handles RTCP from the publisher: its SRs give the NTP/RTP mapping for lip sync and LSR for its RTT.
 func (u *upstream) onRTCP(pkt []byte, now time.Duration) {
-	u.serveRequests(now)
+	u.feeder.serve(now)
 	u.reader.Reset(pkt, rtcp.ReducedSize)
 	for u.reader.Next() {
 		if u.reader.Kind() != rtcp.KindSenderReport {
@@ -378,27 +306,17 @@ func (u *upstream) senderReport(sr *rtcp.SenderReport, now time.Duration) {
 	}
 }
 
-// report sends the periodic RTCP: RR and REMB to the publisher, SR and SDES to each listener; and renews the
-// listeners' retransmission budgets.
+// report sends the periodic RTCP: RR and REMB to the publisher, then, through the feeder, SR and SDES to each
+// receiver, whose retransmission budgets it renews.
 func (u *upstream) report(now time.Duration) {
 	u.nextReport = now + reportInterval
 	u.sendReceiverReport(now)
-	wall := time.Now()
-	for _, f := range *u.feeds.Load() {
-		if f.video != nil {
-			f.video.resends = 0
-		}
-		if f.audio != nil {
-			f.audio.resends = 0
-		}
-		if f.downlink.connected.Load() {
-			u.sendSenderReports(f, now, wall)
-		}
-	}
+	u.feeder.report(now, time.Now())
 }
 
-// sendReceiverReport sends RR + SDES + REMB to the publisher. The REMB is the lowest fresh estimate of its
-// listeners, clamped: forwarding sends every listener the same stream, so the slowest one bounds the publisher.
+// sendReceiverReport sends RR + SDES + REMB to the publisher. The REMB is the lowest fresh estimate of the
+// receivers of its video, clamped: forwarding sends each of them the same stream, so the slowest one bounds the
+// publisher.
 func (u *upstream) sendReceiverReport(now time.Duration) {
 	u.rr.SSRC = u.rtcpSSRC
 	u.rr.Reports = u.rr.Reports[:0]
@@ -429,66 +347,17 @@ func (u *upstream) sendReceiverReport(now time.Duration) {
 	}
 }
 
-// bandwidth is the REMB value: the lowest fresh listener estimate within [MinVideoBitrate, MaxVideoBitrate], or
-// MaxVideoBitrate when no listener has one.
+// bandwidth is the REMB value: the lowest fresh estimate among the receivers of the publisher's video within
+// [MinVideoBitrate, MaxVideoBitrate], or MaxVideoBitrate when none has one.
 func (u *upstream) bandwidth(now time.Duration) uint64 {
 	lo, hi := u.fwd.minBitrate, u.fwd.maxBitrate
 	best, found := hi, false
-	for _, f := range *u.feeds.Load() {
-		if f.video == nil {
-			continue
-		}
-		if e, ok := f.downlink.estimate(now, rembMaxAge); ok && (!found || e < best) {
+	for _, d := range *u.video.src.downtracks.Load() {
+		if e, ok := d.downlink.estimate(now, rembMaxAge); ok && (!found || e < best) {
 			best, found = e, true
 		}
 	}
 	return min(max(best, lo), hi)
-}
-
-// sendSenderReports sends one listener an SR per stream it received, and the publisher's CNAME for both.
-func (u *upstream) sendSenderReports(f *feed, now time.Duration, wall time.Time) {
-	ntp := rtcp.NTPTime(wall)
-	srs := u.srs[:0]
-	u.sdes.Chunks = u.sdes.Chunks[:0]
-	for _, d := range []*downtrack{f.audio, f.video} {
-		if d == nil || !d.sent {
-			continue
-		}
-		srs = append(srs, rtcp.SenderReport{SSRC: d.ssrc, NTPTime: ntp, RTPTime: u.rtpTimeAt(d, ntp, now),
-			PacketCount: d.packets, OctetCount: d.octets})
-		u.sdes.Chunks = append(u.sdes.Chunks, rtcp.SourceDescriptionChunk{SSRC: d.ssrc})
-	}
-	if len(srs) == 0 {
-		return
-	}
-	b := u.out[:0]
-	var err error
-	for i := range srs {
-		if b, err = srs[i].AppendTo(b); err != nil {
-			break
-		}
-	}
-	if err == nil {
-		b, err = f.downlink.appendSDES(b, &u.sdes)
-	}
-	if err != nil {
-		u.log.Warn("sender report not built", "err", err)
-		return
-	}
-	u.out = b
-	_ = f.downlink.sess.WriteRTCP(b)
-}
-
-// rtpTimeAt is the RTP time of downtrack d at the server's NTP time ntp: from the publisher's SR mapping when
-// there is one (so that audio and video keep the publisher's relative timing), else extrapolated from the last
-// packet sent.
-func (u *upstream) rtpTimeAt(d *downtrack, ntp uint64, now time.Duration) uint32 {
-	t := d.source
-	if !t.hasSR || !u.hasNTPOffset {
-		return d.lastTS + d.elapsedTicks(now)
-	}
-	elapsed := int64(ntp) - u.ntpOffset - int64(t.srNTP)
-	return t.srRTP + ntpTicks(elapsed, t.codec.ClockRate) + d.tsOffset
 }
 
 // ntpTicks converts a signed NTP duration (32.32 fixed point) to RTP clock ticks, modulo 2^32.
