@@ -27,9 +27,8 @@ type downlink struct {
 	connected atomic.Bool
 	flowing   atomic.Bool
 	feed      atomic.Pointer[feed]
-	// remb is the receiver's latest bandwidth estimate in bit/s, rembAt the monotonic time it came.
-	remb   atomic.Uint64
-	rembAt atomic.Int64
+	// estimate is fed by the receiver's reports; readers take it as an estimator.
+	estimate *reportEstimator
 	// closeReason is set when the server closes the session: no failure to report then.
 	closeReason atomic.Pointer[string]
 
@@ -51,6 +50,7 @@ func newDownlink(fw *forwarder, sess session, rtt *pathRTT, cname string, hooks 
 		videoSSRC: randomSSRC(),
 		rtxSSRC:   randomSSRC(),
 		cname:     []byte(cname),
+		estimate:  newReportEstimator(),
 		lost:      make([]uint16, 0, 17*16),
 	}
 }
@@ -62,14 +62,8 @@ func (dl *downlink) markFlowing() {
 	}
 }
 
-// estimate returns the receiver's bandwidth estimate if it is fresh at now.
-func (dl *downlink) estimate(now, maxAge time.Duration) (uint64, bool) {
-	at := dl.rembAt.Load()
-	if at == 0 || now-time.Duration(at) > maxAge {
-		return 0, false
-	}
-	return dl.remb.Load(), true
-}
+// estimator is the receiver's bandwidth estimate.
+func (dl *downlink) estimator() estimator { return dl.estimate }
 
 // appendSDES appends the SDES with the publisher's CNAME for every chunk of sd.
 func (dl *downlink) appendSDES(b []byte, sd *rtcp.SourceDescription) ([]byte, error) {
@@ -117,7 +111,7 @@ func (dl *downlink) onRTCP(pkt []byte, now time.Duration) {
 		switch dl.reader.Kind() {
 		case rtcp.KindReceiverReport:
 			if err = dl.rr.Unmarshal(dl.reader.Packet()); err == nil {
-				dl.receiverReport(dl.rr.Reports)
+				dl.receiverReport(dl.rr.Reports, now)
 			}
 		case rtcp.KindNACK:
 			if err = dl.nack.Unmarshal(dl.reader.Packet()); err == nil && f != nil {
@@ -131,8 +125,7 @@ func (dl *downlink) onRTCP(pkt []byte, now time.Duration) {
 		case rtcp.KindREMB:
 			if err = dl.rembIn.Unmarshal(dl.reader.Packet()); err == nil {
 				c.rembsIn.Add(1)
-				dl.remb.Store(dl.rembIn.Bitrate)
-				dl.rembAt.Store(int64(now))
+				dl.estimate.onREMB(dl.rembIn.Bitrate, now)
 			}
 		}
 		if err != nil {
@@ -144,13 +137,17 @@ func (dl *downlink) onRTCP(pkt []byte, now time.Duration) {
 	}
 }
 
-// receiverReport takes the RTT from the blocks about the downlink's streams. It is the receiver's path RTT, which
-// its own upstream uses to pace its NACKs (the server, ICE-lite, sends no checks to measure it).
-func (dl *downlink) receiverReport(blocks []rtcp.ReportBlock) {
+// receiverReport takes the RTT from the blocks about the downlink's streams, and the loss for the estimate from
+// the block about its video. The RTT is the receiver's path RTT, which its own upstream uses to pace its NACKs
+// (the server, ICE-lite, sends no checks to measure it).
+func (dl *downlink) receiverReport(blocks []rtcp.ReportBlock, now time.Duration) {
 	wall := time.Now()
 	for _, b := range blocks {
 		if b.SSRC != dl.audioSSRC && b.SSRC != dl.videoSSRC {
 			continue
+		}
+		if b.SSRC == dl.videoSSRC {
+			dl.estimate.onLoss(b.FractionLost, now)
 		}
 		if rtt, ok := b.RoundTripTime(wall); ok {
 			dl.rtt.set(rtt)

@@ -18,8 +18,6 @@ import (
 const (
 	// reportInterval is the period of RRs and REMBs to publishers and SRs to receivers.
 	reportInterval = time.Second
-	// rembMaxAge is how long a receiver's estimate counts for its publisher's REMB.
-	rembMaxAge = 5 * time.Second
 	// defaultRTT is the round trip assumed before the participant's downlinks measured one.
 	defaultRTT = 100 * time.Millisecond
 )
@@ -353,7 +351,7 @@ func (u *upstream) bandwidth(now time.Duration) uint64 {
 	lo, hi := u.fwd.minBitrate, u.fwd.maxBitrate
 	best, found := hi, false
 	for _, d := range *u.video.src.downtracks.Load() {
-		if e, ok := d.downlink.estimate(now, rembMaxAge); ok && (!found || e < best) {
+		if e, ok := d.downlink.estimator().bitrate(now); ok && (!found || e < best) {
 			best, found = e, true
 		}
 	}
