@@ -79,7 +79,7 @@ func (dl *downlink) requestKeyframe(now time.Duration) {
 		return
 	}
 	if f := dl.feed.Load(); f != nil && f.video != nil {
-		f.video.source.origin.requestKeyframe(now)
+		f.video.route.Load().from.origin.requestKeyframe(now)
 	}
 }
 
@@ -120,7 +120,7 @@ func (dl *downlink) onRTCP(pkt []byte, now time.Duration) {
 		case rtcp.KindPLI, rtcp.KindFIR:
 			c.keyframeRequestsIn.Add(1)
 			if f != nil && f.video != nil {
-				f.video.source.origin.requestKeyframe(now)
+				f.video.route.Load().from.origin.requestKeyframe(now)
 			}
 		case rtcp.KindREMB:
 			if err = dl.rembIn.Unmarshal(dl.reader.Packet()); err == nil {
@@ -169,7 +169,7 @@ func (dl *downlink) nacked(f *feed) {
 	}
 	dl.lost = dl.nack.AppendLost(dl.lost[:0])
 	dl.fwd.counters.nacksIn.Add(uint64(len(dl.lost)))
-	feeder := d.source.feeder
+	feeder := d.route.Load().from.feeder
 	for _, seq := range dl.lost {
 		feeder.requestRetransmission(d, seq)
 	}

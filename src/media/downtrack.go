@@ -4,9 +4,13 @@ import (
 	"encoding/binary"
 	"errors"
 	"math/rand/v2"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/heytribe/live-webrtcsignaling/src/rtp"
+	"github.com/heytribe/live-webrtcsignaling/src/rtp/codecs"
 )
 
 // Sizes of the listeners' send buffers.
@@ -26,16 +30,28 @@ const (
 
 // downtrack is one stream as one receiver gets it: its own SSRC, payload types and header extension ids, a
 // Rewriter that keeps its sequence numbers and timestamps continuous, the send history that answers its NACKs, and
-// the counters of its SRs. It is fed by one source, whose feeder's goroutine alone forwards to it and serves its
-// retransmission requests; the receiver's goroutine only reads what never changes.
+// the counters of its SRs. It is fed by one source at a time, whose feeder's goroutine alone forwards to it and
+// serves its retransmission requests (two share it, under switchMu, while a switch is pending: see switch.go); the
+// receiver's goroutine only reads the route and what never changes.
 type downtrack struct {
 	downlink *downlink
-	source   *source
+	feed     *feed
 	counters *counters
 	kind     string
 	// partner is the downtrack of the other kind in the same feed (audio for video, video for audio), nil when
 	// the receiver takes one kind only: their SRs go together.
 	partner *downtrack
+
+	// route is where the packets come from; it changes only under switchMu.
+	route    atomic.Pointer[route]
+	switchMu sync.Mutex
+	// acked is the pending route the old source's feeder has seen: from then on it forwards under switchMu, and
+	// the new source may take over. Guarded by switchMu.
+	acked *route
+	// pictureIDs: a VP8 stream, whose picture IDs must stay continuous across switches.
+	pictureIDs bool
+	// vp8 rewrites picture IDs from the first switch on; nil before.
+	vp8 *codecs.VP8PictureRewriter
 
 	ssrc           uint32
 	rtxSSRC        uint32
@@ -72,14 +88,14 @@ type downtrackParams struct {
 	nack                        bool
 }
 
-func newDowntrack(dl *downlink, source *source, c *counters, p downtrackParams) (*downtrack, error) {
+func newDowntrack(f *feed, source *source, c *counters, p downtrackParams) (*downtrack, error) {
 	rw, err := rtp.NewRewriter(p.ssrc, p.payloadType)
 	if err != nil {
 		return nil, err
 	}
 	d := &downtrack{
-		downlink:        dl,
-		source:          source,
+		downlink:        f.downlink,
+		feed:            f,
 		counters:        c,
 		kind:            source.kind,
 		ssrc:            p.ssrc,
@@ -92,7 +108,9 @@ func newDowntrack(dl *downlink, source *source, c *counters, p downtrackParams) 
 		scratch:         make([]byte, sendBufferSize+2),
 		waitingKeyframe: source.keyframe != nil,
 		rtxSeq:          uint16(rand.Uint32()),
+		pictureIDs:      strings.EqualFold(source.codec.Name, "VP8"),
 	}
+	d.route.Store(&route{from: source})
 	if p.nack {
 		d.history = newHistory(historyPackets, sendBufferSize)
 	}
@@ -130,6 +148,10 @@ func (d *downtrack) forward(pkt []byte, h *rtp.Header, payloadOffset int, keyfra
 		}
 		return
 	}
+	if d.vp8 != nil {
+		// A payload whose descriptor does not parse goes as it came, as before any switch.
+		_ = d.vp8.Rewrite(out[n-(len(pkt)-payloadOffset):])
+	}
 	seq := binary.BigEndian.Uint16(out[2:])
 	ts := binary.BigEndian.Uint32(out[4:])
 	if d.history != nil {
@@ -155,14 +177,18 @@ func (d *downtrack) forward(pkt []byte, h *rtp.Header, payloadOffset int, keyfra
 // clock (a publisher's track: from its SRs, so that audio and video keep the publisher's relative timing), else
 // extrapolated from the last packet sent.
 func (d *downtrack) rtpTimeAt(ntp uint64, now time.Duration) uint32 {
-	if ts, ok := d.source.origin.rtpTimeAt(ntp); ok {
+	if ts, ok := d.route.Load().from.origin.rtpTimeAt(ntp); ok {
 		return ts + d.tsOffset
 	}
 	return d.lastTS + d.elapsedTicks(now)
 }
 
-// elapsedTicks is the time since the last packet sent, in the stream's clock: the timestamp step across a pause.
+// elapsedTicks is the time since the last packet sent, in the stream's clock: the timestamp step across a pause or
+// a switch. It is 0 when now is not later: two sources' feeders read their clocks before they take turns.
 func (d *downtrack) elapsedTicks(now time.Duration) uint32 {
+	if now <= d.lastSent {
+		return 0
+	}
 	return uint32(int64(now-d.lastSent) * int64(d.clockRate) / int64(time.Second))
 }
 

@@ -68,26 +68,50 @@ func (f *feeder) serve(now time.Duration) {
 	for {
 		select {
 		case r := <-f.requests:
-			r.d.retransmit(r.seq, now)
+			f.retransmit(r, now)
 		default:
 			return
 		}
 	}
 }
 
+// retransmit serves one request if the feeder feeds its downtrack, else passes it on to the feeder that does.
+func (f *feeder) retransmit(req retransmitRequest, now time.Duration) {
+	d := req.d
+	if r := d.route.Load(); r.to == nil {
+		if r.from.feeder == f {
+			d.retransmit(req.seq, now)
+		} else {
+			r.from.feeder.requestRetransmission(d, req.seq)
+		}
+		return
+	}
+	d.switchMu.Lock()
+	defer d.switchMu.Unlock()
+	if r := d.route.Load(); r.from.feeder == f {
+		d.retransmit(req.seq, now)
+	} else {
+		r.from.feeder.requestRetransmission(d, req.seq)
+	}
+}
+
 // report renews the retransmission budgets of the downtracks the feeder's sources feed, and sends each connected
 // downlink an SR per stream it gets from them and one SDES with the publisher's CNAME, in one packet: a downlink's
-// audio and video from one feeder share it, so that both SRs carry the same NTP time.
+// audio and video from one feeder share it, so that both SRs carry the same NTP time. A downtrack whose switch is
+// pending waits for the next report.
 func (f *feeder) report(now time.Duration, wall time.Time) {
 	ntp := rtcp.NTPTime(wall)
 	for _, s := range f.sources {
 		for _, d := range *s.downtracks.Load() {
+			if !d.fedBy(s) {
+				continue
+			}
 			d.resends = 0
 			if !d.downlink.connected.Load() {
 				continue
 			}
 			var other *downtrack
-			if p := d.partner; p != nil && p.source.feeder == f {
+			if p := d.partner; p != nil && f.feedsAlone(p) {
 				if d.kind == sdp.KindVideo {
 					continue // reported with its audio
 				}
@@ -96,6 +120,12 @@ func (f *feeder) report(now time.Duration, wall time.Time) {
 			f.sendSenderReports(d.downlink, ntp, now, d, other)
 		}
 	}
+}
+
+// feedsAlone reports whether one of the feeder's sources alone feeds d.
+func (f *feeder) feedsAlone(d *downtrack) bool {
+	r := d.route.Load()
+	return r.to == nil && r.from.feeder == f
 }
 
 // sendSenderReports sends dl an SR for each of a and b (b may be nil) that has sent something, and the SDES.

@@ -26,7 +26,7 @@ type forwarder struct {
 	// minBitrate and maxBitrate clamp the REMB sent to publishers.
 	minBitrate, maxBitrate uint64
 
-	// mu serialises the changes of what feeds what: feeds attached and detached.
+	// mu serialises the changes of what feeds what: feeds attached and detached, switches asked for.
 	mu sync.Mutex
 }
 
@@ -110,7 +110,7 @@ func (fw *forwarder) newFeed(dl *downlink, up *upstream, result *negotiate.Resul
 		if t.kind == sdp.KindVideo {
 			params.ssrc, params.rtxSSRC, params.rtxPayloadType = dl.videoSSRC, dl.rtxSSRC, m.Codec.RTXPayloadType
 		}
-		d, err := newDowntrack(dl, t.src, fw.counters, params)
+		d, err := newDowntrack(f, t.src, fw.counters, params)
 		if err != nil {
 			return nil, err
 		}
@@ -134,7 +134,7 @@ func (fw *forwarder) attach(f *feed) {
 	fw.detachLocked(f.downlink)
 	for _, d := range f.downtracks() {
 		if d != nil {
-			d.source.add(d)
+			d.route.Load().from.add(d)
 		}
 	}
 	f.up.feeds[f] = struct{}{}
@@ -167,8 +167,13 @@ func (fw *forwarder) detachUpstream(up *upstream) {
 // unfeed takes f's downtracks off their sources. Called with fw.mu held.
 func (fw *forwarder) unfeed(f *feed) {
 	for _, d := range f.downtracks() {
-		if d != nil {
-			d.source.remove(d)
+		if d == nil {
+			continue
+		}
+		r := d.route.Load()
+		r.from.remove(d)
+		if r.to != nil {
+			r.to.remove(d)
 		}
 	}
 	delete(f.up.feeds, f)

@@ -10,9 +10,9 @@ import (
 )
 
 // source is a stream that downtracks receive: a publisher's track today, a transcoded tier later. It holds the
-// downtracks it feeds, a copy-on-write list read with one atomic load per packet, and gets its packets on one
-// goroutine, its feeder's. What differs between kinds of source is behind origin: how a keyframe is asked for and
-// how the source's RTP clock maps onto the server's.
+// downtracks it feeds (and those switching to it), a copy-on-write list read with one atomic load per packet, and
+// gets its packets on one goroutine, its feeder's. What differs between kinds of source is behind origin: how a
+// keyframe is asked for and how the source's RTP clock maps onto the server's.
 type source struct {
 	feeder *feeder
 	origin origin
@@ -23,7 +23,8 @@ type source struct {
 	// keyframe tells whether a payload starts a keyframe; nil for audio.
 	keyframe func(payload []byte) bool
 
-	// downtracks is written under the forwarder's lock (add, remove).
+	// downtracks is written under the forwarder's lock (add, remove). A downtrack is on the list of its route's
+	// sources: the one that feeds it and, during a switch, the one it switches to.
 	downtracks atomic.Pointer[[]*downtrack]
 }
 
@@ -72,16 +73,21 @@ func (s *source) remove(d *downtrack) {
 
 // fanOut forwards one packet of the source to every connected downtrack it feeds: pkt as received, h its parsed
 // header, payloadOffset where its payload starts, keyframe whether it starts one. While a downtrack waits for a
-// keyframe, the origin is asked again at every throttle interval: a browser ignores a request that comes within
-// 300 ms of its last keyframe, which is what a receiver starting just after the publisher sends.
+// keyframe (its start, or a switch to this source), the origin is asked again at every throttle interval: a browser
+// ignores a request that comes within 300 ms of its last keyframe, which is what a receiver starting just after the
+// publisher sends.
 func (s *source) fanOut(pkt []byte, h *rtp.Header, payloadOffset int, keyframe bool, now time.Duration) {
 	waiting := false
 	for _, d := range *s.downtracks.Load() {
 		if !d.downlink.connected.Load() {
 			continue
 		}
-		d.forward(pkt, h, payloadOffset, keyframe, now)
-		waiting = waiting || d.waitingKeyframe
+		if r := d.route.Load(); r.from == s && r.to == nil {
+			d.forward(pkt, h, payloadOffset, keyframe, now)
+			waiting = waiting || d.waitingKeyframe
+		} else if s.forwardSwitching(d, r, pkt, h, payloadOffset, keyframe, now) {
+			waiting = true
+		}
 	}
 	if waiting {
 		s.origin.requestKeyframe(now)

@@ -351,6 +351,9 @@ func (u *upstream) bandwidth(now time.Duration) uint64 {
 	lo, hi := u.fwd.minBitrate, u.fwd.maxBitrate
 	best, found := hi, false
 	for _, d := range *u.video.src.downtracks.Load() {
+		if d.route.Load().from != u.video.src {
+			continue // switching to the publisher's video: not yet a receiver of it
+		}
 		if e, ok := d.downlink.estimator().bitrate(now); ok && (!found || e < best) {
 			best, found = e, true
 		}
