@@ -40,7 +40,9 @@ type downlink struct {
 	lost   []uint16
 }
 
-func newDownlink(fw *forwarder, sess session, rtt *pathRTT, cname string, hooks sessionHooks) *downlink {
+// newDownlink makes the forwarding side of a receiver's session for one publisher: rtt is the receiver's round
+// trip, which its downlinks measure, and cname the publisher's, which the receiver's SDES carry.
+func (fw *forwarder) newDownlink(sess session, rtt *pathRTT, cname string, hooks sessionHooks) *downlink {
 	return &downlink{
 		fwd:       fw,
 		sess:      sess,

@@ -2,7 +2,6 @@ package media
 
 import (
 	"fmt"
-	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -73,19 +72,6 @@ type feed struct {
 
 // downtracks are f's downtracks, audio first; either may be nil.
 func (f *feed) downtracks() [2]*downtrack { return [2]*downtrack{f.audio, f.video} }
-
-// newUpstream makes the forwarding side of a publisher's session from its negotiated offer. rtt is the round trip
-// to the publisher, measured by its own downlinks.
-func (fw *forwarder) newUpstream(sess session, result *negotiate.Result, rtt *pathRTT, hooks sessionHooks,
-	log *slog.Logger) *upstream {
-	return newUpstream(fw, sess, result, rtt, hooks, log)
-}
-
-// newDownlink makes the forwarding side of a receiver's session for one publisher: rtt is the receiver's round
-// trip, which its downlinks measure, and cname the publisher's, which the receiver's SDES carry.
-func (fw *forwarder) newDownlink(sess session, rtt *pathRTT, cname string, hooks sessionHooks) *downlink {
-	return newDownlink(fw, sess, rtt, cname, hooks)
-}
 
 // newFeed builds the downtracks of dl from the receiver's answer to an offer made for up's tracks.
 func (fw *forwarder) newFeed(dl *downlink, up *upstream, result *negotiate.Result) (*feed, error) {

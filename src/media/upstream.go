@@ -67,7 +67,9 @@ type upstream struct {
 	fir    rtcp.FullIntraRequest
 }
 
-func newUpstream(fw *forwarder, sess session, result *negotiate.Result, rtt *pathRTT, hooks sessionHooks,
+// newUpstream makes the forwarding side of a publisher's session from its negotiated offer. rtt is the round trip
+// to the publisher, measured by its own downlinks.
+func (fw *forwarder) newUpstream(sess session, result *negotiate.Result, rtt *pathRTT, hooks sessionHooks,
 	log *slog.Logger) *upstream {
 	u := &upstream{
 		fwd:      fw,
