@@ -34,30 +34,43 @@
 //
 // # Forwarding
 //
-// A publisher session's inbound goroutine does all the work of its stream: it parses each packet once, finds its
-// track (by SSRC, or learns it from the payload type), unwraps RTX, detects losses and keyframes, then hands a
-// copy to each listener's downtrack: it waits for a keyframe before the first video packet (and asks for one),
-// copies the packet once, into its send history, with the listener's header extension ids (abs-send-time
-// stamped at send time, the publisher's mid and transport-wide numbers dropped), rewrites SSRC, payload type,
-// sequence number and timestamp (rtp.Rewriter), and queues it on the listener's session, which never blocks. The
-// listener list is a copy-on-write snapshot: no lock per packet, and a slow listener only loses its own packets.
+// The Plane is the orchestration (who receives whom, offers, events); the forwarding engine (forwarder) is the
+// media side of its sessions, which the Plane drives through a narrow API (newUpstream, newDownlink, newFeed,
+// attach, detach, detachUpstream, switchSource) and which reports back through two hooks per session.
+//
+// A receiver gets each stream through a downtrack, fed by one source at a time: a publisher's track today, a
+// transcoded tier later. A source fans its packets out to a copy-on-write list of downtracks on one goroutine, its
+// feeder's, which alone touches those downtracks' send histories and rewriters (no lock per packet) and serves
+// their retransmission requests. For a publisher's track the feeder is the publisher session's inbound goroutine:
+// it parses each packet once, finds its track (by SSRC, or learns it from the payload type), unwraps RTX, detects
+// losses and keyframes, then hands a copy to each downtrack: it waits for a keyframe before the first video packet
+// (and asks for one), copies the packet once, into its send history, with the receiver's header extension ids
+// (abs-send-time stamped at send time, the publisher's mid and transport-wide numbers dropped), rewrites SSRC,
+// payload type, sequence number and timestamp (rtp.Rewriter), and queues it on the listener's session, which never
+// blocks. A slow listener only loses its own packets.
+//
+// A downtrack switches to another source of its kind and codec on a keyframe of the new one, which continues the
+// receiver's stream (sequence numbers, timestamps, and VP8 picture IDs: codecs.VP8PictureRewriter); until then the
+// old source keeps feeding it (switch.go).
 //
 // # Feedback
 //
-//   - Listeners' NACKs are queued to the publisher's goroutine, which owns the send histories, and answered with
-//     RTX when negotiated, else with the packet itself.
+//   - Listeners' NACKs are queued to the feeder of their downtrack's source, which owns the send histories, and
+//     answered with RTX when negotiated, else with the packet itself.
 //   - Losses on the upstream are NACKed at once, then once per round trip (the round trip of the participant's
 //     listener sessions, from their RRs: the ICE-lite server sends no checks to measure it), up to 8 times or 1 s;
 //     a packet given up, or a burst too large to recover, asks for a keyframe.
 //   - Keyframe requests (listeners' PLI and FIR, starts, the server's own) reach the publisher as one PLI (FIR
 //     when it negotiated only that) per Config.KeyframeInterval at most.
-//   - Every second each publisher gets an RR with LSR/DLSR, its CNAME, and a REMB: the lowest estimate of its
-//     listeners, within [MinVideoBitrate, MaxVideoBitrate]. Forwarding sends every listener the same stream, so
-//     the slowest listener bounds the publisher; transcoding will lift that. Listeners send REMB because their
-//     sessions negotiate goog-remb and carry abs-send-time; transport-cc is never negotiated (the server sends no
-//     transport-wide feedback).
-//   - Every second each listener gets an SR per stream, with the RTP time mapped from the publisher's own SRs
-//     through one clock offset per publisher (its audio and video stay in sync), and the publisher's CNAME.
+//   - Every second each publisher gets an RR with LSR/DLSR, its CNAME, and a REMB: the lowest estimate of the
+//     receivers of its video, within [MinVideoBitrate, MaxVideoBitrate]. Forwarding sends each of them the same
+//     stream, so the slowest bounds the publisher; transcoding will lift that. A receiver's estimate is behind one
+//     interface (estimator): its REMB and its receiver reports' loss today, transport-wide congestion control
+//     later. Listeners send REMB because their sessions negotiate goog-remb and carry abs-send-time; transport-cc
+//     is never negotiated (the server sends no transport-wide feedback).
+//   - Every second each listener gets an SR per stream, with the RTP time mapped from the source's clock (for a
+//     publisher's track, its own SRs through one clock offset per publisher, so that its audio and video stay in
+//     sync), and the publisher's CNAME.
 //
 // Plane.Stats gives the counters: sessions, packets and bytes, drops by cause, NACK, RTX, PLI, FIR and REMB
 // counts. Each forwarded copy goes to its listener's session with its publisher packet's receive time
