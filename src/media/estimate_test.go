@@ -10,12 +10,7 @@ import (
 // TestDownlinkEstimate: a receiver's REMB gives its bitrate and its receiver report about the video its loss,
 // each for estimateMaxAge; a report about another stream changes nothing.
 func TestDownlinkEstimate(t *testing.T) {
-	tp := newTestPlane(t, Config{})
-	tp.Joined(room, "A")
-	tp.Joined(room, "B")
-	u, _ := tp.publish(t, "A")
-	send(u, u.audio, 1, 0, opus, time.Second)
-	dl, sess := tp.listen(t, "B", "A", 1)
+	_, _, dl, sess := aReceivedByB(t)
 	est := dl.estimator()
 	at := 10 * time.Second
 	if _, ok := est.bitrate(at); ok {

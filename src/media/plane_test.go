@@ -144,6 +144,19 @@ func (tp *testPlane) listen(t *testing.T, socketID, publisher string, offers int
 	return l.down, sess
 }
 
+// aReceivedByB is A publishing Chromium's audio and VP8 video and B receiving it: A's upstream, B's downlink and its
+// session.
+func aReceivedByB(t *testing.T) (*testPlane, *upstream, *downlink, *fakeSession) {
+	t.Helper()
+	tp := newTestPlane(t, Config{})
+	tp.Joined(room, "A")
+	tp.Joined(room, "B")
+	u, _ := tp.publish(t, "A")
+	send(u, u.audio, 1, 0, opus, time.Second)
+	dl, sess := tp.listen(t, "B", "A", 1)
+	return tp, u, dl, sess
+}
+
 // rtcpKinds lists the kinds of packet of every RTCP datagram written.
 func rtcpKinds(t *testing.T, datagrams [][]byte) map[rtcp.Kind]int {
 	t.Helper()
@@ -313,12 +326,8 @@ func (tp *testPlane) sync() {
 }
 
 func TestPlaneRepublishRenegotiatesListeners(t *testing.T) {
-	tp := newTestPlane(t, Config{})
-	tp.Joined(room, "A")
-	tp.Joined(room, "B")
-	u1, up1 := tp.publish(t, "A")
-	send(u1, u1.audio, 1, 0, opus, time.Second)
-	l, lSess := tp.listen(t, "B", "A", 1)
+	tp, u1, l, lSess := aReceivedByB(t)
+	up1 := u1.sess.(*fakeSession)
 	first := tp.events("B", EventExchangeSdp)[0].data.(ExchangeSdpEvent).SDP.SDP
 
 	u2, _ := tp.publish(t, "A")
@@ -350,12 +359,7 @@ func TestPlaneRepublishRenegotiatesListeners(t *testing.T) {
 }
 
 func TestPlaneRenegotiationAnsweredFromNewConnection(t *testing.T) {
-	tp := newTestPlane(t, Config{})
-	tp.Joined(room, "A")
-	tp.Joined(room, "B")
-	u1, _ := tp.publish(t, "A")
-	send(u1, u1.audio, 1, 0, opus, time.Second)
-	l1, s1 := tp.listen(t, "B", "A", 1)
+	tp, _, l1, s1 := aReceivedByB(t)
 	u2, _ := tp.publish(t, "A")
 	send(u2, u2.audio, 1, 0, opus, 2*time.Second)
 	reneg := tp.waitEvents(t, "B", EventExchangeSdp, 2)[1].data.(ExchangeSdpEvent).SDP.SDP
@@ -413,12 +417,8 @@ func TestPlaneListenerFailureIsReportedAndOfferedAgain(t *testing.T) {
 }
 
 func TestPlaneUpstreamFailureIsReported(t *testing.T) {
-	tp := newTestPlane(t, Config{})
-	tp.Joined(room, "A")
-	tp.Joined(room, "B")
-	u, upSess := tp.publish(t, "A")
-	send(u, u.audio, 1, 0, opus, time.Second)
-	l, lSess := tp.listen(t, "B", "A", 1)
+	tp, u, l, lSess := aReceivedByB(t)
+	upSess := u.sess.(*fakeSession)
 	upSess.end(webrtc.StateFailed, webrtc.ReasonDTLSFailed)
 	down := tp.waitEvents(t, "A", EventWebrtcDown, 1)[0].data.(WebrtcDownEvent)
 	if down.From.SocketID != PublisherSocketID || down.Reason != "dtls-failed" || down.Phase != "dtls" {

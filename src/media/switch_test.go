@@ -106,24 +106,12 @@ func checkContinuous(t *testing.T, got []receivedVideo) {
 	}
 }
 
-// switchSetup is A publishing VP8 and B receiving it; it returns A's upstream and B's video downtrack.
-func switchSetup(t *testing.T) (*testPlane, *upstream, *downlink, *fakeSession) {
-	t.Helper()
-	tp := newTestPlane(t, Config{})
-	tp.Joined(room, "A")
-	tp.Joined(room, "B")
-	u, _ := tp.publish(t, "A")
-	send(u, u.audio, 1, 0, opus, time.Second)
-	dl, sess := tp.listen(t, "B", "A", 1)
-	return tp, u, dl, sess
-}
-
 // TestSwitchContinuesTheStream switches a receiver from the publisher's video to a tier and back: the tier's
 // packets before its keyframe are held back while the publisher's keep flowing, a keyframe that comes before the
 // publisher's goroutine has seen the switch is not taken, and across each switch the receiver's sequence numbers,
 // timestamps and picture IDs go on.
 func TestSwitchContinuesTheStream(t *testing.T) {
-	tp, u, dl, sess := switchSetup(t)
+	tp, u, dl, sess := aReceivedByB(t)
 	d := dl.feed.Load().video
 	tier := newTestTier(tp.fwd, u.video.codec)
 	const frame = 33 * time.Millisecond
@@ -200,7 +188,7 @@ func TestSwitchContinuesTheStream(t *testing.T) {
 // answered with what it was sent under those numbers, by the feeder that feeds it now; a request queued to the old
 // feeder before the switch completed is passed on.
 func TestSwitchNACKsAnsweredFromHistory(t *testing.T) {
-	tp, u, dl, sess := switchSetup(t)
+	tp, u, dl, sess := aReceivedByB(t)
 	d := dl.feed.Load().video
 	tier := newTestTier(tp.fwd, u.video.codec)
 	now := 2 * time.Second
@@ -268,7 +256,7 @@ func TestSwitchNACKsAnsweredFromHistory(t *testing.T) {
 }
 
 func TestSwitchErrors(t *testing.T) {
-	tp, u, dl, _ := switchSetup(t)
+	tp, u, dl, _ := aReceivedByB(t)
 	d := dl.feed.Load().video
 	h264 := u.video.codec
 	h264.Name = "H264"
@@ -298,7 +286,7 @@ func TestSwitchErrors(t *testing.T) {
 // NACKs on a third, while the receiver is switched back and forth: under the race detector, and the receiver's
 // stream stays continuous.
 func TestSwitchConcurrentFeeders(t *testing.T) {
-	tp, u, dl, sess := switchSetup(t)
+	tp, u, dl, sess := aReceivedByB(t)
 	d := dl.feed.Load().video
 	tier := newTestTier(tp.fwd, u.video.codec)
 	stop := make(chan struct{})

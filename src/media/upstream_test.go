@@ -28,12 +28,8 @@ func rtcpPackets(t *testing.T, datagrams [][]byte) map[rtcp.Kind][][]byte {
 }
 
 func TestUpstreamRecoversLosses(t *testing.T) {
-	tp := newTestPlane(t, Config{})
-	tp.Joined(room, "A")
-	tp.Joined(room, "B")
-	u, upSess := tp.publish(t, "A")
-	send(u, u.audio, 1, 0, opus, time.Second)
-	_, lSess := tp.listen(t, "B", "A", 1)
+	tp, u, _, lSess := aReceivedByB(t)
+	upSess := u.sess.(*fakeSession)
 	v := u.video
 	send(u, v, 10, 3000, vp8Key, time.Second+10*time.Millisecond)
 	send(u, v, 12, 6000, vp8Delta, time.Second+20*time.Millisecond) // 11 is lost
@@ -236,12 +232,7 @@ func TestListenerRTTPacesPublisherNACKs(t *testing.T) {
 }
 
 func TestDowntrackWaitsForKeyframeAndRewrites(t *testing.T) {
-	tp := newTestPlane(t, Config{})
-	tp.Joined(room, "A")
-	tp.Joined(room, "B")
-	u, _ := tp.publish(t, "A")
-	send(u, u.audio, 1, 0, opus, time.Second)
-	l, lSess := tp.listen(t, "B", "A", 1)
+	tp, u, l, lSess := aReceivedByB(t)
 	v := u.video
 	send(u, v, 100, 1000, vp8Delta, time.Second)
 	send(u, v, 101, 4000, vp8Key, time.Second)
@@ -288,12 +279,8 @@ func TestDowntrackWaitsForKeyframeAndRewrites(t *testing.T) {
 var errQueueFullForTest = errors.New("queue full")
 
 func TestWaitingListenerAsksAgainForKeyframe(t *testing.T) {
-	tp := newTestPlane(t, Config{})
-	tp.Joined(room, "A")
-	tp.Joined(room, "B")
-	u, upSess := tp.publish(t, "A")
-	send(u, u.audio, 1, 0, opus, time.Second)
-	tp.listen(t, "B", "A", 1) // the start asks once
+	_, u, _, _ := aReceivedByB(t) // the start asks once
+	upSess := u.sess.(*fakeSession)
 	plis := func() int { return rtcpKinds(t, upSess.sentRTCP())[rtcp.KindPLI] }
 	start := monotonic()
 	tests := []struct {
@@ -320,12 +307,7 @@ func TestWaitingListenerAsksAgainForKeyframe(t *testing.T) {
 }
 
 func TestListenerResendBudget(t *testing.T) {
-	tp := newTestPlane(t, Config{})
-	tp.Joined(room, "A")
-	tp.Joined(room, "B")
-	u, _ := tp.publish(t, "A")
-	send(u, u.audio, 1, 0, opus, time.Second)
-	l, lSess := tp.listen(t, "B", "A", 1)
+	tp, u, l, lSess := aReceivedByB(t)
 	now := 2 * time.Second
 	send(u, u.video, 1000, 0, vp8Key, now) // the next report falls due at 3 s
 	var first uint16
