@@ -42,8 +42,10 @@ type downtrack struct {
 	// the receiver takes one kind only: their SRs go together.
 	partner *downtrack
 
-	// route is where the packets come from; it changes only under switchMu.
+	// route is where the packets come from; it changes only under switchMu (setRoute). alone is its source when
+	// no switch is pending, else nil: what the forwarding path checks, with one load.
 	route    atomic.Pointer[route]
+	alone    atomic.Pointer[source]
 	switchMu sync.Mutex
 	// acked is the pending route the old source's feeder has seen: from then on it forwards under switchMu, and
 	// the new source may take over. Guarded by switchMu.
@@ -110,7 +112,7 @@ func newDowntrack(f *feed, source *source, c *counters, p downtrackParams) (*dow
 		rtxSeq:          uint16(rand.Uint32()),
 		pictureIDs:      strings.EqualFold(source.codec.Name, "VP8"),
 	}
-	d.route.Store(&route{from: source})
+	d.setRoute(&route{from: source})
 	if p.nack {
 		d.history = newHistory(historyPackets, sendBufferSize)
 	}

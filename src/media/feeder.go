@@ -78,11 +78,11 @@ func (f *feeder) serve(now time.Duration) {
 // retransmit serves one request if the feeder feeds its downtrack, else passes it on to the feeder that does.
 func (f *feeder) retransmit(req retransmitRequest, now time.Duration) {
 	d := req.d
-	if r := d.route.Load(); r.to == nil {
-		if r.from.feeder == f {
+	if s := d.alone.Load(); s != nil {
+		if s.feeder == f {
 			d.retransmit(req.seq, now)
 		} else {
-			r.from.feeder.requestRetransmission(d, req.seq)
+			s.feeder.requestRetransmission(d, req.seq)
 		}
 		return
 	}
@@ -124,8 +124,8 @@ func (f *feeder) report(now time.Duration, wall time.Time) {
 
 // feedsAlone reports whether one of the feeder's sources alone feeds d.
 func (f *feeder) feedsAlone(d *downtrack) bool {
-	r := d.route.Load()
-	return r.to == nil && r.from.feeder == f
+	s := d.alone.Load()
+	return s != nil && s.feeder == f
 }
 
 // sendSenderReports sends dl an SR for each of a and b (b may be nil) that has sent something, and the SDES.

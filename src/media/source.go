@@ -82,10 +82,10 @@ func (s *source) fanOut(pkt []byte, h *rtp.Header, payloadOffset int, keyframe b
 		if !d.downlink.connected.Load() {
 			continue
 		}
-		if r := d.route.Load(); r.from == s && r.to == nil {
+		if d.alone.Load() == s {
 			d.forward(pkt, h, payloadOffset, keyframe, now)
 			waiting = waiting || d.waitingKeyframe
-		} else if s.forwardSwitching(d, r, pkt, h, payloadOffset, keyframe, now) {
+		} else if s.forwardSwitching(d, d.route.Load(), pkt, h, payloadOffset, keyframe, now) {
 			waiting = true
 		}
 	}

@@ -87,7 +87,7 @@ func (fw *forwarder) reroute(d *downtrack, to *source) (bool, error) {
 	if next.to != nil {
 		next.to.add(d)
 	}
-	d.route.Store(next)
+	d.setRoute(next)
 	return next.to != nil, nil
 }
 
@@ -130,7 +130,7 @@ func (s *source) takeOver(d *downtrack, pkt []byte, h *rtp.Header, payloadOffset
 	r := d.route.Load()
 	took := r.to == s && d.acked == r
 	if took {
-		d.route.Store(&route{from: s})
+		d.setRoute(&route{from: s})
 		d.acked = nil
 		d.continueOnKeyframe()
 		d.forward(pkt, h, payloadOffset, true, now)
@@ -168,7 +168,14 @@ func (d *downtrack) continueOnKeyframe() {
 }
 
 // fedBy reports whether s alone feeds d: its feeder then touches d without a lock.
-func (d *downtrack) fedBy(s *source) bool {
-	r := d.route.Load()
-	return r.from == s && r.to == nil
+func (d *downtrack) fedBy(s *source) bool { return d.alone.Load() == s }
+
+// setRoute gives d the route r; called with switchMu held, or before d is shared.
+func (d *downtrack) setRoute(r *route) {
+	d.route.Store(r)
+	if r.to == nil {
+		d.alone.Store(r.from)
+	} else {
+		d.alone.Store(nil)
+	}
 }
