@@ -113,7 +113,7 @@ func (dl *downlink) onRTCP(pkt []byte, now time.Duration) {
 		switch dl.reader.Kind() {
 		case rtcp.KindReceiverReport:
 			if err = dl.rr.Unmarshal(dl.reader.Packet()); err == nil {
-				dl.receiverReport(dl.rr.Reports, now)
+				dl.receiverReport(dl.rr.Reports)
 			}
 		case rtcp.KindNACK:
 			if err = dl.nack.Unmarshal(dl.reader.Packet()); err == nil && f != nil {
@@ -142,14 +142,14 @@ func (dl *downlink) onRTCP(pkt []byte, now time.Duration) {
 // receiverReport takes the RTT from the blocks about the downlink's streams, and the loss for the estimate from
 // the block about its video. The RTT is the receiver's path RTT, which its own upstream uses to pace its NACKs
 // (the server, ICE-lite, sends no checks to measure it).
-func (dl *downlink) receiverReport(blocks []rtcp.ReportBlock, now time.Duration) {
+func (dl *downlink) receiverReport(blocks []rtcp.ReportBlock) {
 	wall := time.Now()
 	for _, b := range blocks {
 		if b.SSRC != dl.audioSSRC && b.SSRC != dl.videoSSRC {
 			continue
 		}
 		if b.SSRC == dl.videoSSRC {
-			dl.estimate.onLoss(b.FractionLost, now)
+			dl.estimate.onReceiverReport(b.FractionLost)
 		}
 		if rtt, ok := b.RoundTripTime(wall); ok {
 			dl.rtt.set(rtt)
