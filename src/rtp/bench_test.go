@@ -179,3 +179,15 @@ func TestHotPathDoesNotAllocate(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkStampTransportCC(b *testing.B) {
+	pkt := unhex(b, chromeVideo)
+	b.ReportAllocs()
+	var seq uint16
+	for b.Loop() {
+		seq++
+		if err := StampTransportCC(pkt, 3, seq); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

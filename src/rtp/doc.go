@@ -7,7 +7,8 @@
 // What is covered:
 //   - the fixed header with CSRCs, padding, and header extensions in the one-byte and two-byte forms (RFC 8285);
 //   - values of the extensions a media plane reads: abs-send-time, transport-wide-cc, sdes:mid,
-//     video-orientation (3GPP CVO) and ssrc-audio-level (RFC 6464);
+//     video-orientation (3GPP CVO) and ssrc-audio-level (RFC 6464); the transport-wide sequence number is read in
+//     one call (Header.TransportCC) and stamped in place as a packet leaves (StampTransportCC);
 //   - unwrapping of sequence numbers and timestamps to 64 bits (SequenceUnwrapper, TimestampUnwrapper);
 //   - RTX (RFC 4588): UnwrapRTX and AppendRTX, with the original SSRC and payload type always given by the caller;
 //   - per-listener rewriting of SSRC, payload type, sequence number and timestamp that stays continuous across

@@ -188,3 +188,25 @@ func FuzzExtensionValues(f *testing.F) {
 		}
 	})
 }
+
+func FuzzStampTransportCC(f *testing.F) {
+	for _, s := range seedPackets(f) {
+		f.Add(s, uint8(3), uint16(0xfedc))
+	}
+	f.Fuzz(func(t *testing.T, data []byte, id uint8, seq uint16) {
+		pkt := slices.Clone(data)
+		if err := StampTransportCC(pkt, id, seq); err != nil {
+			if !bytes.Equal(pkt, data) {
+				t.Fatalf("a failed stamp (%v) changed the packet", err)
+			}
+			return
+		}
+		var h Header
+		if _, err := h.Unmarshal(pkt); err != nil {
+			t.Fatalf("a stamped packet no longer parses: %v", err)
+		}
+		if got, ok := h.TransportCC(id); !ok || got != seq {
+			t.Fatalf("stamped %d with id %d, read back %d, %v", seq, id, got, ok)
+		}
+	})
+}
