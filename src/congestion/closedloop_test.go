@@ -11,6 +11,14 @@ import (
 
 const runLength = 30 * time.Second
 
+// logRange logs the estimate's mean and range over [from, to) against the capacity, for docs/OPERATIONS.md.
+func logRange(t *testing.T, r runResult, from, to time.Duration, capacity float64) {
+	t.Helper()
+	mean, lo, hi := stats(r.between(from, to))
+	t.Logf("estimate %v-%v: mean %.0f kbit/s (%.0f %%), range %.0f-%.0f (%.0f-%.0f %% of %.0f kbit/s)", from, to,
+		mean/1000, 100*mean/capacity, lo/1000, hi/1000, 100*lo/capacity, 100*hi/capacity, capacity/1000)
+}
+
 // inBand asserts that every sample in [from, to) lies within [lo, hi] times capacity.
 func inBand(t *testing.T, r runResult, from, to time.Duration, capacity, lo, hi float64) {
 	t.Helper()
@@ -47,6 +55,7 @@ func TestClosedLoopSteady(t *testing.T) {
 			// Converged within 25 % after 5 s, and no oscillation beyond [0.75, 1.05] of the capacity after that:
 			// the AIMD saw-tooth between a back-off to 85 % of the acknowledged rate and the slow climb back.
 			inBand(t, r, 5*time.Second, runLength, tt.capacity, 0.75, 1.05)
+			logRange(t, r, 5*time.Second, runLength, tt.capacity)
 			if loss := r.lossIn(5*time.Second, runLength); loss > 0.01 {
 				t.Errorf("%.1f %% of the packets lost in the queue after convergence", 100*loss)
 			}
@@ -66,6 +75,7 @@ func TestClosedLoopStepDown(t *testing.T) {
 	}
 	t.Logf("settled %v after the step; loss in the first second %.1f %%", settled-step,
 		100*r.lossIn(step, step+time.Second))
+	logRange(t, r, step+5*time.Second, runLength, capacity)
 	// The queue overflows while the sender learns the news; after that, no sustained loss.
 	for at := step + time.Second; at < runLength; at += time.Second {
 		if loss := r.lossIn(at, at+time.Second); loss > 0.05 {
@@ -93,6 +103,7 @@ func TestClosedLoopStepUp(t *testing.T) {
 	}
 	t.Logf("passed 1.5 Mbit/s %v after the step", passed-step)
 	inBand(t, r, step+10*time.Second, runLength, 3e6, 0.75, 1.05)
+	logRange(t, r, step+10*time.Second, runLength, 3e6)
 }
 
 func TestClosedLoopBurstyLoss(t *testing.T) {
@@ -113,6 +124,7 @@ func TestClosedLoopBurstyLoss(t *testing.T) {
 		t.Errorf("estimate mean %.0f kbit/s, low %.0f; want a mean of 60-105 %% of %.0f and never under 25 %%",
 			mean/1000, lo/1000, capacity/1000)
 	}
+	logRange(t, r, 5*time.Second, runLength, capacity)
 	if r.link.queueDrops > 0 {
 		t.Errorf("%d packets dropped by the full queue", r.link.queueDrops)
 	}
@@ -132,6 +144,8 @@ func TestClosedLoopHeavyLoss(t *testing.T) {
 	}
 	// Once the loss stops, probing finds the capacity again.
 	inBand(t, r, to+5*time.Second, runLength, capacity, 0.75, 1.05)
+	logRange(t, r, to-time.Second, to, capacity)
+	logRange(t, r, to+5*time.Second, runLength, capacity)
 }
 
 func TestClosedLoopReordering(t *testing.T) {
@@ -145,6 +159,7 @@ func TestClosedLoopReordering(t *testing.T) {
 		t.Fatal("no packet arrived after its feedback: the test does not reorder")
 	}
 	inBand(t, r, 5*time.Second, runLength, capacity, 0.75, 1.05)
+	logRange(t, r, 5*time.Second, runLength, capacity)
 	if st := r.sender.Stats(); st.Loss > 0.02 {
 		t.Errorf("reordering read as %.1f %% loss", 100*st.Loss)
 	}

@@ -115,6 +115,14 @@ type SendSideStats struct {
 	ProbeClusters, ProbeResults, LastProbe uint64
 }
 
+// ProbeResult is what the feedback showed of a probe cluster.
+type ProbeResult struct {
+	// Target is the rate the cluster was sent at, Bitrate the rate the receiver got it at (the estimate rises to it
+	// when it is above), in bit/s; At is when the feedback that measured it arrived.
+	Target, Bitrate uint64
+	At              time.Duration
+}
+
 // SendSide is the send side of transport-wide congestion control for one receiver: it numbers every packet sent
 // to the receiver, reads the receiver's transport-wide feedback, and runs a GCC-style estimator
 // (draft-ietf-rmcat-gcc-02 with libwebrtc's trendline): packet groups, a trendline of the delay gradient, an
@@ -149,6 +157,7 @@ type SendSide struct {
 	clusters    uint64
 	probeOK     uint64
 	lastResult  float64
+	lastTarget  float64
 	resultAt    time.Duration
 	resultValid bool
 
@@ -336,7 +345,7 @@ func (s *SendSide) observe(results []PacketResult, now time.Duration) (probe flo
 // onProbeResult counts a cluster's first result; a result close to its target plans a cluster further up.
 func (s *SendSide) onProbeResult(c *probeCluster, now time.Duration) {
 	s.probeOK++
-	s.lastResult, s.resultAt, s.resultValid = c.result, now, true
+	s.lastResult, s.lastTarget, s.resultAt, s.resultValid = c.result, c.target, now, true
 	target := min(c.result*probeStep, float64(s.cfg.MaxBitrate))
 	if c.result >= probeFurtherRatio*c.target && target > c.result && s.probes.request(target) {
 		s.clusters++
@@ -401,6 +410,18 @@ func (s *SendSide) planProbes(now time.Duration) {
 		return
 	}
 	s.requestProbe(probeStep*s.target, now)
+}
+
+// LastProbe is the first result of the last probe cluster measured; ok is false before any. A policy that asked
+// for a probe before an up-switch compares At with the time of its request: a cluster that the path could not
+// carry well enough to be measured (too much of it lost) gives no result, so the policy also needs a deadline.
+func (s *SendSide) LastProbe() (r ProbeResult, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.resultValid {
+		return ProbeResult{}, false
+	}
+	return ProbeResult{Target: uint64(s.lastTarget), Bitrate: uint64(s.lastResult), At: s.resultAt}, true
 }
 
 // Bitrate is the estimate in bit/s. bps is the current value even when ok is false: the start bitrate before

@@ -137,6 +137,9 @@ func TestSendSideProbes(t *testing.T) {
 	if size == 0 || ss.Stats().ProbeClusters != 2 {
 		t.Fatalf("first ProbeBytes: size %d, stats %+v; want a probe packet and two clusters", size, ss.Stats())
 	}
+	if _, ok := ss.LastProbe(); ok {
+		t.Error("a probe result before any feedback")
+	}
 	if ss.RequestProbe(100e3, time.Second) {
 		t.Error("a probe below the estimate was accepted")
 	}
@@ -189,6 +192,9 @@ func TestSendSideProbeRaisesEstimate(t *testing.T) {
 	st := ss.Stats()
 	if st.ProbeResults != 1 || math.Abs(float64(st.LastProbe)-2e6) > 0.05*2e6 {
 		t.Fatalf("stats %+v, want one probe result near 2 Mbit/s", st)
+	}
+	if r, ok := ss.LastProbe(); !ok || r.Target != 2e6 || r.Bitrate != st.LastProbe || r.At != now+70*ms {
+		t.Errorf("LastProbe = %+v, %v; want target 2 Mbit/s, the result, at the feedback's time", r, ok)
 	}
 	if bps, ok := ss.Bitrate(now + 70*ms); !ok || bps != st.LastProbe {
 		t.Errorf("Bitrate = %d, %v; want the probe result %d", bps, ok, st.LastProbe)
