@@ -113,7 +113,8 @@ type RecorderStats struct {
 //
 // It is not safe for concurrent use: the goroutine that reads the sender's packets owns it, calls Record for every
 // packet (media, retransmissions and padding alike, before any of them is dropped as a duplicate or a probe), and
-// after each packet checks Due and drains AppendFeedback. Record is allocation-free and costs tens of nanoseconds.
+// after each packet checks Due and drains AppendFeedback (and on a timer of the same goroutine, if the last packets
+// before a silence should be reported). Record is allocation-free and costs tens of nanoseconds.
 //
 // Memory is bounded by RecorderConfig.History whatever the sender does: reordering within the history is
 // reported (late packets again, in the next feedback), duplicates keep their first arrival, and numbers that jump
