@@ -7,8 +7,8 @@ import (
 	"github.com/heytribe/live-webrtcsignaling/src/rtcp"
 )
 
-// PacketResult is what a transport-wide feedback says about one sent packet.
-type PacketResult struct {
+// packetResult is what a transport-wide feedback says about one sent packet.
+type packetResult struct {
 	// Sequence is the packet's transport-wide sequence number, unwrapped to 64 bits.
 	Sequence int64
 	// SendTime is when the packet left, in the sender's clock; Size its size in bytes.
@@ -109,7 +109,7 @@ const maxReference = 1<<24 - 1
 // results appends to out what fb says about the packets in the history: each packet's first report, and a
 // received report about a packet reported lost before. Repeated reports and packets the history does not hold are
 // skipped. Results come in sequence order.
-func (h *sendHistory) results(fb *rtcp.TransportCC, out []PacketResult) ([]PacketResult, error) {
+func (h *sendHistory) results(fb *rtcp.TransportCC, out []packetResult) ([]packetResult, error) {
 	if err := checkFeedback(fb); err != nil {
 		return out, err
 	}
@@ -151,7 +151,7 @@ func (h *sendHistory) countFeedback(count uint8) {
 }
 
 // lost appends the first loss reports of the packets numbered [from, to) still in the history.
-func (h *sendHistory) lost(from, to int64, out []PacketResult) []PacketResult {
+func (h *sendHistory) lost(from, to int64, out []packetResult) []packetResult {
 	from = max(from, h.next-int64(len(h.slots)))
 	to = min(to, h.next)
 	for s := from; s < to; s++ {
@@ -160,13 +160,13 @@ func (h *sendHistory) lost(from, to int64, out []PacketResult) []PacketResult {
 			continue
 		}
 		p.state = reportedLost
-		out = append(out, PacketResult{Sequence: s, SendTime: p.sendTime, Size: int(p.size), Cluster: int(p.cluster)})
+		out = append(out, packetResult{Sequence: s, SendTime: p.sendTime, Size: int(p.size), Cluster: int(p.cluster)})
 	}
 	return out
 }
 
 // received appends the reception of packet s unless it was reported received before.
-func (h *sendHistory) received(s int64, arrival time.Duration, out []PacketResult) []PacketResult {
+func (h *sendHistory) received(s int64, arrival time.Duration, out []packetResult) []packetResult {
 	p := h.lookup(s)
 	if p == nil {
 		h.unknown++
@@ -177,6 +177,6 @@ func (h *sendHistory) received(s int64, arrival time.Duration, out []PacketResul
 	}
 	recovered := p.state == reportedLost
 	p.state = reportedReceived
-	return append(out, PacketResult{Sequence: s, SendTime: p.sendTime, Size: int(p.size), Received: true,
+	return append(out, packetResult{Sequence: s, SendTime: p.sendTime, Size: int(p.size), Received: true,
 		Recovered: recovered, Arrival: arrival, Cluster: int(p.cluster)})
 }

@@ -24,13 +24,13 @@ func at(seq uint16, d time.Duration) rtcp.PacketArrival {
 	return rtcp.PacketArrival{Sequence: seq, Arrival: d}
 }
 
-// brief is the part of a PacketResult a table checks.
+// brief is the part of a packetResult a table checks.
 type brief struct {
 	seq                 int64
 	received, recovered bool
 }
 
-func briefs(rs []PacketResult) []brief {
+func briefs(rs []packetResult) []brief {
 	var out []brief
 	for _, r := range rs {
 		out = append(out, brief{r.Sequence, r.Received, r.Recovered})
@@ -71,7 +71,7 @@ func TestHistoryResults(t *testing.T) {
 			for range tt.sent {
 				h.add(1000, time.Second, 0)
 			}
-			var got []PacketResult
+			var got []packetResult
 			for _, fb := range tt.feedback {
 				var err error
 				got, err = h.results(fb, nil)
@@ -103,7 +103,7 @@ func TestHistoryNumbering(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []PacketResult{
+	want := []packetResult{
 		{Sequence: 69998, SendTime: 69998 * ms, Size: 100, Received: true, Arrival: time.Second, Cluster: 3},
 		{Sequence: 69999, SendTime: 69999 * ms, Size: 100, Received: true, Arrival: time.Second + ms, Cluster: 3},
 	}

@@ -150,7 +150,7 @@ func (p *prober) onSent(size int, now time.Duration) int {
 }
 
 // onResult takes a received packet of a cluster and returns the cluster when it has a result.
-func (p *prober) onResult(r *PacketResult) *probeCluster {
+func (p *prober) onResult(r *packetResult) *probeCluster {
 	c := p.cluster(r.Cluster)
 	if c == nil || !r.Received {
 		return nil

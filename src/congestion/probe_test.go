@@ -115,7 +115,7 @@ func TestProbeMeasure(t *testing.T) {
 		c := p.cluster(1)
 		c.bytes = 5000
 		for i := range received {
-			p.onResult(&PacketResult{Received: true, Size: 1000, Cluster: 1, SendTime: time.Duration(i) * 8 * ms,
+			p.onResult(&packetResult{Received: true, Size: 1000, Cluster: 1, SendTime: time.Duration(i) * 8 * ms,
 				Arrival: time.Second + time.Duration(i)*gap})
 		}
 		return c

@@ -139,7 +139,7 @@ type SendSide struct {
 
 	mu          sync.Mutex
 	history     *sendHistory
-	results     []PacketResult
+	results     []packetResult
 	groups      interArrival
 	trend       trendline
 	usage       Usage
@@ -185,7 +185,7 @@ func newSendSide(cfg SendSideConfig) *SendSide {
 	s := &SendSide{
 		cfg:     cfg,
 		history: newSendHistory(cfg.History),
-		results: make([]PacketResult, 0, 256),
+		results: make([]packetResult, 0, 256),
 		trend:   newTrendline(),
 		rate:    newRateControl(float64(cfg.MinBitrate), start, float64(cfg.MaxBitrate)),
 		probes:  newProber(),
@@ -291,7 +291,7 @@ func (s *SendSide) OnFeedback(fb *rtcp.TransportCC, now time.Duration) error {
 }
 
 // byArrival orders received packets by arrival (lost ones, without arrival, first), then by sequence.
-func byArrival(a, b PacketResult) int {
+func byArrival(a, b packetResult) int {
 	if a.Received != b.Received {
 		if a.Received {
 			return 1
@@ -307,7 +307,7 @@ func byArrival(a, b PacketResult) int {
 // observe feeds the results to the grouping, the acknowledged bitrate, the loss counts and the probe clusters. It
 // returns the best probe result of the feedback (0 for none) and the detector's verdict: overuse if any group of
 // the feedback showed it, else the last verdict.
-func (s *SendSide) observe(results []PacketResult, now time.Duration) (probe float64, usage Usage) {
+func (s *SendSide) observe(results []packetResult, now time.Duration) (probe float64, usage Usage) {
 	var lost, received, recovered int
 	usage = s.usage
 	over := false
@@ -379,7 +379,7 @@ func (s *SendSide) updateDelayBased(usage Usage, probe float64, now time.Duratio
 }
 
 // observeRTT takes a round-trip sample from the newest packet of the feedback, unless RTCP gives it.
-func (s *SendSide) observeRTT(results []PacketResult, now time.Duration) {
+func (s *SendSide) observeRTT(results []packetResult, now time.Duration) {
 	if s.rttSet {
 		return
 	}
