@@ -12,12 +12,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
-)
 
-// Media modes.
-const (
-	ModeMCU   = "mcu"
-	ModeRelay = "relay"
+	"github.com/heytribe/live-webrtcsignaling/src/defaults"
+	"github.com/heytribe/live-webrtcsignaling/src/protocol"
 )
 
 // Log formats.
@@ -69,7 +66,7 @@ type Config struct {
 	// valid check (dtls-timeout).
 	DTLSTimeout time.Duration
 	// VideoCodecs is VIDEO_CODECS: the video codecs the media plane accepts from publishers, best first (lower case,
-	// among VideoCodecNames).
+	// among defaults.VideoCodecs()).
 	VideoCodecs []string
 	// MinVideoBitrate and MaxVideoBitrate are MIN_VIDEO_BITRATE and MAX_VIDEO_BITRATE, in bit/s: the bounds of the
 	// bandwidth estimate (REMB) the media plane sends publishers.
@@ -82,7 +79,7 @@ type Config struct {
 	// DevMode is on exactly when neither JWT_SECRET nor JWT_PUBLIC_KEY_FILE is set.
 	DevMode bool
 
-	// MediaMode is MEDIA_MODE: ModeMCU or ModeRelay.
+	// MediaMode is MEDIA_MODE: protocol.ModeMCU or protocol.ModeRelay.
 	MediaMode string
 	// RoomMaxSize is ROOM_MAX_SIZE, the number of participants a room takes.
 	RoomMaxSize int
@@ -133,32 +130,32 @@ type Lookup func(name string) (string, bool)
 func Load(lookup Lookup) (*Config, error) {
 	r := reader{lookup: lookup}
 	c := &Config{
-		Port:                   r.intIn("PORT_NUMBER", 8080, 0, 65535),
+		Port:                   r.intIn("PORT_NUMBER", defaults.Port, 0, 65535),
 		CertFile:               r.str("CERT_FILE_PATH", ""),
 		KeyFile:                r.str("KEY_FILE_PATH", ""),
-		PublicIPv4:             r.ipv4("PUBLIC_IPV4", "127.0.0.1"),
+		PublicIPv4:             r.ipv4("PUBLIC_IPV4", defaults.PublicIPv4),
 		PublicIPv6:             r.ipv6("PUBLIC_IPV6"),
-		UDPPort:                r.intIn("UDP_PORT", 42042, 0, 65535),
-		ICETimeout:             r.duration("ICE_TIMEOUT", 30*time.Second, time.Second, 10*time.Minute),
-		ConsentTimeout:         r.duration("CONSENT_TIMEOUT", 30*time.Second, time.Second, 10*time.Minute),
-		DTLSTimeout:            r.duration("DTLS_TIMEOUT", 30*time.Second, time.Second, 10*time.Minute),
+		UDPPort:                r.intIn("UDP_PORT", defaults.UDPPort, 0, 65535),
+		ICETimeout:             r.duration("ICE_TIMEOUT", defaults.ICETimeout, time.Second, 10*time.Minute),
+		ConsentTimeout:         r.duration("CONSENT_TIMEOUT", defaults.ConsentTimeout, time.Second, 10*time.Minute),
+		DTLSTimeout:            r.duration("DTLS_TIMEOUT", defaults.DTLSTimeout, time.Second, 10*time.Minute),
 		VideoCodecs:            r.videoCodecs("VIDEO_CODECS"),
-		MinVideoBitrate:        r.intIn("MIN_VIDEO_BITRATE", 100_000, 10_000, 100_000_000),
-		MaxVideoBitrate:        r.intIn("MAX_VIDEO_BITRATE", 2_500_000, 10_000, 100_000_000),
+		MinVideoBitrate:        r.intIn("MIN_VIDEO_BITRATE", defaults.MinVideoBitrate, 10_000, 100_000_000),
+		MaxVideoBitrate:        r.intIn("MAX_VIDEO_BITRATE", defaults.MaxVideoBitrate, 10_000, 100_000_000),
 		JWTPublicKeyFile:       r.str("JWT_PUBLIC_KEY_FILE", ""),
-		MediaMode:              r.oneOf("MEDIA_MODE", ModeMCU, ModeMCU, ModeRelay),
-		RoomMaxSize:            r.intIn("ROOM_MAX_SIZE", 8, 1, 1000),
-		ReconnectGrace:         r.duration("RECONNECT_GRACE", 30*time.Second, 0, time.Hour),
+		MediaMode:              r.oneOf("MEDIA_MODE", defaults.MediaMode, protocol.ModeMCU, protocol.ModeRelay),
+		RoomMaxSize:            r.intIn("ROOM_MAX_SIZE", defaults.RoomMaxSize, 1, 1000),
+		ReconnectGrace:         r.duration("RECONNECT_GRACE", defaults.ReconnectGrace, 0, time.Hour),
 		ReconnectWithoutBearer: r.boolean("RECONNECT_WITHOUT_BEARER", false),
-		WSMaxMessageBytes:      r.intIn("WS_MAX_MESSAGE_BYTES", 64<<10, 1<<10, 16<<20),
-		WSRateLimit:            float64(r.intIn("WS_RATE_LIMIT", 100, 1, 1_000_000)),
-		WSRateBurst:            r.intIn("WS_RATE_BURST", 200, 1, 1_000_000),
+		WSMaxMessageBytes:      r.intIn("WS_MAX_MESSAGE_BYTES", defaults.WSMaxMessageBytes, 1<<10, 16<<20),
+		WSRateLimit:            float64(r.intIn("WS_RATE_LIMIT", defaults.WSRateLimit, 1, 1_000_000)),
+		WSRateBurst:            r.intIn("WS_RATE_BURST", defaults.WSRateBurst, 1, 1_000_000),
 		AllowedOrigins:         r.origins("ALLOWED_ORIGINS"),
 		TrustedProxies:         r.prefixes("TRUSTED_PROXIES"),
-		AdminAddr:              r.hostPort("ADMIN_ADDR", "127.0.0.1:6060"),
+		AdminAddr:              r.hostPort("ADMIN_ADDR", defaults.AdminAddress),
 		AdminToken:             r.token("ADMIN_TOKEN", minAdminTokenBytes),
-		DrainTimeout:           r.duration("DRAIN_TIMEOUT", 60*time.Second, 0, 24*time.Hour),
-		LogLevel:               r.level("LOG_LEVEL", slog.LevelInfo),
+		DrainTimeout:           r.duration("DRAIN_TIMEOUT", defaults.DrainTimeout, 0, 24*time.Hour),
+		LogLevel:               r.level("LOG_LEVEL", defaults.LogLevel),
 	}
 	c.UDPPortMin, c.UDPPortMax = r.portRange("UDP_PORT_RANGE")
 	if c.MinVideoBitrate > c.MaxVideoBitrate {
@@ -216,8 +213,8 @@ func defaultLogFormat(dev bool) string {
 
 // rabbitMQ reads the RABBITMQ_* variables. No error quotes the URL: it holds the password.
 func (r *reader) rabbitMQ(c *Config) {
-	c.RabbitMQOutboxLimit = r.intIn("RABBITMQ_OUTBOX_LIMIT", 10_000, 100, 10_000_000)
-	c.RabbitMQFlushTimeout = r.duration("RABBITMQ_FLUSH_TIMEOUT", 5*time.Second, 0, 5*time.Minute)
+	c.RabbitMQOutboxLimit = r.intIn("RABBITMQ_OUTBOX_LIMIT", defaults.RabbitMQOutboxLimit, 100, 10_000_000)
+	c.RabbitMQFlushTimeout = r.duration("RABBITMQ_FLUSH_TIMEOUT", defaults.RabbitMQFlushTimeout, 0, 5*time.Minute)
 	c.RabbitMQCAFile = r.str("RABBITMQ_CA_FILE", "")
 	c.RabbitMQCertFile = r.str("RABBITMQ_CERT_FILE", "")
 	c.RabbitMQKeyFile = r.str("RABBITMQ_KEY_FILE", "")
@@ -390,20 +387,19 @@ func (r *reader) ipv6(name string) netip.Addr {
 	return a
 }
 
-// VideoCodecNames are the video codecs VIDEO_CODECS may list, in its default order.
-var VideoCodecNames = []string{"vp8", "h264", "vp9", "av1"}
-
-// videoCodecs reads a comma-separated list of video codec names, at least one, each known and listed once.
+// videoCodecs reads a comma-separated list of video codec names, at least one, each known (among
+// defaults.VideoCodecs) and listed once.
 func (r *reader) videoCodecs(name string) []string {
+	known := defaults.VideoCodecs()
 	v, ok := r.lookup(name)
 	if !ok {
-		return append([]string(nil), VideoCodecNames...)
+		return known
 	}
 	var out []string
 	for _, codec := range splitList(strings.ToLower(v)) {
 		switch {
-		case !slices.Contains(VideoCodecNames, codec):
-			r.fail(name, fmt.Sprintf("lists %q: the known codecs are %s", codec, strings.Join(VideoCodecNames, ", ")))
+		case !slices.Contains(known, codec):
+			r.fail(name, fmt.Sprintf("lists %q: the known codecs are %s", codec, strings.Join(known, ", ")))
 		case slices.Contains(out, codec):
 			r.fail(name, fmt.Sprintf("lists %q twice", codec))
 		default:
@@ -411,7 +407,7 @@ func (r *reader) videoCodecs(name string) []string {
 		}
 	}
 	if len(out) == 0 {
-		r.fail(name, fmt.Sprintf("must list at least one of %s, got %q", strings.Join(VideoCodecNames, ", "), v))
+		r.fail(name, fmt.Sprintf("must list at least one of %s, got %q", strings.Join(known, ", "), v))
 	}
 	return out
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"unicode/utf8"
+
+	"github.com/heytribe/live-webrtcsignaling/src/protocol"
 )
 
 // handler runs one action for c with the action's raw data (nil when absent). d may share the storage of the frame,
@@ -13,42 +15,42 @@ type handler func(c *conn, d json.RawMessage)
 
 // handlers maps each action to its handler. join and reconnect are the only ones allowed before joining.
 var handlers = map[string]handler{
-	actionJoin:               (*conn).join,
-	actionReconnect:          (*conn).reconnect,
-	actionLeave:              (*conn).leave,
-	actionExchangeSdp:        (*conn).exchangeSdp,
-	actionExchangeCandidate:  (*conn).exchangeCandidate,
-	actionOrientationChange:  (*conn).orientationChange,
-	actionSendMessage:        (*conn).sendMessage,
-	actionEventFreeze:        (*conn).eventFreeze,
-	actionEventCPU:           (*conn).eventCPU,
-	actionEventNetworkChange: (*conn).eventNetworkChange,
+	protocol.ActionJoin:               (*conn).join,
+	protocol.ActionReconnect:          (*conn).reconnect,
+	protocol.ActionLeave:              (*conn).leave,
+	protocol.ActionExchangeSdp:        (*conn).exchangeSdp,
+	protocol.ActionExchangeCandidate:  (*conn).exchangeCandidate,
+	protocol.ActionOrientationChange:  (*conn).orientationChange,
+	protocol.ActionSendMessage:        (*conn).sendMessage,
+	protocol.ActionEventFreeze:        (*conn).eventFreeze,
+	protocol.ActionEventCPU:           (*conn).eventCPU,
+	protocol.ActionEventNetworkChange: (*conn).eventNetworkChange,
 }
 
-// handle dispatches one frame and returns its action (actionGeneral when unknown or unreadable). Text frames must
-// be UTF-8 (RFC 6455); gorilla does not check it, and a relayed invalid sequence would make the receiving browser
+// handle dispatches one frame and returns its action (protocol.ActionGeneral when unknown or unreadable). Text frames
+// must be UTF-8 (RFC 6455); gorilla does not check it, and a relayed invalid sequence would make the receiving browser
 // fail its websocket.
 func (c *conn) handle(frame []byte) string {
 	if !utf8.Valid(frame) {
-		c.fail(actionGeneral, CodeJSON)
-		return actionGeneral
+		c.fail(protocol.ActionGeneral, protocol.CodeJSON)
+		return protocol.ActionGeneral
 	}
 	action, d, ok := splitEnvelope(frame)
 	if !ok {
 		var env envelope
 		if err := json.Unmarshal(frame, &env); err != nil || env.A == nil {
-			c.fail(actionGeneral, CodeJSON)
-			return actionGeneral
+			c.fail(protocol.ActionGeneral, protocol.CodeJSON)
+			return protocol.ActionGeneral
 		}
 		action, d = *env.A, env.D
 	}
 	h, ok := handlers[action]
 	if !ok {
-		c.fail(echoable(action), CodeUnknownAction)
-		return actionGeneral
+		c.fail(echoable(action), protocol.CodeUnknownAction)
+		return protocol.ActionGeneral
 	}
-	if c.p == nil && action != actionJoin && action != actionReconnect {
-		c.fail(action, CodeUserNotAuthenticated)
+	if c.p == nil && action != protocol.ActionJoin && action != protocol.ActionReconnect {
+		c.fail(action, protocol.CodeUserNotAuthenticated)
 		return action
 	}
 	h(c, d)
@@ -116,11 +118,11 @@ func echoable(action string) string {
 // 1282 when it is not JSON of the right shape.
 func (c *conn) decode(action string, d json.RawMessage, v any) bool {
 	if isNull(d) {
-		c.fail(action, CodeJSONFieldMissing)
+		c.fail(action, protocol.CodeJSONFieldMissing)
 		return false
 	}
 	if err := json.Unmarshal(d, v); err != nil {
-		c.fail(action, CodeJSON)
+		c.fail(action, protocol.CodeJSON)
 		return false
 	}
 	return true
@@ -140,13 +142,13 @@ type validation struct{ code int }
 
 func (v *validation) required(ok bool) {
 	if !ok && v.code == 0 {
-		v.code = CodeJSONFieldMissing
+		v.code = protocol.CodeJSONFieldMissing
 	}
 }
 
 func (v *validation) valid(ok bool) {
 	if !ok && v.code == 0 {
-		v.code = CodeFieldInvalid
+		v.code = protocol.CodeFieldInvalid
 	}
 }
 
@@ -170,5 +172,5 @@ func (c *conn) failWith(action string, err error) {
 		c.fail(action, coder.APICode())
 		return
 	}
-	c.fail(action, CodeSystem)
+	c.fail(action, protocol.CodeSystem)
 }

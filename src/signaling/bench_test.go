@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/gorilla/websocket"
+	"github.com/heytribe/live-webrtcsignaling/src/protocol"
 )
 
 // BenchmarkJoin measures one client's websocket dial, join and joinR, then its close (the others in the room get
@@ -55,7 +56,7 @@ func BenchmarkRelay(b *testing.B) {
 		if err := a.ws.WriteMessage(websocket.TextMessage, frame); err != nil {
 			b.Fatal(err)
 		}
-		if m := <-peer.msgs; m.A != EventMessage {
+		if m := <-peer.msgs; m.A != protocol.EventMessage {
 			b.Fatalf("peer got %s", m.A)
 		}
 		if m := <-a.msgs; m.A != "sendMessageR" {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/heytribe/live-webrtcsignaling/src/protocol"
 )
 
 // conn is one websocket. Its read goroutine reads frames and runs the handlers; its write goroutine drains the
@@ -141,8 +142,8 @@ func (c *conn) readFrame(kind int, r io.Reader) bool {
 		return true
 	}
 	if kind != websocket.TextMessage {
-		c.fail(actionGeneral, CodeJSON)
-		c.srv.counters.message(actionGeneral, CodeJSON)
+		c.fail(protocol.ActionGeneral, protocol.CodeJSON)
+		c.srv.counters.message(protocol.ActionGeneral, protocol.CodeJSON)
 		return true
 	}
 	c.handleSafely(buf.Bytes())
@@ -153,7 +154,7 @@ func (c *conn) rateLimited() {
 	c.srv.counters.rateLimited.Add(1)
 	switch dropped := c.limiter.dropped; {
 	case dropped == 1:
-		c.fail(actionGeneral, CodeRateLimited)
+		c.fail(protocol.ActionGeneral, protocol.CodeRateLimited)
 	case dropped >= c.srv.opts.RateBurst:
 		c.log.Warn("websocket closed: rate limit")
 		c.closeWith(websocket.ClosePolicyViolation, "rate limit", false)
@@ -164,11 +165,11 @@ func (c *conn) rateLimited() {
 // goes on.
 func (c *conn) handleSafely(data []byte) {
 	c.failed = 0
-	action := actionGeneral
+	action := protocol.ActionGeneral
 	defer func() {
 		if v := recover(); v != nil {
 			c.log.Error("panic in API handler", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
-			c.fail(actionGeneral, CodeSystem)
+			c.fail(protocol.ActionGeneral, protocol.CodeSystem)
 		}
 		c.srv.counters.message(action, c.failed)
 	}()

@@ -5,15 +5,16 @@ import (
 
 	"github.com/heytribe/live-webrtcsignaling/src/auth"
 	"github.com/heytribe/live-webrtcsignaling/src/bus"
+	"github.com/heytribe/live-webrtcsignaling/src/protocol"
 )
 
 func (c *conn) join(d json.RawMessage) {
 	if c.p != nil {
-		c.fail(actionJoin, CodeRoomAlreadyJoined)
+		c.fail(protocol.ActionJoin, protocol.CodeRoomAlreadyJoined)
 		return
 	}
 	var req joinRequest
-	if !c.decode(actionJoin, d, &req) {
+	if !c.decode(protocol.ActionJoin, d, &req) {
 		return
 	}
 	var v validation
@@ -26,25 +27,25 @@ func (c *conn) join(d json.RawMessage) {
 	v.valid(req.MaxVideoBitrate >= 0 && req.MaxVideoBitrate <= maxBitrate)
 	v.valid(req.MaxAudioBitrate >= 0 && req.MaxAudioBitrate <= maxBitrate)
 	if v.code != 0 {
-		c.fail(actionJoin, v.code)
+		c.fail(protocol.ActionJoin, v.code)
 		return
 	}
-	claims, ok := c.authenticate(actionJoin, *req.Bearer)
+	claims, ok := c.authenticate(protocol.ActionJoin, *req.Bearer)
 	if !ok {
 		return
 	}
 	if claims.RoomID != "" && claims.RoomID != *req.RoomID {
 		c.log.Info("join refused: token bound to another room", "userId", claims.UserID, "roomId", *req.RoomID)
-		c.fail(actionJoin, CodeAuthFailed)
+		c.fail(protocol.ActionJoin, protocol.CodeAuthFailed)
 		return
 	}
 	p, err := newParticipantWith(claims.UserID, c, &req, c.srv.now())
 	if err != nil {
-		c.fail(actionJoin, CodeSystem)
+		c.fail(protocol.ActionJoin, protocol.CodeSystem)
 		return
 	}
 	if code := c.srv.enter(p, *req.RoomID); code != 0 {
-		c.fail(actionJoin, code)
+		c.fail(protocol.ActionJoin, code)
 	}
 }
 
@@ -53,7 +54,7 @@ func (c *conn) authenticate(action, bearer string) (auth.Claims, bool) {
 	claims, err := c.srv.verifier.Verify(bearer, c.srv.now())
 	if err != nil {
 		c.log.Info("bearer refused", "action", action, "reason", err)
-		c.fail(action, CodeAuthFailed)
+		c.fail(action, protocol.CodeAuthFailed)
 		return auth.Claims{}, false
 	}
 	return claims, true
@@ -88,7 +89,7 @@ func (s *Server) tryEnter(p *participant, r *room) (code int, entered bool) {
 // enterLocked is enter with r.mu held: the membership change and every message it causes, in order.
 func (s *Server) enterLocked(p *participant, r *room) int {
 	if len(r.members) >= s.opts.RoomMaxSize {
-		return CodeRoomIsFull
+		return protocol.CodeRoomIsFull
 	}
 	p.room = r
 	if code := s.hub.addSocket(p); code != 0 {
@@ -113,7 +114,7 @@ func (s *Server) enterLocked(p *participant, r *room) int {
 	}
 	umc := mediaConfigurationFor(len(others))
 	if len(others) > 0 {
-		umcEvent := newEvent(EventUserMediaConfiguration, umc)
+		umcEvent := newEvent(protocol.EventUserMediaConfiguration, umc)
 		joinerOrientation := p.orientationEvent()
 		for _, o := range others {
 			o.deliver(umcEvent, s.opts.ReplayLimit)
@@ -121,11 +122,11 @@ func (s *Server) enterLocked(p *participant, r *room) int {
 			o.deliver(joinerOrientation, s.opts.ReplayLimit)
 		}
 	}
-	sessions := make([]Session, len(others))
+	sessions := make([]protocol.Session, len(others))
 	for i, o := range others {
-		sessions[i] = Session{SocketID: o.socketID, UserID: o.userID}
+		sessions[i] = protocol.Session{SocketID: o.socketID, UserID: o.userID}
 	}
-	p.conn.reply(actionJoin, joinResult{
+	p.conn.reply(protocol.ActionJoin, protocol.JoinResult{
 		SocketID: p.socketID, UserID: p.userID, RoomSize: len(others), Mode: s.opts.Mode,
 		UserMediaConfiguration: umc, Sessions: sessions,
 	})

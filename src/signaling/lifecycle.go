@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/heytribe/live-webrtcsignaling/src/bus"
+	"github.com/heytribe/live-webrtcsignaling/src/protocol"
 )
 
 // detach runs when c's websocket has ended while attached to a participant: the participant leaves, or it is kept
@@ -91,8 +92,9 @@ func (s *Server) leaveLocked(p *participant, why string) {
 		r.closed = true
 		s.hub.removeRoom(r)
 	} else {
-		left := newEvent(EventLeave, leaveEvent{RoomID: r.id, RoomSize: size, SocketID: p.socketID, UserID: p.userID})
-		umc := newEvent(EventUserMediaConfiguration, mediaConfigurationFor(size-1))
+		left := newEvent(protocol.EventLeave,
+			protocol.LeaveEvent{RoomID: r.id, RoomSize: size, SocketID: p.socketID, UserID: p.userID})
+		umc := newEvent(protocol.EventUserMediaConfiguration, mediaConfigurationFor(size-1))
 		for _, m := range r.members {
 			m.deliver(left, s.opts.ReplayLimit)
 			m.deliver(umc, s.opts.ReplayLimit)

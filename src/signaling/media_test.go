@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+
+	"github.com/heytribe/live-webrtcsignaling/src/protocol"
 )
 
 // fakeMedia records the calls of the server and answers offers with a fixed SDP.
@@ -54,25 +56,25 @@ type codedError int
 func (e codedError) Error() string { return "coded" }
 func (e codedError) APICode() int  { return int(e) }
 
-func mcu(o *Options) { o.Mode = ModeMCU }
+func mcu(o *Options) { o.Mode = protocol.ModeMCU }
 
 func TestMCUWithoutMediaPlane(t *testing.T) {
 	h := newHarness(t, mcu)
 	a, b := h.dial(), h.dial()
 	ja := a.joinAs(h, "r", "a")
-	if ja.Mode != ModeMCU {
+	if ja.Mode != protocol.ModeMCU {
 		t.Fatalf("mode %q", ja.Mode)
 	}
 	jb := b.joinAs(h, "r", "b")
 	offer := map[string]any{"type": "offer", "sdp": "v=0"}
-	b.send("exchangeSdp", map[string]any{"to": PublisherSocketID, "sdp": offer})
-	b.expectError("exchangeSdp", CodeMediaUnavailable)
+	b.send("exchangeSdp", map[string]any{"to": protocol.PublisherSocketID, "sdp": offer})
+	b.expectError("exchangeSdp", protocol.CodeMediaUnavailable)
 	b.send("exchangeSdp", map[string]any{"to": ja.SocketID, "sdp": map[string]any{"type": "answer", "sdp": "v=0"}})
-	b.expectError("exchangeSdp", CodeMediaUnavailable)
+	b.expectError("exchangeSdp", protocol.CodeMediaUnavailable)
 	// Candidates are accepted and ignored, as the original did; completed gets no reply.
-	b.send("exchangeCandidate", map[string]any{"to": PublisherSocketID, "candidate": map[string]any{"candidate": "c"}})
+	b.send("exchangeCandidate", map[string]any{"to": protocol.PublisherSocketID, "candidate": map[string]any{"candidate": "c"}})
 	b.expectOK("exchangeCandidate")
-	b.send("exchangeCandidate", map[string]any{"to": PublisherSocketID, "candidate": map[string]any{"completed": true}})
+	b.send("exchangeCandidate", map[string]any{"to": protocol.PublisherSocketID, "candidate": map[string]any{"completed": true}})
 	b.barrier()
 	a.flush()
 	_ = jb
@@ -86,41 +88,44 @@ func TestMCUWithMediaPlane(t *testing.T) {
 	jb := b.joinAs(h, "r", "b")
 	a.flush()
 
-	a.send("exchangeSdp", map[string]any{"to": PublisherSocketID, "sdp": map[string]any{"type": "offer", "sdp": "v=0 offer"}})
-	se := decode[exchangeSdpEvent](t, a.expect(EventExchangeSdp).D)
-	if se.From != (From{SocketID: PublisherSocketID}) || decode[sessionDescription](t, se.SDP) != (sessionDescription{"answer", "v=0 answer"}) {
+	a.send("exchangeSdp", map[string]any{"to": protocol.PublisherSocketID, "sdp": map[string]any{"type": "offer", "sdp": "v=0 offer"}})
+	se := decode[protocol.ExchangeSdpEvent](t, a.expect(protocol.EventExchangeSdp).D)
+	if se.From != (protocol.From{SocketID: protocol.PublisherSocketID}) ||
+		se.SDP != (protocol.SessionDescription{Type: "answer", SDP: "v=0 answer"}) {
 		t.Fatalf("publisher answer = %+v %s", se.From, se.SDP)
 	}
 	a.expectOK("exchangeSdp")
 
 	// The media plane reaches b by socketId, and b answers the offer from a.
-	if !h.srv.Send(jb.SocketID, EventExchangeSdp, exchangeSdpEvent{From: From{ja.SocketID, "a"}, SDP: json.RawMessage(`{"type":"offer","sdp":"v=0 down"}`)}) {
+	down := protocol.ExchangeSdpEvent{From: protocol.From{SocketID: ja.SocketID, UserID: "a"},
+		SDP: protocol.SessionDescription{Type: "offer", SDP: "v=0 down"}}
+	if !h.srv.Send(jb.SocketID, protocol.EventExchangeSdp, down) {
 		t.Fatal("Send to a participant failed")
 	}
-	if h.srv.Send("nobody", EventWebrtcUp, nil) {
+	if h.srv.Send("nobody", protocol.EventWebrtcUp, nil) {
 		t.Fatal("Send to nobody succeeded")
 	}
-	b.expect(EventExchangeSdp)
+	b.expect(protocol.EventExchangeSdp)
 	b.send("exchangeSdp", map[string]any{"to": ja.SocketID, "sdp": map[string]any{"type": "answer", "sdp": "v=0 ans"}})
 	b.expectOK("exchangeSdp")
 	b.send("exchangeCandidate", map[string]any{"to": ja.SocketID, "candidate": map[string]any{"candidate": "c1"}})
 	b.expectOK("exchangeCandidate")
 
 	// Refusals: wrong type, unknown peer, and the media plane's own codes.
-	b.send("exchangeSdp", map[string]any{"to": PublisherSocketID, "sdp": map[string]any{"type": "answer", "sdp": "v=0"}})
-	b.expectError("exchangeSdp", CodeFieldInvalid)
+	b.send("exchangeSdp", map[string]any{"to": protocol.PublisherSocketID, "sdp": map[string]any{"type": "answer", "sdp": "v=0"}})
+	b.expectError("exchangeSdp", protocol.CodeFieldInvalid)
 	b.send("exchangeSdp", map[string]any{"to": "nobody", "sdp": map[string]any{"type": "answer", "sdp": "v=0"}})
-	b.expectError("exchangeSdp", CodeSocketIDDoesNotExist)
+	b.expectError("exchangeSdp", protocol.CodeSocketIDDoesNotExist)
 	media.mu.Lock()
-	media.failure = codedError(CodeSDPAlreadyNegotiated)
+	media.failure = codedError(protocol.CodeSDPAlreadyNegotiated)
 	media.mu.Unlock()
-	b.send("exchangeSdp", map[string]any{"to": PublisherSocketID, "sdp": map[string]any{"type": "offer", "sdp": "v=0"}})
-	b.expectError("exchangeSdp", CodeSDPAlreadyNegotiated)
+	b.send("exchangeSdp", map[string]any{"to": protocol.PublisherSocketID, "sdp": map[string]any{"type": "offer", "sdp": "v=0"}})
+	b.expectError("exchangeSdp", protocol.CodeSDPAlreadyNegotiated)
 	media.mu.Lock()
 	media.failure = errors.New("boom")
 	media.mu.Unlock()
-	b.send("exchangeCandidate", map[string]any{"to": PublisherSocketID, "candidate": map[string]any{"candidate": "c"}})
-	b.expectError("exchangeCandidate", CodeSystem)
+	b.send("exchangeCandidate", map[string]any{"to": protocol.PublisherSocketID, "candidate": map[string]any{"candidate": "c"}})
+	b.expectError("exchangeCandidate", protocol.CodeSystem)
 
 	// A drop is not a leave for the media plane; the end of the grace period or a leave is.
 	b.drop()

@@ -4,16 +4,17 @@ import (
 	"encoding/json"
 
 	"github.com/gorilla/websocket"
+	"github.com/heytribe/live-webrtcsignaling/src/protocol"
 )
 
 // reconnect takes over the place of a participant from a new websocket.
 func (c *conn) reconnect(d json.RawMessage) {
 	if c.p != nil {
-		c.fail(actionReconnect, CodeRoomAlreadyJoined)
+		c.fail(protocol.ActionReconnect, protocol.CodeRoomAlreadyJoined)
 		return
 	}
 	var req reconnectRequest
-	if !c.decode(actionReconnect, d, &req) {
+	if !c.decode(protocol.ActionReconnect, d, &req) {
 		return
 	}
 	var v validation
@@ -21,12 +22,12 @@ func (c *conn) reconnect(d json.RawMessage) {
 	hasBearer := req.Bearer != nil && *req.Bearer != ""
 	v.required(hasBearer || c.srv.opts.ReconnectWithoutBearer)
 	if v.code != 0 {
-		c.fail(actionReconnect, v.code)
+		c.fail(protocol.ActionReconnect, v.code)
 		return
 	}
 	userID, roomID := "", ""
 	if hasBearer {
-		claims, ok := c.authenticate(actionReconnect, *req.Bearer)
+		claims, ok := c.authenticate(protocol.ActionReconnect, *req.Bearer)
 		if !ok {
 			return
 		}
@@ -34,11 +35,11 @@ func (c *conn) reconnect(d json.RawMessage) {
 	}
 	p := c.srv.hub.socket(*req.SocketID)
 	if p == nil {
-		c.fail(actionReconnect, CodeReconnectUnknownSocket)
+		c.fail(protocol.ActionReconnect, protocol.CodeReconnectUnknownSocket)
 		return
 	}
 	if code := c.srv.takeOver(c, p, userID, roomID); code != 0 {
-		c.fail(actionReconnect, code)
+		c.fail(protocol.ActionReconnect, code)
 	}
 }
 
@@ -49,12 +50,12 @@ func (s *Server) takeOver(c *conn, p *participant, userID, roomID string) int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if p.gone {
-		return CodeReconnectUnknownSocket
+		return protocol.CodeReconnectUnknownSocket
 	}
 	if userID != "" && (userID != p.userID || (roomID != "" && roomID != r.id)) {
 		s.log.Warn("reconnect refused: bearer of another user or room", "socketId", p.socketID, "roomId", r.id,
 			"userId", p.userID, "bearerUserId", userID)
-		return CodeAuthFailed
+		return protocol.CodeAuthFailed
 	}
 	if old := p.conn; old != nil {
 		// The old websocket may still look alive (half-open TCP): its unsent messages move to the new one.
@@ -64,11 +65,11 @@ func (s *Server) takeOver(c *conn, p *participant, userID, roomID string) int {
 	p.stopGrace()
 	if p.overflowed {
 		s.leaveLocked(p, "too many events missed during reconnect")
-		return CodeReconnectReplayOverflow
+		return protocol.CodeReconnectReplayOverflow
 	}
 	p.conn = c
 	c.attach(p)
-	c.reply(actionReconnect, reconnectResult{
+	c.reply(protocol.ActionReconnect, protocol.ReconnectResult{
 		SocketID: p.socketID, UserID: p.userID, RoomSize: len(r.members) - 1, Mode: s.opts.Mode,
 	})
 	for _, m := range p.replay {
@@ -85,12 +86,12 @@ func (s *Server) takeOver(c *conn, p *participant, userID, roomID string) int {
 func (c *conn) leave(json.RawMessage) {
 	p, ok := c.lockJoined()
 	if !ok {
-		c.fail(actionLeave, CodeUserNotAuthenticated)
+		c.fail(protocol.ActionLeave, protocol.CodeUserNotAuthenticated)
 		return
 	}
 	defer p.room.mu.Unlock()
 	c.srv.leaveLocked(p, "leave action")
 	c.p = nil
 	c.log = c.srv.log.With("remote", c.ip)
-	c.reply(actionLeave, nil)
+	c.reply(protocol.ActionLeave, nil)
 }

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+
+	"github.com/heytribe/live-webrtcsignaling/src/protocol"
 )
 
 // exchangeSdp relays an SDP to a peer (relay mode) or hands it to the media plane (MCU mode).
 func (c *conn) exchangeSdp(d json.RawMessage) {
 	var req exchangeSdpRequest
-	if !c.decode(actionExchangeSdp, d, &req) {
+	if !c.decode(protocol.ActionExchangeSdp, d, &req) {
 		return
 	}
 	var v validation
@@ -17,11 +19,11 @@ func (c *conn) exchangeSdp(d json.RawMessage) {
 	v.required(!isNull(req.SDP))
 	v.valid(isNull(req.SDP) || isObject(req.SDP))
 	if v.code != 0 {
-		c.fail(actionExchangeSdp, v.code)
+		c.fail(protocol.ActionExchangeSdp, v.code)
 		return
 	}
-	if c.srv.opts.Mode == ModeRelay {
-		c.relay(actionExchangeSdp, *req.To, true, EventExchangeSdp, "sdp", req.SDP)
+	if c.srv.opts.Mode == protocol.ModeRelay {
+		c.relay(protocol.ActionExchangeSdp, *req.To, true, protocol.EventExchangeSdp, "sdp", req.SDP)
 		return
 	}
 	c.mediaSdp(*req.To, req.SDP)
@@ -31,7 +33,7 @@ func (c *conn) exchangeSdp(d json.RawMessage) {
 // A candidate {"completed":true} gets no reply on success, as in the original.
 func (c *conn) exchangeCandidate(d json.RawMessage) {
 	var req exchangeCandidateRequest
-	if !c.decode(actionExchangeCandidate, d, &req) {
+	if !c.decode(protocol.ActionExchangeCandidate, d, &req) {
 		return
 	}
 	var v validation
@@ -41,15 +43,15 @@ func (c *conn) exchangeCandidate(d json.RawMessage) {
 	var completion candidateCompletion
 	// Most candidates have no key "completed": they skip a third decoding of the same bytes.
 	if v.code == 0 && mayHaveKeyCompleted(req.Candidate) && json.Unmarshal(req.Candidate, &completion) != nil {
-		v.code = CodeJSON
+		v.code = protocol.CodeJSON
 	}
 	if v.code != 0 {
-		c.fail(actionExchangeCandidate, v.code)
+		c.fail(protocol.ActionExchangeCandidate, v.code)
 		return
 	}
 	answer := !completion.Completed
-	if c.srv.opts.Mode == ModeRelay {
-		c.relay(actionExchangeCandidate, *req.To, answer, EventExchangeCandidate, "candidate", req.Candidate)
+	if c.srv.opts.Mode == protocol.ModeRelay {
+		c.relay(protocol.ActionExchangeCandidate, *req.To, answer, protocol.EventExchangeCandidate, "candidate", req.Candidate)
 		return
 	}
 	c.mediaCandidate(*req.To, req.Candidate, answer)
@@ -75,36 +77,36 @@ func mayHaveKeyCompleted(raw []byte) bool {
 // sendMessage relays any JSON value to a peer of the same room, in both modes.
 func (c *conn) sendMessage(d json.RawMessage) {
 	var req sendMessageRequest
-	if !c.decode(actionSendMessage, d, &req) {
+	if !c.decode(protocol.ActionSendMessage, d, &req) {
 		return
 	}
 	var v validation
 	v.id(req.To)
 	v.required(req.Message != nil)
 	if v.code != 0 {
-		c.fail(actionSendMessage, v.code)
+		c.fail(protocol.ActionSendMessage, v.code)
 		return
 	}
-	c.relay(actionSendMessage, *req.To, true, EventMessage, "message", req.Message)
+	c.relay(protocol.ActionSendMessage, *req.To, true, protocol.EventMessage, "message", req.Message)
 }
 
 // relay delivers the event {"a":name,"d":{"from":<sender>,field:raw}} to the member to of c's room and answers
 // action (when answer is true). The event is built before the room is locked.
 func (c *conn) relay(action, to string, answer bool, name, field string, raw json.RawMessage) {
 	if c.p == nil {
-		c.fail(action, CodeUserNotAuthenticated)
+		c.fail(action, protocol.CodeUserNotAuthenticated)
 		return
 	}
 	msg := relayEvent(name, c.p.fromJSON, field, raw)
 	p, ok := c.lockJoined()
 	if !ok {
-		c.fail(action, CodeUserNotAuthenticated)
+		c.fail(action, protocol.CodeUserNotAuthenticated)
 		return
 	}
 	defer p.room.mu.Unlock()
 	target := p.room.member(to)
 	if target == nil || target == p {
-		c.fail(action, CodeSocketIDDoesNotExist)
+		c.fail(action, protocol.CodeSocketIDDoesNotExist)
 		return
 	}
 	target.deliver(msg, c.srv.opts.ReplayLimit)
@@ -113,19 +115,19 @@ func (c *conn) relay(action, to string, answer bool, name, field string, raw jso
 	}
 }
 
-// checkPeer reports whether to is PublisherSocketID or another member of c's room, answering the error itself.
+// checkPeer reports whether to is protocol.PublisherSocketID or another member of c's room, answering the error itself.
 func (c *conn) checkPeer(action, to string) (*participant, bool) {
 	p, ok := c.lockJoined()
 	if !ok {
-		c.fail(action, CodeUserNotAuthenticated)
+		c.fail(action, protocol.CodeUserNotAuthenticated)
 		return nil, false
 	}
 	defer p.room.mu.Unlock()
-	if to == PublisherSocketID {
+	if to == protocol.PublisherSocketID {
 		return p, true
 	}
 	if target := p.room.member(to); target == nil || target == p {
-		c.fail(action, CodeSocketIDDoesNotExist)
+		c.fail(action, protocol.CodeSocketIDDoesNotExist)
 		return nil, false
 	}
 	return p, true
@@ -133,15 +135,15 @@ func (c *conn) checkPeer(action, to string) (*participant, bool) {
 
 // mediaSdp serves exchangeSdp in MCU mode.
 func (c *conn) mediaSdp(to string, raw json.RawMessage) {
-	const action = actionExchangeSdp
+	const action = protocol.ActionExchangeSdp
 	media := c.srv.media
 	if media == nil {
-		c.fail(action, CodeMediaUnavailable)
+		c.fail(action, protocol.CodeMediaUnavailable)
 		return
 	}
-	var desc sessionDescription
+	var desc protocol.SessionDescription
 	if err := json.Unmarshal(raw, &desc); err != nil {
-		c.fail(action, CodeJSON)
+		c.fail(action, protocol.CodeJSON)
 		return
 	}
 	p, ok := c.checkPeer(action, to)
@@ -150,9 +152,9 @@ func (c *conn) mediaSdp(to string, raw json.RawMessage) {
 	}
 	ctx, cancel := context.WithTimeout(c.srv.ctx, c.srv.opts.MediaTimeout)
 	defer cancel()
-	if to != PublisherSocketID {
+	if to != protocol.PublisherSocketID {
 		if desc.Type != "answer" || desc.SDP == "" {
-			c.fail(action, CodeFieldInvalid)
+			c.fail(action, protocol.CodeFieldInvalid)
 			return
 		}
 		if err := media.Answer(ctx, p.room.id, p.socketID, to, desc.SDP); err != nil {
@@ -164,7 +166,7 @@ func (c *conn) mediaSdp(to string, raw json.RawMessage) {
 		return
 	}
 	if desc.Type != "offer" || desc.SDP == "" {
-		c.fail(action, CodeFieldInvalid)
+		c.fail(action, protocol.CodeFieldInvalid)
 		return
 	}
 	answer, err := media.Publish(ctx, p.room.id, p.socketID, desc.SDP)
@@ -173,18 +175,16 @@ func (c *conn) mediaSdp(to string, raw json.RawMessage) {
 		c.failWith(action, err)
 		return
 	}
-	answerSDP, err := json.Marshal(sessionDescription{Type: "answer", SDP: answer})
-	if err != nil {
-		c.failWith(action, err)
-		return
-	}
-	c.send(newEvent(EventExchangeSdp, exchangeSdpEvent{From: From{SocketID: PublisherSocketID}, SDP: answerSDP}))
+	c.send(newEvent(protocol.EventExchangeSdp, protocol.ExchangeSdpEvent{
+		From: protocol.From{SocketID: protocol.PublisherSocketID},
+		SDP:  protocol.SessionDescription{Type: "answer", SDP: answer},
+	}))
 	c.reply(action, nil)
 }
 
 // mediaCandidate serves exchangeCandidate in MCU mode; without a media plane candidates are accepted and ignored.
 func (c *conn) mediaCandidate(to string, candidate json.RawMessage, answer bool) {
-	const action = actionExchangeCandidate
+	const action = protocol.ActionExchangeCandidate
 	p, ok := c.checkPeer(action, to)
 	if !ok {
 		return

@@ -4,12 +4,13 @@ import (
 	"encoding/json"
 
 	"github.com/heytribe/live-webrtcsignaling/src/bus"
+	"github.com/heytribe/live-webrtcsignaling/src/protocol"
 )
 
 // orientationChange stores the new orientation and tells the others.
 func (c *conn) orientationChange(d json.RawMessage) {
 	var req orientationRequest
-	if !c.decode(actionOrientationChange, d, &req) {
+	if !c.decode(protocol.ActionOrientationChange, d, &req) {
 		return
 	}
 	var v validation
@@ -19,12 +20,12 @@ func (c *conn) orientationChange(d json.RawMessage) {
 		v.text(*req.Camera)
 	}
 	if v.code != 0 {
-		c.fail(actionOrientationChange, v.code)
+		c.fail(protocol.ActionOrientationChange, v.code)
 		return
 	}
 	p, ok := c.lockJoined()
 	if !ok {
-		c.fail(actionOrientationChange, CodeUserNotAuthenticated)
+		c.fail(protocol.ActionOrientationChange, protocol.CodeUserNotAuthenticated)
 		return
 	}
 	defer p.room.mu.Unlock()
@@ -36,14 +37,14 @@ func (c *conn) orientationChange(d json.RawMessage) {
 	for _, o := range p.room.others(p) {
 		o.deliver(msg, c.srv.opts.ReplayLimit)
 	}
-	c.reply(actionOrientationChange, nil)
+	c.reply(protocol.ActionOrientationChange, nil)
 }
 
 // eventFreeze publishes webrtc.freeze; no reply on success, as in the original.
 func (c *conn) eventFreeze(json.RawMessage) {
 	p, ok := c.lockJoined()
 	if !ok {
-		c.fail(actionEventFreeze, CodeUserNotAuthenticated)
+		c.fail(protocol.ActionEventFreeze, protocol.CodeUserNotAuthenticated)
 		return
 	}
 	defer p.room.mu.Unlock()
@@ -53,19 +54,19 @@ func (c *conn) eventFreeze(json.RawMessage) {
 // eventCPU publishes webrtc.cpu; no reply on success.
 func (c *conn) eventCPU(d json.RawMessage) {
 	var req cpuRequest
-	if !c.decode(actionEventCPU, d, &req) {
+	if !c.decode(protocol.ActionEventCPU, d, &req) {
 		return
 	}
 	var v validation
 	v.required(req.CPUUsed != nil)
 	v.valid(req.CPUUsed == nil || (*req.CPUUsed >= 0 && *req.CPUUsed <= maxCPUUsed))
 	if v.code != 0 {
-		c.fail(actionEventCPU, v.code)
+		c.fail(protocol.ActionEventCPU, v.code)
 		return
 	}
 	p, ok := c.lockJoined()
 	if !ok {
-		c.fail(actionEventCPU, CodeUserNotAuthenticated)
+		c.fail(protocol.ActionEventCPU, protocol.CodeUserNotAuthenticated)
 		return
 	}
 	defer p.room.mu.Unlock()
@@ -76,18 +77,18 @@ func (c *conn) eventCPU(d json.RawMessage) {
 // eventNetworkChange stores the network type and publishes webrtc.networkChange; no reply on success.
 func (c *conn) eventNetworkChange(d json.RawMessage) {
 	var req networkChangeRequest
-	if !c.decode(actionEventNetworkChange, d, &req) {
+	if !c.decode(protocol.ActionEventNetworkChange, d, &req) {
 		return
 	}
 	var v validation
 	v.id(req.NetworkType)
 	if v.code != 0 {
-		c.fail(actionEventNetworkChange, v.code)
+		c.fail(protocol.ActionEventNetworkChange, v.code)
 		return
 	}
 	p, ok := c.lockJoined()
 	if !ok {
-		c.fail(actionEventNetworkChange, CodeUserNotAuthenticated)
+		c.fail(protocol.ActionEventNetworkChange, protocol.CodeUserNotAuthenticated)
 		return
 	}
 	defer p.room.mu.Unlock()

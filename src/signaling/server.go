@@ -16,17 +16,13 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/heytribe/live-webrtcsignaling/src/auth"
 	"github.com/heytribe/live-webrtcsignaling/src/bus"
-)
-
-// Media modes, as in MEDIA_MODE.
-const (
-	ModeMCU   = "mcu"
-	ModeRelay = "relay"
+	"github.com/heytribe/live-webrtcsignaling/src/defaults"
+	"github.com/heytribe/live-webrtcsignaling/src/protocol"
 )
 
 // Options tune a Server. DefaultOptions gives the documented defaults.
 type Options struct {
-	// Mode is ModeMCU or ModeRelay.
+	// Mode is protocol.ModeMCU or protocol.ModeRelay.
 	Mode string
 	// RoomMaxSize is the number of participants a room takes.
 	RoomMaxSize int
@@ -56,15 +52,16 @@ type Options struct {
 	MediaTimeout time.Duration
 }
 
-// DefaultOptions returns the documented defaults (docs/OPERATIONS.md).
+// DefaultOptions returns the documented defaults (docs/OPERATIONS.md): those of the environment variables from
+// package defaults, the fixed ones from here.
 func DefaultOptions() Options {
 	return Options{
-		Mode:            ModeMCU,
-		RoomMaxSize:     8,
-		ReconnectGrace:  30 * time.Second,
-		MaxMessageBytes: 64 << 10,
-		RateLimit:       100,
-		RateBurst:       200,
+		Mode:            defaults.MediaMode,
+		RoomMaxSize:     defaults.RoomMaxSize,
+		ReconnectGrace:  defaults.ReconnectGrace,
+		MaxMessageBytes: defaults.WSMaxMessageBytes,
+		RateLimit:       defaults.WSRateLimit,
+		RateBurst:       defaults.WSRateBurst,
 		PingPeriod:      5 * time.Second,
 		PongWait:        15 * time.Second,
 		WriteWait:       10 * time.Second,
@@ -77,7 +74,7 @@ func DefaultOptions() Options {
 
 func (o Options) validate() error {
 	switch {
-	case o.Mode != ModeMCU && o.Mode != ModeRelay:
+	case o.Mode != protocol.ModeMCU && o.Mode != protocol.ModeRelay:
 		return errors.New("signaling: Mode must be mcu or relay")
 	case o.RoomMaxSize < 1:
 		return errors.New("signaling: RoomMaxSize must be at least 1")

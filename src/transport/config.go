@@ -6,14 +6,9 @@ import (
 	"net/netip"
 )
 
-// Defaults of Config.
-const (
-	// DefaultPort is UDP_PORT's default: the one port of every session.
-	DefaultPort = 42042
-	// DefaultQueueLen is the inbound queue of an Endpoint, in datagrams: about 0.3 s of a 2.5 Mbit/s video at
-	// 1,000-byte packets, so that a session goroutine that stalls briefly loses nothing.
-	DefaultQueueLen = 256
-)
+// DefaultQueueLen is the inbound queue of an Endpoint, in datagrams: about 0.3 s of a 2.5 Mbit/s video at
+// 1,000-byte packets, so that a session goroutine that stalls briefly loses nothing.
+const DefaultQueueLen = 256
 
 // Config configures a Mux.
 type Config struct {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/heytribe/live-webrtcsignaling/src/config"
 	"github.com/heytribe/live-webrtcsignaling/src/media"
+	"github.com/heytribe/live-webrtcsignaling/src/protocol"
 	"github.com/heytribe/live-webrtcsignaling/src/signaling"
 	"github.com/heytribe/live-webrtcsignaling/src/transport"
 	"github.com/heytribe/live-webrtcsignaling/src/webrtc"
@@ -23,7 +24,7 @@ type mediaPlane struct {
 
 // newMediaPlane opens the media UDP sockets and builds the plane; nil in relay mode, where media goes peer to peer.
 func newMediaPlane(cfg *config.Config, logger *slog.Logger) (*mediaPlane, error) {
-	if cfg.MediaMode != config.ModeMCU {
+	if cfg.MediaMode != protocol.ModeMCU {
 		return nil, nil
 	}
 	engine, err := webrtc.NewEngineWithConfig(webrtc.Config{

@@ -14,6 +14,7 @@ import (
 
 	"github.com/heytribe/live-webrtcsignaling/src/auth"
 	"github.com/heytribe/live-webrtcsignaling/src/bus"
+	"github.com/heytribe/live-webrtcsignaling/src/protocol"
 	"github.com/heytribe/live-webrtcsignaling/src/signaling"
 )
 
@@ -61,8 +62,8 @@ func TestRunAgainstServer(t *testing.T) {
 	tests := []struct {
 		name, mode, secret, wantVia string
 	}{
-		{"relay mode relays candidates, signed bearers", signaling.ModeRelay, testSecret, viaCandidate},
-		{"mcu mode relays messages, dev tokens", signaling.ModeMCU, "", viaMessage},
+		{"relay mode relays candidates, signed bearers", protocol.ModeRelay, testSecret, viaCandidate},
+		{"mcu mode relays messages, dev tokens", protocol.ModeMCU, "", viaMessage},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -106,7 +107,7 @@ func TestRunAgainstServer(t *testing.T) {
 }
 
 func TestRunCountsRefusedJoins(t *testing.T) {
-	cfg, err := parseFlags([]string{"-url", startSignaling(t, signaling.ModeRelay), "-conns", "4", "-msg-rate", "0",
+	cfg, err := parseFlags([]string{"-url", startSignaling(t, protocol.ModeRelay), "-conns", "4", "-msg-rate", "0",
 		"-settle", "0s", "-secret", "not-the-server-secret"}, func(string) string { return "" }, io.Discard)
 	if err != nil {
 		t.Fatal(err)
