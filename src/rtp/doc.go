@@ -1,8 +1,8 @@
 // Package rtp parses, builds and rewrites RTP packets (RFC 3550) for a forwarding media plane.
 //
 // Nothing here does I/O and nothing on the per-packet path allocates: Header.Unmarshal and Packet.Unmarshal keep views
-// into the caller's buffer, and the forwarding helpers (SetSSRC and friends, Rewriter, RewriteExtensionIDs, UnwrapRTX)
-// change that buffer in place. A parsed Header or Packet is only valid while the buffer it was parsed from is.
+// into the caller's buffer, and the forwarding helpers (Rewriter, UnwrapRTX, ExtensionValue's writable view) change
+// that buffer in place. A parsed Header or Packet is only valid while the buffer it was parsed from is.
 //
 // What is covered:
 //   - the fixed header with CSRCs, padding, and header extensions in the one-byte and two-byte forms (RFC 8285);

@@ -95,7 +95,7 @@ func (m *Mux) startPumps(sockets [numFamilies]*socket) {
 // NewEndpoint registers an Endpoint under the local ICE ufrag of a session: Binding requests whose USERNAME starts
 // with "ufrag:" are routed to it from now on. In range mode it also opens the Endpoint's own socket(s).
 func (m *Mux) NewEndpoint(ufrag string) (*Endpoint, error) {
-	if !validUfrag(ufrag) {
+	if !stun.ValidICECredential(ufrag, stun.MinICEUfragLen) {
 		return nil, ErrBadUfrag
 	}
 	e := &Endpoint{
@@ -292,18 +292,4 @@ func (m *Mux) Close() error {
 	}
 	m.pumps.Wait()
 	return errors.Join(errs...)
-}
-
-// validUfrag reports whether u is 4 to 256 ICE characters (RFC 8839 5.4: ALPHA / DIGIT / "+" / "/").
-func validUfrag(u string) bool {
-	if len(u) < 4 || len(u) > 256 {
-		return false
-	}
-	for i := range len(u) {
-		c := u[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '+' || c == '/') {
-			return false
-		}
-	}
-	return true
 }

@@ -108,7 +108,7 @@ func TestLocal(t *testing.T) {
 	a, _ := newTestSession(t, e, nil)
 	b, _ := newTestSession(t, e, nil)
 	la, lb := a.Local(), b.Local()
-	if len(la.ICEUfrag) < 4 || len(la.ICEPwd) < 22 || !validICE(la.ICEUfrag, 4) || !validICE(la.ICEPwd, 22) {
+	if !validICECredentials(la.ICEUfrag, la.ICEPwd) {
 		t.Fatalf("credentials %q %q", la.ICEUfrag, la.ICEPwd)
 	}
 	if la.ICEUfrag == lb.ICEUfrag || la.ICEPwd == lb.ICEPwd {

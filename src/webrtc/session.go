@@ -150,7 +150,7 @@ func localCredentials(ufrag, pwd string) (string, string, error) {
 	if ufrag == "" && pwd == "" {
 		return newICECredentials()
 	}
-	if !validICE(ufrag, 4) || !validICE(pwd, 22) {
+	if !validICECredentials(ufrag, pwd) {
 		return "", "", fmt.Errorf("%w: local ICE ufrag must be 4 and pwd 22 to 256 ICE characters", ErrBadParams)
 	}
 	return ufrag, pwd, nil
@@ -160,7 +160,7 @@ func localCredentials(ufrag, pwd string) (string, string, error) {
 // match one of them: the dtls package applies RFC 8122's choice among them) and derives the session's DTLS role
 // from its setup (RFC 5763 5): passive makes the session the client, active, actpass or none the server.
 func parseRemote(t negotiate.Transport) (remoteTransport, error) {
-	if !validICE(t.ICEUfrag, 4) || !validICE(t.ICEPwd, 22) {
+	if !validICECredentials(t.ICEUfrag, t.ICEPwd) {
 		return remoteTransport{}, fmt.Errorf("%w: remote ICE ufrag must be 4 and pwd 22 to 256 ICE characters", ErrBadParams)
 	}
 	if t.Setup == sdp.SetupHoldConn {

@@ -5,14 +5,17 @@ import (
 	"strconv"
 
 	"github.com/heytribe/live-webrtcsignaling/src/sdp"
+	"github.com/heytribe/live-webrtcsignaling/src/stun"
 )
 
 func (l Local) validate() error {
-	if err := checkICEString("ice-ufrag", l.ICEUfrag, 4); err != nil {
-		return err
+	if !stun.ValidICECredential(l.ICEUfrag, stun.MinICEUfragLen) {
+		return fmt.Errorf("%w: ice-ufrag must have %d to %d letters, digits, + and /", ErrBadArgument,
+			stun.MinICEUfragLen, stun.MaxICECredentialLen)
 	}
-	if err := checkICEString("ice-pwd", l.ICEPwd, 22); err != nil {
-		return err
+	if !stun.ValidICECredential(l.ICEPwd, stun.MinICEPwdLen) {
+		return fmt.Errorf("%w: ice-pwd must have %d to %d letters, digits, + and /", ErrBadArgument,
+			stun.MinICEPwdLen, stun.MaxICECredentialLen)
 	}
 	if len(l.Fingerprints) == 0 {
 		return fmt.Errorf("%w: no certificate fingerprint", ErrBadArgument)
@@ -28,20 +31,6 @@ func (l Local) validate() error {
 	for _, a := range l.Addrs {
 		if !a.IsValid() || a.Port() == 0 || a.Addr().IsUnspecified() {
 			return fmt.Errorf("%w: host address %v", ErrBadArgument, a)
-		}
-	}
-	return nil
-}
-
-// checkICEString enforces RFC 8839: 4 (ufrag) or 22 (pwd) to 256 ice-chars.
-func checkICEString(name, s string, minLen int) error {
-	if len(s) < minLen || len(s) > 256 {
-		return fmt.Errorf("%w: %s must have %d to 256 characters", ErrBadArgument, name, minLen)
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '+' || c == '/') {
-			return fmt.Errorf("%w: %s has a character other than letters, digits, + and /", ErrBadArgument, name)
 		}
 	}
 	return nil
