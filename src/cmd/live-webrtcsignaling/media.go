@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync/atomic"
+	"time"
 
 	"github.com/heytribe/live-webrtcsignaling/src/config"
 	"github.com/heytribe/live-webrtcsignaling/src/media"
@@ -72,6 +73,14 @@ func (m *mediaPlane) close(ctx context.Context) error {
 		return nil
 	}
 	return errors.Join(m.plane.Close(ctx), m.engine.Close())
+}
+
+// closeWithin is close with a deadline, for the paths that end run before the drain (which closes the plane
+// first, within its own deadline; a second close does nothing).
+func (m *mediaPlane) closeWithin(timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	return m.close(ctx)
 }
 
 // serverNotifier is the plane's way to the signaling server, which is built after the plane (it takes the plane).
