@@ -1,6 +1,7 @@
 package signaling
 
 import (
+	"context"
 	"encoding/json"
 
 	"github.com/heytribe/live-webrtcsignaling/src/auth"
@@ -8,14 +9,14 @@ import (
 	"github.com/heytribe/live-webrtcsignaling/src/protocol"
 )
 
-func (c *conn) join(d json.RawMessage) {
+// join enters the room of the request, after checking its bearer.
+func (c *conn) join(_ context.Context, d json.RawMessage) int {
 	if c.p != nil {
-		c.fail(protocol.ActionJoin, protocol.CodeRoomAlreadyJoined)
-		return
+		return protocol.CodeRoomAlreadyJoined
 	}
 	var req joinRequest
-	if !c.decode(protocol.ActionJoin, d, &req) {
-		return
+	if code := decodeRequest(d, &req); code != 0 {
+		return code
 	}
 	var v validation
 	v.id(req.RoomID)
@@ -27,34 +28,28 @@ func (c *conn) join(d json.RawMessage) {
 	v.valid(req.MaxVideoBitrate >= 0 && req.MaxVideoBitrate <= maxBitrate)
 	v.valid(req.MaxAudioBitrate >= 0 && req.MaxAudioBitrate <= maxBitrate)
 	if v.code != 0 {
-		c.fail(protocol.ActionJoin, v.code)
-		return
+		return v.code
 	}
 	claims, ok := c.authenticate(protocol.ActionJoin, *req.Bearer)
 	if !ok {
-		return
+		return protocol.CodeAuthFailed
 	}
 	if claims.RoomID != "" && claims.RoomID != *req.RoomID {
 		c.log.Info("join refused: token bound to another room", "userId", claims.UserID, "roomId", *req.RoomID)
-		c.fail(protocol.ActionJoin, protocol.CodeAuthFailed)
-		return
+		return protocol.CodeAuthFailed
 	}
 	p, err := newParticipantWith(claims.UserID, c, &req, c.srv.now())
 	if err != nil {
-		c.fail(protocol.ActionJoin, protocol.CodeSystem)
-		return
+		return protocol.CodeSystem
 	}
-	if code := c.srv.enter(p, *req.RoomID); code != 0 {
-		c.fail(protocol.ActionJoin, code)
-	}
+	return c.srv.enter(p, *req.RoomID)
 }
 
-// authenticate verifies a bearer, answering 1286 itself on failure. The token is never logged.
+// authenticate verifies a bearer, logging why it is refused (1286). The token is never logged.
 func (c *conn) authenticate(action, bearer string) (auth.Claims, bool) {
 	claims, err := c.srv.verifier.Verify(bearer, c.srv.now())
 	if err != nil {
 		c.log.Info("bearer refused", "action", action, "reason", err)
-		c.fail(action, protocol.CodeAuthFailed)
 		return auth.Claims{}, false
 	}
 	return claims, true

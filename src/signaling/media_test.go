@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/heytribe/live-webrtcsignaling/src/protocol"
 )
@@ -146,4 +147,70 @@ func TestMCUWithMediaPlane(t *testing.T) {
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("media calls:\n%q\nwant\n%q", got, want)
 	}
+}
+
+// blockingMedia's Publish waits for the end of its context and reports why it ended.
+type blockingMedia struct {
+	fakeMedia
+	entered chan struct{}
+	ended   chan error
+}
+
+func newBlockingMedia() *blockingMedia {
+	return &blockingMedia{entered: make(chan struct{}, 1), ended: make(chan error, 1)}
+}
+
+func (m *blockingMedia) Publish(ctx context.Context, _, _, _ string) (string, error) {
+	m.entered <- struct{}{}
+	<-ctx.Done()
+	m.ended <- ctx.Err()
+	return "", ctx.Err()
+}
+
+// TestMediaCallContext: a call to the media plane runs with the connection's context, bounded by MediaTimeout, and
+// Shutdown cancels the calls it stops waiting for.
+func TestMediaCallContext(t *testing.T) {
+	offer := map[string]any{"to": protocol.PublisherSocketID, "sdp": map[string]any{"type": "offer", "sdp": "v=0"}}
+	t.Run("MediaTimeout", func(t *testing.T) {
+		media := newBlockingMedia()
+		h := newHarnessWithMedia(t, func(o *Options) {
+			o.Mode = protocol.ModeMCU
+			o.MediaTimeout = 50 * time.Millisecond
+		}, media)
+		a := h.dial()
+		a.joinAs(h, "r", "a")
+		a.send("exchangeSdp", offer)
+		a.expectError("exchangeSdp", protocol.CodeSystem)
+		if err := <-media.ended; !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("the call ended with %v, want its deadline", err)
+		}
+	})
+	t.Run("Shutdown", func(t *testing.T) {
+		media := newBlockingMedia()
+		h := newHarnessWithMedia(t, func(o *Options) {
+			o.Mode = protocol.ModeMCU
+			o.MediaTimeout = time.Hour
+		}, media)
+		a := h.dial()
+		a.joinAs(h, "r", "a")
+		a.send("exchangeSdp", offer)
+		select {
+		case <-media.entered:
+		case <-time.After(waitFor):
+			t.Fatal("the offer did not reach the media plane")
+		}
+		expired, cancel := context.WithCancel(context.Background())
+		cancel()
+		if err := h.srv.Shutdown(expired); !errors.Is(err, context.Canceled) {
+			t.Fatalf("Shutdown = %v, want it to give up at once", err)
+		}
+		select {
+		case err := <-media.ended:
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("the call ended with %v, want it cancelled", err)
+			}
+		case <-time.After(waitFor):
+			t.Fatal("Shutdown did not cancel the call in progress")
+		}
+	})
 }

@@ -27,7 +27,8 @@ func newEncodedMsg(data []byte) *outMsg {
 
 // okReplies are the data-less success replies, encoded once: most requests are answered with one of them.
 var okReplies = func() map[string]*outMsg {
-	actions := []string{protocol.ActionLeave, protocol.ActionExchangeSdp, protocol.ActionExchangeCandidate, protocol.ActionOrientationChange, protocol.ActionSendMessage}
+	actions := []string{protocol.ActionLeave, protocol.ActionExchangeSdp, protocol.ActionExchangeCandidate,
+		protocol.ActionOrientationChange, protocol.ActionSendMessage}
 	out := make(map[string]*outMsg, len(actions))
 	for _, action := range actions {
 		out[action] = newEncodedMsg([]byte(`{"a":"` + action + `R","s":true}`))

@@ -1,6 +1,7 @@
 package signaling
 
 import (
+	"context"
 	"encoding/json"
 
 	"github.com/gorilla/websocket"
@@ -8,39 +9,34 @@ import (
 )
 
 // reconnect takes over the place of a participant from a new websocket.
-func (c *conn) reconnect(d json.RawMessage) {
+func (c *conn) reconnect(_ context.Context, d json.RawMessage) int {
 	if c.p != nil {
-		c.fail(protocol.ActionReconnect, protocol.CodeRoomAlreadyJoined)
-		return
+		return protocol.CodeRoomAlreadyJoined
 	}
 	var req reconnectRequest
-	if !c.decode(protocol.ActionReconnect, d, &req) {
-		return
+	if code := decodeRequest(d, &req); code != 0 {
+		return code
 	}
 	var v validation
 	v.id(req.SocketID)
 	hasBearer := req.Bearer != nil && *req.Bearer != ""
 	v.required(hasBearer || c.srv.opts.ReconnectWithoutBearer)
 	if v.code != 0 {
-		c.fail(protocol.ActionReconnect, v.code)
-		return
+		return v.code
 	}
 	userID, roomID := "", ""
 	if hasBearer {
 		claims, ok := c.authenticate(protocol.ActionReconnect, *req.Bearer)
 		if !ok {
-			return
+			return protocol.CodeAuthFailed
 		}
 		userID, roomID = claims.UserID, claims.RoomID
 	}
 	p := c.srv.hub.socket(*req.SocketID)
 	if p == nil {
-		c.fail(protocol.ActionReconnect, protocol.CodeReconnectUnknownSocket)
-		return
+		return protocol.CodeReconnectUnknownSocket
 	}
-	if code := c.srv.takeOver(c, p, userID, roomID); code != 0 {
-		c.fail(protocol.ActionReconnect, code)
-	}
+	return c.srv.takeOver(c, p, userID, roomID)
 }
 
 // takeOver attaches c to p if the bearer's user (userID, when not empty) owns p. It answers reconnectR and replays
@@ -83,15 +79,15 @@ func (s *Server) takeOver(c *conn, p *participant, userID, roomID string) int {
 }
 
 // leave leaves the room now; the websocket stays open.
-func (c *conn) leave(json.RawMessage) {
+func (c *conn) leave(context.Context, json.RawMessage) int {
 	p, ok := c.lockJoined()
 	if !ok {
-		c.fail(protocol.ActionLeave, protocol.CodeUserNotAuthenticated)
-		return
+		return protocol.CodeUserNotAuthenticated
 	}
 	defer p.room.mu.Unlock()
 	c.srv.leaveLocked(p, "leave action")
 	c.p = nil
 	c.log = c.srv.log.With("remote", c.ip)
 	c.reply(protocol.ActionLeave, nil)
+	return 0
 }

@@ -9,32 +9,30 @@ import (
 )
 
 // exchangeSdp relays an SDP to a peer (relay mode) or hands it to the media plane (MCU mode).
-func (c *conn) exchangeSdp(d json.RawMessage) {
+func (c *conn) exchangeSdp(ctx context.Context, d json.RawMessage) int {
 	var req exchangeSdpRequest
-	if !c.decode(protocol.ActionExchangeSdp, d, &req) {
-		return
+	if code := decodeRequest(d, &req); code != 0 {
+		return code
 	}
 	var v validation
 	v.id(req.To)
 	v.required(!isNull(req.SDP))
 	v.valid(isNull(req.SDP) || isObject(req.SDP))
 	if v.code != 0 {
-		c.fail(protocol.ActionExchangeSdp, v.code)
-		return
+		return v.code
 	}
 	if c.srv.opts.Mode == protocol.ModeRelay {
-		c.relay(protocol.ActionExchangeSdp, *req.To, true, protocol.EventExchangeSdp, "sdp", req.SDP)
-		return
+		return c.relay(protocol.ActionExchangeSdp, *req.To, true, protocol.EventExchangeSdp, "sdp", req.SDP)
 	}
-	c.mediaSdp(*req.To, req.SDP)
+	return c.mediaSdp(ctx, *req.To, req.SDP)
 }
 
 // exchangeCandidate relays an ICE candidate to a peer (relay mode) or hands it to the media plane (MCU mode).
 // A candidate {"completed":true} gets no reply on success, as in the original.
-func (c *conn) exchangeCandidate(d json.RawMessage) {
+func (c *conn) exchangeCandidate(ctx context.Context, d json.RawMessage) int {
 	var req exchangeCandidateRequest
-	if !c.decode(protocol.ActionExchangeCandidate, d, &req) {
-		return
+	if code := decodeRequest(d, &req); code != 0 {
+		return code
 	}
 	var v validation
 	v.id(req.To)
@@ -46,15 +44,14 @@ func (c *conn) exchangeCandidate(d json.RawMessage) {
 		v.code = protocol.CodeJSON
 	}
 	if v.code != 0 {
-		c.fail(protocol.ActionExchangeCandidate, v.code)
-		return
+		return v.code
 	}
 	answer := !completion.Completed
 	if c.srv.opts.Mode == protocol.ModeRelay {
-		c.relay(protocol.ActionExchangeCandidate, *req.To, answer, protocol.EventExchangeCandidate, "candidate", req.Candidate)
-		return
+		return c.relay(protocol.ActionExchangeCandidate, *req.To, answer, protocol.EventExchangeCandidate, "candidate",
+			req.Candidate)
 	}
-	c.mediaCandidate(*req.To, req.Candidate, answer)
+	return c.mediaCandidate(ctx, *req.To, req.Candidate, answer)
 }
 
 // mayHaveKeyCompleted reports whether the JSON object raw may have a key that json.Unmarshal matches with
@@ -75,130 +72,119 @@ func mayHaveKeyCompleted(raw []byte) bool {
 }
 
 // sendMessage relays any JSON value to a peer of the same room, in both modes.
-func (c *conn) sendMessage(d json.RawMessage) {
+func (c *conn) sendMessage(_ context.Context, d json.RawMessage) int {
 	var req sendMessageRequest
-	if !c.decode(protocol.ActionSendMessage, d, &req) {
-		return
+	if code := decodeRequest(d, &req); code != 0 {
+		return code
 	}
 	var v validation
 	v.id(req.To)
 	v.required(req.Message != nil)
 	if v.code != 0 {
-		c.fail(protocol.ActionSendMessage, v.code)
-		return
+		return v.code
 	}
-	c.relay(protocol.ActionSendMessage, *req.To, true, protocol.EventMessage, "message", req.Message)
+	return c.relay(protocol.ActionSendMessage, *req.To, true, protocol.EventMessage, "message", req.Message)
 }
 
 // relay delivers the event {"a":name,"d":{"from":<sender>,field:raw}} to the member to of c's room and answers
-// action (when answer is true). The event is built before the room is locked.
-func (c *conn) relay(action, to string, answer bool, name, field string, raw json.RawMessage) {
+// action (when answer is true), or returns the error code. The event is built before the room is locked.
+func (c *conn) relay(action, to string, answer bool, name, field string, raw json.RawMessage) int {
 	if c.p == nil {
-		c.fail(action, protocol.CodeUserNotAuthenticated)
-		return
+		return protocol.CodeUserNotAuthenticated
 	}
 	msg := relayEvent(name, c.p.fromJSON, field, raw)
 	p, ok := c.lockJoined()
 	if !ok {
-		c.fail(action, protocol.CodeUserNotAuthenticated)
-		return
+		return protocol.CodeUserNotAuthenticated
 	}
 	defer p.room.mu.Unlock()
 	target := p.room.member(to)
 	if target == nil || target == p {
-		c.fail(action, protocol.CodeSocketIDDoesNotExist)
-		return
+		return protocol.CodeSocketIDDoesNotExist
 	}
 	target.deliver(msg, c.srv.opts.ReplayLimit)
 	if answer {
 		c.reply(action, nil)
 	}
+	return 0
 }
 
-// checkPeer reports whether to is protocol.PublisherSocketID or another member of c's room, answering the error itself.
-func (c *conn) checkPeer(action, to string) (*participant, bool) {
+// checkPeer returns c's participant when to is protocol.PublisherSocketID or another member of c's room, else the
+// error code.
+func (c *conn) checkPeer(to string) (*participant, int) {
 	p, ok := c.lockJoined()
 	if !ok {
-		c.fail(action, protocol.CodeUserNotAuthenticated)
-		return nil, false
+		return nil, protocol.CodeUserNotAuthenticated
 	}
 	defer p.room.mu.Unlock()
 	if to == protocol.PublisherSocketID {
-		return p, true
+		return p, 0
 	}
 	if target := p.room.member(to); target == nil || target == p {
-		c.fail(action, protocol.CodeSocketIDDoesNotExist)
-		return nil, false
+		return nil, protocol.CodeSocketIDDoesNotExist
 	}
-	return p, true
+	return p, 0
 }
 
 // mediaSdp serves exchangeSdp in MCU mode.
-func (c *conn) mediaSdp(to string, raw json.RawMessage) {
-	const action = protocol.ActionExchangeSdp
+func (c *conn) mediaSdp(ctx context.Context, to string, raw json.RawMessage) int {
 	media := c.srv.media
 	if media == nil {
-		c.fail(action, protocol.CodeMediaUnavailable)
-		return
+		return protocol.CodeMediaUnavailable
 	}
 	var desc protocol.SessionDescription
 	if err := json.Unmarshal(raw, &desc); err != nil {
-		c.fail(action, protocol.CodeJSON)
-		return
+		return protocol.CodeJSON
 	}
-	p, ok := c.checkPeer(action, to)
-	if !ok {
-		return
+	p, code := c.checkPeer(to)
+	if code != 0 {
+		return code
 	}
-	ctx, cancel := context.WithTimeout(c.srv.ctx, c.srv.opts.MediaTimeout)
+	ctx, cancel := context.WithTimeout(ctx, c.srv.opts.MediaTimeout)
 	defer cancel()
 	if to != protocol.PublisherSocketID {
 		if desc.Type != "answer" || desc.SDP == "" {
-			c.fail(action, protocol.CodeFieldInvalid)
-			return
+			return protocol.CodeFieldInvalid
 		}
 		if err := media.Answer(ctx, p.room.id, p.socketID, to, desc.SDP); err != nil {
 			c.log.Warn("media plane refused an answer", "peer", to, "err", err)
-			c.failWith(action, err)
-			return
+			return mediaCode(err)
 		}
-		c.reply(action, nil)
-		return
+		c.reply(protocol.ActionExchangeSdp, nil)
+		return 0
 	}
 	if desc.Type != "offer" || desc.SDP == "" {
-		c.fail(action, protocol.CodeFieldInvalid)
-		return
+		return protocol.CodeFieldInvalid
 	}
 	answer, err := media.Publish(ctx, p.room.id, p.socketID, desc.SDP)
 	if err != nil {
 		c.log.Warn("media plane refused an offer", "err", err)
-		c.failWith(action, err)
-		return
+		return mediaCode(err)
 	}
 	c.send(newEvent(protocol.EventExchangeSdp, protocol.ExchangeSdpEvent{
 		From: protocol.From{SocketID: protocol.PublisherSocketID},
 		SDP:  protocol.SessionDescription{Type: "answer", SDP: answer},
 	}))
-	c.reply(action, nil)
+	c.reply(protocol.ActionExchangeSdp, nil)
+	return 0
 }
 
 // mediaCandidate serves exchangeCandidate in MCU mode; without a media plane candidates are accepted and ignored.
-func (c *conn) mediaCandidate(to string, candidate json.RawMessage, answer bool) {
-	const action = protocol.ActionExchangeCandidate
-	p, ok := c.checkPeer(action, to)
-	if !ok {
-		return
+func (c *conn) mediaCandidate(ctx context.Context, to string, candidate json.RawMessage, answer bool) int {
+	p, code := c.checkPeer(to)
+	if code != 0 {
+		return code
 	}
 	if media := c.srv.media; media != nil {
-		ctx, cancel := context.WithTimeout(c.srv.ctx, c.srv.opts.MediaTimeout)
+		ctx, cancel := context.WithTimeout(ctx, c.srv.opts.MediaTimeout)
 		defer cancel()
 		if err := media.Candidate(ctx, p.room.id, p.socketID, to, candidate); err != nil {
 			c.log.Warn("media plane refused a candidate", "peer", to, "err", err)
-			c.failWith(action, err)
-			return
+			return mediaCode(err)
 		}
 	}
 	if answer {
-		c.reply(action, nil)
+		c.reply(protocol.ActionExchangeCandidate, nil)
 	}
+	return 0
 }

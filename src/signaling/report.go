@@ -1,6 +1,7 @@
 package signaling
 
 import (
+	"context"
 	"encoding/json"
 
 	"github.com/heytribe/live-webrtcsignaling/src/bus"
@@ -8,10 +9,10 @@ import (
 )
 
 // orientationChange stores the new orientation and tells the others.
-func (c *conn) orientationChange(d json.RawMessage) {
+func (c *conn) orientationChange(_ context.Context, d json.RawMessage) int {
 	var req orientationRequest
-	if !c.decode(protocol.ActionOrientationChange, d, &req) {
-		return
+	if code := decodeRequest(d, &req); code != 0 {
+		return code
 	}
 	var v validation
 	v.required(req.Orientation != nil)
@@ -20,13 +21,11 @@ func (c *conn) orientationChange(d json.RawMessage) {
 		v.text(*req.Camera)
 	}
 	if v.code != 0 {
-		c.fail(protocol.ActionOrientationChange, v.code)
-		return
+		return v.code
 	}
 	p, ok := c.lockJoined()
 	if !ok {
-		c.fail(protocol.ActionOrientationChange, protocol.CodeUserNotAuthenticated)
-		return
+		return protocol.CodeUserNotAuthenticated
 	}
 	defer p.room.mu.Unlock()
 	p.orientation = *req.Orientation
@@ -38,61 +37,60 @@ func (c *conn) orientationChange(d json.RawMessage) {
 		o.deliver(msg, c.srv.opts.ReplayLimit)
 	}
 	c.reply(protocol.ActionOrientationChange, nil)
+	return 0
 }
 
 // eventFreeze publishes webrtc.freeze; no reply on success, as in the original.
-func (c *conn) eventFreeze(json.RawMessage) {
+func (c *conn) eventFreeze(context.Context, json.RawMessage) int {
 	p, ok := c.lockJoined()
 	if !ok {
-		c.fail(protocol.ActionEventFreeze, protocol.CodeUserNotAuthenticated)
-		return
+		return protocol.CodeUserNotAuthenticated
 	}
 	defer p.room.mu.Unlock()
 	c.srv.publisher.Publish(bus.WebrtcFreeze{RoomID: p.room.id, SocketID: p.socketID, UserID: p.userID})
+	return 0
 }
 
 // eventCPU publishes webrtc.cpu; no reply on success.
-func (c *conn) eventCPU(d json.RawMessage) {
+func (c *conn) eventCPU(_ context.Context, d json.RawMessage) int {
 	var req cpuRequest
-	if !c.decode(protocol.ActionEventCPU, d, &req) {
-		return
+	if code := decodeRequest(d, &req); code != 0 {
+		return code
 	}
 	var v validation
 	v.required(req.CPUUsed != nil)
 	v.valid(req.CPUUsed == nil || (*req.CPUUsed >= 0 && *req.CPUUsed <= maxCPUUsed))
 	if v.code != 0 {
-		c.fail(protocol.ActionEventCPU, v.code)
-		return
+		return v.code
 	}
 	p, ok := c.lockJoined()
 	if !ok {
-		c.fail(protocol.ActionEventCPU, protocol.CodeUserNotAuthenticated)
-		return
+		return protocol.CodeUserNotAuthenticated
 	}
 	defer p.room.mu.Unlock()
 	c.srv.publisher.Publish(bus.WebrtcCPU{RoomID: p.room.id, SocketID: p.socketID, UserID: p.userID,
 		CPUUsed: *req.CPUUsed})
+	return 0
 }
 
 // eventNetworkChange stores the network type and publishes webrtc.networkChange; no reply on success.
-func (c *conn) eventNetworkChange(d json.RawMessage) {
+func (c *conn) eventNetworkChange(_ context.Context, d json.RawMessage) int {
 	var req networkChangeRequest
-	if !c.decode(protocol.ActionEventNetworkChange, d, &req) {
-		return
+	if code := decodeRequest(d, &req); code != 0 {
+		return code
 	}
 	var v validation
 	v.id(req.NetworkType)
 	if v.code != 0 {
-		c.fail(protocol.ActionEventNetworkChange, v.code)
-		return
+		return v.code
 	}
 	p, ok := c.lockJoined()
 	if !ok {
-		c.fail(protocol.ActionEventNetworkChange, protocol.CodeUserNotAuthenticated)
-		return
+		return protocol.CodeUserNotAuthenticated
 	}
 	defer p.room.mu.Unlock()
 	p.networkType = *req.NetworkType
 	c.srv.publisher.Publish(bus.WebrtcNetworkChange{RoomID: p.room.id, SocketID: p.socketID, UserID: p.userID,
 		NetworkType: p.networkType})
+	return 0
 }

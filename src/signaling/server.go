@@ -104,10 +104,6 @@ type Server struct {
 	counters  *counters
 	now       func() time.Time
 
-	// ctx bounds calls to the media plane; cancelled by Shutdown.
-	ctx    context.Context
-	cancel context.CancelFunc
-
 	connsMu  sync.Mutex
 	conns    map[*conn]struct{}
 	closing  bool
@@ -124,7 +120,6 @@ func NewServerWith(opts Options, verifier *auth.Verifier, publisher bus.Publishe
 	if verifier == nil || publisher == nil || logger == nil {
 		return nil, errors.New("signaling: verifier, publisher and logger are required")
 	}
-	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{
 		opts:      opts,
 		verifier:  verifier,
@@ -134,8 +129,6 @@ func NewServerWith(opts Options, verifier *auth.Verifier, publisher bus.Publishe
 		hub:       newHub(),
 		counters:  newCounters(),
 		now:       time.Now,
-		ctx:       ctx,
-		cancel:    cancel,
 		conns:     make(map[*conn]struct{}),
 	}
 	s.upgrader = websocket.Upgrader{
@@ -167,15 +160,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.log.Debug("websocket upgrade refused", "remote", r.RemoteAddr, "err", err)
 		return
 	}
-	c := newConn(s, ws, s.clientIP(r))
+	// The connection outlives the request: its calls' context keeps the request's values, not its end.
+	ctx, endCalls := context.WithCancel(context.WithoutCancel(r.Context()))
+	c := newConn(s, ws, s.clientIP(r), endCalls)
 	if !s.track(c) {
 		// Shutdown began during the upgrade.
+		endCalls()
 		msg := websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down")
 		_ = ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(s.opts.WriteWait))
 		_ = ws.Close()
 		return
 	}
-	c.start()
+	c.start(ctx)
 }
 
 // track registers c for Shutdown, unless shutdown has begun.
@@ -299,6 +295,7 @@ func (s *Server) Drain() <-chan struct{} {
 
 // Shutdown stops accepting websockets, closes every one with close code 1001, makes every participant leave its
 // room (the others are told and room.leave is published), and waits for the connections to end or ctx to expire.
+// Then it cancels the calls to the media plane still in progress, whose connections it has stopped waiting for.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.connsMu.Lock()
 	s.closing = true
@@ -319,7 +316,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.connsWG.Wait()
 		close(done)
 	}()
-	defer s.cancel()
+	defer func() {
+		for _, c := range conns {
+			c.endCalls()
+		}
+	}()
 	select {
 	case <-done:
 		return nil

@@ -19,14 +19,11 @@ type Stats struct {
 	Reconnects uint64
 	// RateLimited counts messages dropped by the per-connection rate limit (they are not in Messages).
 	RateLimited uint64
-	// Messages counts the handled messages of every action, ActionGeneral for unknown or unreadable ones.
+	// Messages counts the handled messages of every action, protocol.ActionGeneral for unknown or unreadable ones.
 	Messages []MessageCount
 	// Errors counts the error replies sent, by code; codes never sent are left out.
 	Errors []ErrorCount
 }
-
-// ActionGeneral is the action of MessageCount for frames whose action is unknown or unreadable.
-const ActionGeneral = protocol.ActionGeneral
 
 // MessageCount is the number of messages of one action, answered with success (OK) or an error (Failed). A
 // message that needs no reply (a candidate {"completed":true}, telemetry) counts as OK.
@@ -43,8 +40,9 @@ type ErrorCount struct {
 
 // countedActions are the actions Stats reports, in this order; any other name counts as protocol.ActionGeneral.
 var countedActions = []string{
-	protocol.ActionJoin, protocol.ActionReconnect, protocol.ActionLeave, protocol.ActionExchangeSdp, protocol.ActionExchangeCandidate, protocol.ActionOrientationChange,
-	protocol.ActionSendMessage, protocol.ActionEventFreeze, protocol.ActionEventCPU, protocol.ActionEventNetworkChange, protocol.ActionGeneral,
+	protocol.ActionJoin, protocol.ActionReconnect, protocol.ActionLeave, protocol.ActionExchangeSdp,
+	protocol.ActionExchangeCandidate, protocol.ActionOrientationChange, protocol.ActionSendMessage,
+	protocol.ActionEventFreeze, protocol.ActionEventCPU, protocol.ActionEventNetworkChange, protocol.ActionGeneral,
 }
 
 var actionIndex = func() map[string]int {

@@ -60,7 +60,7 @@ func TestStatsCountMessagesErrorsAndReconnects(t *testing.T) {
 	}
 	for _, want := range []MessageCount{
 		{Action: "join", OK: 2}, {Action: "reconnect", OK: 1}, {Action: "orientationChange", OK: 1},
-		{Action: "sendMessage", Failed: 1}, {Action: ActionGeneral, Failed: 3}, {Action: "leave"},
+		{Action: "sendMessage", Failed: 1}, {Action: protocol.ActionGeneral, Failed: 3}, {Action: "leave"},
 	} {
 		if got := messageCount(st, want.Action); got != want {
 			t.Errorf("messages %s = %+v, want %+v", want.Action, got, want)
