@@ -3,7 +3,7 @@ package transport
 import "errors"
 
 var (
-	// ErrBadConfig is returned by NewMuxWithConfig for an invalid Config.
+	// ErrBadConfig is returned by NewMuxWith for an invalid Config.
 	ErrBadConfig = errors.New("transport: bad configuration")
 	// ErrClosed is returned by a closed Mux or Endpoint.
 	ErrClosed = errors.New("transport: closed")

@@ -36,8 +36,8 @@ type Mux struct {
 	nextPort int                  // range mode: where the search for a free port starts
 }
 
-// NewMuxWithConfig validates cfg, opens the shared sockets (single-port mode) and starts their read pumps.
-func NewMuxWithConfig(cfg Config) (*Mux, error) {
+// NewMuxWith validates cfg, opens the shared sockets (single-port mode) and starts their read pumps.
+func NewMuxWith(cfg Config) (*Mux, error) {
 	if err := cfg.applyDefaults(); err != nil {
 		return nil, err
 	}

@@ -27,7 +27,7 @@ func newTestMux(tb testing.TB, edit func(*Config)) *Mux {
 	if edit != nil {
 		edit(&cfg)
 	}
-	m, err := NewMuxWithConfig(cfg)
+	m, err := NewMuxWith(cfg)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -382,7 +382,7 @@ func TestMuxClose(t *testing.T) {
 			cfg.PortMin = freePorts(t, 3)
 			cfg.PortMax = cfg.PortMin + 2
 		}
-		m, err := NewMuxWithConfig(cfg)
+		m, err := NewMuxWith(cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -434,7 +434,7 @@ func TestConfig(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := testConfig()
 			tt.edit(&cfg)
-			m, err := NewMuxWithConfig(cfg)
+			m, err := NewMuxWith(cfg)
 			if !errors.Is(err, ErrBadConfig) {
 				if m != nil {
 					_ = m.Close()

@@ -6,7 +6,7 @@
 //
 // One Engine per process owns the UDP sockets (a transport.Mux), the DTLS certificate and the dtls.Context:
 //
-//	eng, err := webrtc.NewEngineWithConfig(webrtc.Config{
+//	eng, err := webrtc.NewEngineWith(webrtc.Config{
 //		Transport:      transport.Config{Port: cfg.UDPPort, PortMin: cfg.UDPPortMin, PortMax: cfg.UDPPortMax,
 //			PublicIPv4: cfg.PublicIPv4, PublicIPv6: cfg.PublicIPv6},
 //		ICETimeout:     cfg.ICETimeout,
@@ -20,7 +20,7 @@
 // A Session is created before the SDP exchange completes, because its local ICE credentials and candidates go in
 // the server's description, and it accepts the browser's connectivity checks from that moment:
 //
-//	s, err := eng.NewSession(webrtc.SessionParams{Handler: h, Logger: logger})
+//	s, err := eng.NewSessionWith(webrtc.SessionParams{Handler: h, Logger: logger})
 //	local := s.Local()           // negotiate.Local with ICE ufrag/pwd, fingerprint, candidates
 //	local.SessionID, local.SessionVersion = ...
 //	answer, up, err := negotiate.AnswerPublisher(offer, local, prefs) // or OfferListener, then ReadListenerAnswer

@@ -30,7 +30,7 @@ func TestEngineConfig(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := testConfig()
 			tt.edit(&cfg)
-			e, err := NewEngineWithConfig(cfg)
+			e, err := NewEngineWith(cfg)
 			if err == nil {
 				_ = e.Close()
 				t.Fatal("accepted")
@@ -80,7 +80,7 @@ func TestSessionParams(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, err := e.NewSession(tt.params)
+			s, err := e.NewSessionWith(tt.params)
 			if !errors.Is(err, tt.err) {
 				t.Fatalf("error %v, want %v", err, tt.err)
 			}
@@ -94,7 +94,7 @@ func TestSessionParams(t *testing.T) {
 			if err := s.SetRemote(good); !errors.Is(err, ErrRemoteSet) {
 				t.Fatalf("second remote: %v", err)
 			}
-			if _, err := e.NewSession(SessionParams{Handler: newRecorder(), LocalUfrag: tt.params.LocalUfrag,
+			if _, err := e.NewSessionWith(SessionParams{Handler: newRecorder(), LocalUfrag: tt.params.LocalUfrag,
 				LocalPwd: tt.params.LocalPwd}); !errors.Is(err, transport.ErrUfragInUse) {
 				t.Fatalf("same ufrag twice: %v", err)
 			}
@@ -138,7 +138,7 @@ func TestPortRange(t *testing.T) {
 		ports[addrs[0].Port()] = s
 		sessions = append(sessions, s)
 	}
-	if _, err := e.NewSession(SessionParams{Handler: newRecorder()}); !errors.Is(err, transport.ErrNoPort) {
+	if _, err := e.NewSessionWith(SessionParams{Handler: newRecorder()}); !errors.Is(err, transport.ErrNoPort) {
 		t.Fatalf("fourth session: %v", err)
 	}
 	freed := sessions[1].Local().Addrs[0].Port()

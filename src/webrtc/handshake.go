@@ -50,7 +50,7 @@ func (s *Session) handleDTLS(data []byte, source netip.AddrPort) error {
 
 // newDTLS makes the association in the session's role.
 func (s *Session) newDTLS() error {
-	ep, err := s.engine.dtls.NewEndpointWithParams(dtls.EndpointParams{
+	ep, err := s.engine.dtls.NewEndpointWith(dtls.EndpointParams{
 		Role:               s.in.remote.role,
 		RemoteFingerprints: s.in.remote.fingerprints,
 		Logger:             s.logger,
@@ -108,11 +108,11 @@ func (s *Session) connect() error {
 	}
 	defer keys.Wipe()
 	profile := srtp.Profile(keys.Profile)
-	in, err := srtp.NewInboundWithKey(profile, keys.RemoteKey, keys.RemoteSalt)
+	in, err := srtp.NewInbound(profile, keys.RemoteKey, keys.RemoteSalt)
 	if err != nil {
 		return failed(ReasonInternal, fmt.Errorf("SRTP inbound: %w", err))
 	}
-	out, err := srtp.NewOutboundWithKey(profile, keys.LocalKey, keys.LocalSalt)
+	out, err := srtp.NewOutbound(profile, keys.LocalKey, keys.LocalSalt)
 	if err != nil {
 		return failed(ReasonInternal, errors.Join(fmt.Errorf("SRTP outbound: %w", err), in.Close()))
 	}

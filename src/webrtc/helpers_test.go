@@ -31,7 +31,7 @@ func newTestEngine(tb testing.TB, edit func(*Config)) *Engine {
 	if edit != nil {
 		edit(&cfg)
 	}
-	e, err := NewEngineWithConfig(cfg)
+	e, err := NewEngineWith(cfg)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -143,7 +143,7 @@ func waitDone(tb testing.TB, s *Session) {
 func newTestSession(tb testing.TB, e *Engine, remote *negotiate.Transport) (*Session, *recorder) {
 	tb.Helper()
 	rec := newRecorder()
-	s, err := e.NewSession(SessionParams{Handler: rec, Remote: remote})
+	s, err := e.NewSessionWith(SessionParams{Handler: rec, Remote: remote})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -204,7 +204,7 @@ func makeTestPeer(tb testing.TB, s *Session, server netip.AddrPort, profiles ...
 	if err != nil {
 		tb.Fatal(err)
 	}
-	ctx, err := dtls.NewContextWithConfig(dtls.Config{Certificate: cert, SRTPProfiles: profiles,
+	ctx, err := dtls.NewContextWith(dtls.Config{Certificate: cert, SRTPProfiles: profiles,
 		RetransmitTimeout: 100 * time.Millisecond})
 	if err != nil {
 		tb.Fatal(err)
@@ -422,7 +422,7 @@ func (p *testPeer) handshake() error {
 	if p.passive {
 		role = dtls.RoleServer
 	}
-	ep, err := p.ctx.NewEndpointWithParams(dtls.EndpointParams{Role: role, RemoteFingerprints: []dtls.Fingerprint{p.serverFP}})
+	ep, err := p.ctx.NewEndpointWith(dtls.EndpointParams{Role: role, RemoteFingerprints: []dtls.Fingerprint{p.serverFP}})
 	if err != nil {
 		p.tb.Fatal(err)
 	}
@@ -472,10 +472,10 @@ func (p *testPeer) makeSRTP() error {
 	}
 	defer keys.Wipe()
 	profile := srtp.Profile(keys.Profile)
-	if p.in, err = srtp.NewInboundWithKey(profile, keys.RemoteKey, keys.RemoteSalt); err != nil {
+	if p.in, err = srtp.NewInbound(profile, keys.RemoteKey, keys.RemoteSalt); err != nil {
 		return err
 	}
-	p.out, err = srtp.NewOutboundWithKey(profile, keys.LocalKey, keys.LocalSalt)
+	p.out, err = srtp.NewOutbound(profile, keys.LocalKey, keys.LocalSalt)
 	return err
 }
 

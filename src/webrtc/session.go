@@ -76,9 +76,9 @@ type Session struct {
 	in inbound // owned by the inbound goroutine
 }
 
-// NewSession creates a Session, registers its ufrag with the transport and starts its goroutines: it accepts
+// NewSessionWith creates a Session, registers its ufrag with the transport and starts its goroutines: it accepts
 // connectivity checks from now on.
-func (e *Engine) NewSession(p SessionParams) (*Session, error) {
+func (e *Engine) NewSessionWith(p SessionParams) (*Session, error) {
 	if p.Handler == nil {
 		return nil, fmt.Errorf("%w: nil Handler", ErrBadParams)
 	}

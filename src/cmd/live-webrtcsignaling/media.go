@@ -28,7 +28,7 @@ func newMediaPlane(cfg *config.Config, logger *slog.Logger) (*mediaPlane, error)
 	if cfg.MediaMode != protocol.ModeMCU {
 		return nil, nil
 	}
-	engine, err := webrtc.NewEngineWithConfig(webrtc.Config{
+	engine, err := webrtc.NewEngineWith(webrtc.Config{
 		Transport: transport.Config{Port: cfg.UDPPort, PortMin: cfg.UDPPortMin, PortMax: cfg.UDPPortMax,
 			PublicIPv4: cfg.PublicIPv4, PublicIPv6: cfg.PublicIPv6, Logger: logger},
 		ICETimeout:     cfg.ICETimeout,

@@ -74,7 +74,7 @@ func TestRunAgainstServer(t *testing.T) {
 				t.Fatal(err)
 			}
 			cfg.pid = os.Getpid() // the server runs in this process
-			res, err := newLoadTest(cfg, slog.New(slog.DiscardHandler)).run(context.Background())
+			res, err := newLoadTestWith(cfg, slog.New(slog.DiscardHandler)).run(context.Background())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -112,7 +112,7 @@ func TestRunCountsRefusedJoins(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := newLoadTest(cfg, slog.New(slog.DiscardHandler)).run(context.Background())
+	res, err := newLoadTestWith(cfg, slog.New(slog.DiscardHandler)).run(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -88,7 +88,7 @@ func runAndPrint(ctx context.Context, cfg config, log *slog.Logger) error {
 
 // runLoad runs the load described by cfg and returns its figures once every participant has left.
 func runLoad(ctx context.Context, cfg config, log *slog.Logger) (result, error) {
-	l, err := newLoad(cfg, log)
+	l, err := newLoadWith(cfg, log)
 	if err != nil {
 		return result{}, err
 	}

@@ -171,7 +171,7 @@ func (p *peer) checkUntilAnswered(ctx context.Context) error {
 }
 
 func (p *peer) handshake(ctx context.Context) error {
-	ep, err := p.dtlsCtx.NewEndpointWithParams(dtls.EndpointParams{Role: dtls.RoleClient,
+	ep, err := p.dtlsCtx.NewEndpointWith(dtls.EndpointParams{Role: dtls.RoleClient,
 		RemoteFingerprints: p.remote.fingerprints})
 	if err != nil {
 		return err
@@ -223,10 +223,10 @@ func (p *peer) makeSRTP() error {
 	}
 	defer keys.Wipe()
 	profile := srtp.Profile(keys.Profile)
-	if p.in, err = srtp.NewInboundWithKey(profile, keys.RemoteKey, keys.RemoteSalt); err != nil {
+	if p.in, err = srtp.NewInbound(profile, keys.RemoteKey, keys.RemoteSalt); err != nil {
 		return err
 	}
-	p.out, err = srtp.NewOutboundWithKey(profile, keys.LocalKey, keys.LocalSalt)
+	p.out, err = srtp.NewOutbound(profile, keys.LocalKey, keys.LocalSalt)
 	return err
 }
 
