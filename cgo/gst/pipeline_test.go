@@ -32,7 +32,7 @@ func TestNewPipelineErrors(t *testing.T) {
 	}
 }
 
-func TestNewPipelineWithConfigValidates(t *testing.T) {
+func TestNewPipelineWithValidates(t *testing.T) {
 	if _, err := NewPipelineWith(PipelineConfig{Description: "fakesink", ErrorQueue: -1}); err == nil {
 		t.Fatal("negative ErrorQueue accepted")
 	}

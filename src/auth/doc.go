@@ -1,7 +1,11 @@
 // Package auth verifies the JWT bearers of the websocket API with the standard library only.
 //
+//	v, err := auth.NewHMACVerifier(secret) // JWT_SECRET: HS256, HS384, HS512
+//	// or: key, err := auth.ParsePublicKeyPEM(pemData); v, err := auth.NewPublicKeyVerifier(key)
+//	claims, err := v.Verify(bearer, time.Now()) // claims.UserID, and claims.RoomID when the token is bound to a room
+//
 // A Verifier accepts exactly the algorithms of its key: HS256, HS384 and HS512 for an HMAC secret, RS256 for an RSA
 // public key, ES256 for a P-256 public key. Anything else, "none" included, is refused, so a token signed with one
-// family can never be checked with the key of another (no algorithm confusion). SignHS256 makes the tokens of dev mode
-// and of tests.
+// family can never be checked with the key of another (no algorithm confusion). SignHS256 makes the tokens of dev
+// mode and of tests.
 package auth

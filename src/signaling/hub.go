@@ -10,6 +10,7 @@ import (
 // hub indexes the live rooms by roomId and the participants by socketId. While draining it takes no new
 // participant, and closes drained when the last one is gone.
 type hub struct {
+	// mu is taken after a room's mutex, never before: a room's change registers its participants here.
 	mu      sync.Mutex
 	rooms   map[string]*room
 	sockets map[string]*participant

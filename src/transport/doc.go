@@ -3,6 +3,16 @@
 // nothing of ICE, DTLS or SRTP beyond the first byte and the USERNAME of a STUN check: checking credentials is the
 // session's job (package webrtc).
 //
+//	m, err := transport.NewMuxWith(transport.Config{Port: 42042, PublicIPv4: publicIP})
+//	ep, err := m.NewEndpoint(localUfrag) // STUN checks whose USERNAME starts with localUfrag reach ep
+//	candidates := ep.LocalAddrs()        // for the session's SDP
+//	for p := range ep.Inbound() {        // one goroutine per Endpoint
+//		... // after a valid check: ep.Bind(p.Source), and DTLS, RTP and RTCP from there reach ep too
+//		p.Release()
+//	}
+//	err = ep.WriteTo(datagram, peer)
+//	err = ep.Close() // then m.Close() for the sockets
+//
 // # Sockets
 //
 // By default (Config.Port, UDP_PORT) one socket per address family serves every session: one for IPv4, and one for

@@ -1,4 +1,11 @@
-// Package web serves the embedded reference web client at "/".
+// Package web serves the reference web client, embedded in the binary: a browser page that joins a room over the
+// websocket API and calls the others in relay or MCU mode, as docs/API.md asks a client to. The server mounts it at
+// "/":
+//
+//	client, err := web.Handler()
+//	mux.Handle("/", client)
+//
+// Its files are in static/; the browser tests (src/e2e) drive it.
 package web
 
 import (
