@@ -156,6 +156,13 @@ func (v *validation) text(s string) {
 	v.valid(len(s) <= maxFieldBytes && utf8.ValidString(s))
 }
 
+// peerObject checks the "to" and the JSON object of a request for a peer (an SDP, a candidate).
+func (v *validation) peerObject(to *string, object json.RawMessage) {
+	v.id(to)
+	v.required(!isNull(object))
+	v.valid(isNull(object) || isObject(object))
+}
+
 // id checks a required identifier given as *string.
 func (v *validation) id(s *string) {
 	v.required(s != nil && *s != "")

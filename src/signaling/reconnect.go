@@ -80,14 +80,11 @@ func (s *Server) takeOver(c *conn, p *participant, userID, roomID string) int {
 
 // leave leaves the room now; the websocket stays open.
 func (c *conn) leave(context.Context, json.RawMessage) int {
-	p, ok := c.lockJoined()
-	if !ok {
-		return protocol.CodeUserNotAuthenticated
-	}
-	defer p.room.mu.Unlock()
-	c.srv.leaveLocked(p, "leave action")
-	c.p = nil
-	c.log = c.srv.log.With("remote", c.ip)
-	c.reply(protocol.ActionLeave, nil)
-	return 0
+	return c.inRoom(func(p *participant) int {
+		c.srv.leaveLocked(p, "leave action")
+		c.p = nil
+		c.log = c.srv.log.With("remote", c.ip)
+		c.reply(protocol.ActionLeave, nil)
+		return 0
+	})
 }

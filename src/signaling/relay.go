@@ -15,9 +15,7 @@ func (c *conn) exchangeSdp(ctx context.Context, d json.RawMessage) int {
 		return code
 	}
 	var v validation
-	v.id(req.To)
-	v.required(!isNull(req.SDP))
-	v.valid(isNull(req.SDP) || isObject(req.SDP))
+	v.peerObject(req.To, req.SDP)
 	if v.code != 0 {
 		return v.code
 	}
@@ -35,9 +33,7 @@ func (c *conn) exchangeCandidate(ctx context.Context, d json.RawMessage) int {
 		return code
 	}
 	var v validation
-	v.id(req.To)
-	v.required(!isNull(req.Candidate))
-	v.valid(isNull(req.Candidate) || isObject(req.Candidate))
+	v.peerObject(req.To, req.Candidate)
 	var completion candidateCompletion
 	// Most candidates have no key "completed": they skip a third decoding of the same bytes.
 	if v.code == 0 && mayHaveKeyCompleted(req.Candidate) && json.Unmarshal(req.Candidate, &completion) != nil {
@@ -93,37 +89,32 @@ func (c *conn) relay(action, to string, answer bool, name, field string, raw jso
 		return protocol.CodeUserNotAuthenticated
 	}
 	msg := relayEvent(name, c.p.fromJSON, field, raw)
-	p, ok := c.lockJoined()
-	if !ok {
-		return protocol.CodeUserNotAuthenticated
-	}
-	defer p.room.mu.Unlock()
-	target := p.room.member(to)
-	if target == nil || target == p {
-		return protocol.CodeSocketIDDoesNotExist
-	}
-	target.deliver(msg, c.srv.opts.ReplayLimit)
-	if answer {
-		c.reply(action, nil)
-	}
-	return 0
+	return c.inRoom(func(p *participant) int {
+		target := p.room.member(to)
+		if target == nil || target == p {
+			return protocol.CodeSocketIDDoesNotExist
+		}
+		target.deliver(msg, c.srv.opts.ReplayLimit)
+		if answer {
+			c.reply(action, nil)
+		}
+		return 0
+	})
 }
 
 // checkPeer returns c's participant when to is protocol.PublisherSocketID or another member of c's room, else the
 // error code.
-func (c *conn) checkPeer(to string) (*participant, int) {
-	p, ok := c.lockJoined()
-	if !ok {
-		return nil, protocol.CodeUserNotAuthenticated
-	}
-	defer p.room.mu.Unlock()
-	if to == protocol.PublisherSocketID {
-		return p, 0
-	}
-	if target := p.room.member(to); target == nil || target == p {
-		return nil, protocol.CodeSocketIDDoesNotExist
-	}
-	return p, 0
+func (c *conn) checkPeer(to string) (p *participant, code int) {
+	code = c.inRoom(func(joined *participant) int {
+		if to != protocol.PublisherSocketID {
+			if target := joined.room.member(to); target == nil || target == joined {
+				return protocol.CodeSocketIDDoesNotExist
+			}
+		}
+		p = joined
+		return 0
+	})
+	return p, code
 }
 
 // mediaSdp serves exchangeSdp in MCU mode.

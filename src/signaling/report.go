@@ -23,32 +23,26 @@ func (c *conn) orientationChange(_ context.Context, d json.RawMessage) int {
 	if v.code != 0 {
 		return v.code
 	}
-	p, ok := c.lockJoined()
-	if !ok {
-		return protocol.CodeUserNotAuthenticated
-	}
-	defer p.room.mu.Unlock()
-	p.orientation = *req.Orientation
-	if req.Camera != nil {
-		p.camera = *req.Camera
-	}
-	msg := p.orientationEvent()
-	for _, o := range p.room.others(p) {
-		o.deliver(msg, c.srv.opts.ReplayLimit)
-	}
-	c.reply(protocol.ActionOrientationChange, nil)
-	return 0
+	return c.inRoom(func(p *participant) int {
+		p.orientation = *req.Orientation
+		if req.Camera != nil {
+			p.camera = *req.Camera
+		}
+		msg := p.orientationEvent()
+		for _, o := range p.room.others(p) {
+			o.deliver(msg, c.srv.opts.ReplayLimit)
+		}
+		c.reply(protocol.ActionOrientationChange, nil)
+		return 0
+	})
 }
 
 // eventFreeze publishes webrtc.freeze; no reply on success, as in the original.
 func (c *conn) eventFreeze(context.Context, json.RawMessage) int {
-	p, ok := c.lockJoined()
-	if !ok {
-		return protocol.CodeUserNotAuthenticated
-	}
-	defer p.room.mu.Unlock()
-	c.srv.publisher.Publish(bus.WebrtcFreeze{RoomID: p.room.id, SocketID: p.socketID, UserID: p.userID})
-	return 0
+	return c.inRoom(func(p *participant) int {
+		c.srv.publisher.Publish(bus.WebrtcFreeze{RoomID: p.room.id, SocketID: p.socketID, UserID: p.userID})
+		return 0
+	})
 }
 
 // eventCPU publishes webrtc.cpu; no reply on success.
@@ -63,14 +57,11 @@ func (c *conn) eventCPU(_ context.Context, d json.RawMessage) int {
 	if v.code != 0 {
 		return v.code
 	}
-	p, ok := c.lockJoined()
-	if !ok {
-		return protocol.CodeUserNotAuthenticated
-	}
-	defer p.room.mu.Unlock()
-	c.srv.publisher.Publish(bus.WebrtcCPU{RoomID: p.room.id, SocketID: p.socketID, UserID: p.userID,
-		CPUUsed: *req.CPUUsed})
-	return 0
+	return c.inRoom(func(p *participant) int {
+		c.srv.publisher.Publish(bus.WebrtcCPU{RoomID: p.room.id, SocketID: p.socketID, UserID: p.userID,
+			CPUUsed: *req.CPUUsed})
+		return 0
+	})
 }
 
 // eventNetworkChange stores the network type and publishes webrtc.networkChange; no reply on success.
@@ -84,13 +75,10 @@ func (c *conn) eventNetworkChange(_ context.Context, d json.RawMessage) int {
 	if v.code != 0 {
 		return v.code
 	}
-	p, ok := c.lockJoined()
-	if !ok {
-		return protocol.CodeUserNotAuthenticated
-	}
-	defer p.room.mu.Unlock()
-	p.networkType = *req.NetworkType
-	c.srv.publisher.Publish(bus.WebrtcNetworkChange{RoomID: p.room.id, SocketID: p.socketID, UserID: p.userID,
-		NetworkType: p.networkType})
-	return 0
+	return c.inRoom(func(p *participant) int {
+		p.networkType = *req.NetworkType
+		c.srv.publisher.Publish(bus.WebrtcNetworkChange{RoomID: p.room.id, SocketID: p.socketID, UserID: p.userID,
+			NetworkType: p.networkType})
+		return 0
+	})
 }
