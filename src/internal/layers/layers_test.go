@@ -21,7 +21,7 @@ const module = "github.com/heytribe/live-webrtcsignaling/"
 const (
 	leaf      = "leaf (protocol, defaults)"
 	cgo       = "cgo"
-	codec     = "codec (stun, sdp, rtp, rtcp)"
+	codec     = "codec (stun, sdp, rtp, rtcp, congestion)"
 	transport = "transport"
 	webrtc    = "webrtc"
 	media     = "media (media, transcode)"
@@ -59,7 +59,7 @@ func layerOf(pkg string) string {
 	switch pkg {
 	case "src/protocol", "src/defaults":
 		return leaf
-	case "src/stun", "src/sdp", "src/sdp/negotiate", "src/rtp", "src/rtp/codecs", "src/rtcp":
+	case "src/stun", "src/sdp", "src/sdp/negotiate", "src/rtp", "src/rtp/codecs", "src/rtcp", "src/congestion":
 		return codec
 	case "src/transport":
 		return transport
