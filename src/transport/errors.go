@@ -18,3 +18,15 @@ var (
 	// ErrTooLarge is returned by WriteTo for a datagram larger than MaxDatagramSize.
 	ErrTooLarge = errors.New("transport: datagram too large")
 )
+
+var (
+	// ErrNoAddress is returned by NewMuxWith when no public address is set and no interface has a usable
+	// address to advertise.
+	ErrNoAddress = errors.New("transport: no address to advertise")
+	// ErrNoConnection is returned by Bind and WriteTo for a TCP Addr that names no open ICE-TCP connection of the
+	// Endpoint (it was closed, or belongs to another session).
+	ErrNoConnection = errors.New("transport: no such ICE-TCP connection")
+	// ErrWriteQueueFull is returned by WriteTo when the write queue of the ICE-TCP connection is full: the frame is
+	// dropped and counted.
+	ErrWriteQueueFull = errors.New("transport: ICE-TCP write queue full")
+)

@@ -13,9 +13,11 @@ import (
 // DefaultWriteQueue is the write queue of a Session, in packets: about 0.2 s of a 5 Mbit/s video.
 const DefaultWriteQueue = 128
 
-// Config configures an Engine. Only Transport.PublicIPv4 is required.
+// Config configures an Engine. Every field has a default: without public addresses, the candidates are the host's
+// interfaces' (see package transport).
 type Config struct {
-	// Transport configures the UDP sockets (UDP_PORT or UDP_PORT_RANGE, PUBLIC_IPV4, PUBLIC_IPV6).
+	// Transport configures the sockets (UDP_PORT or UDP_PORT_RANGE, PUBLIC_IPV4, PUBLIC_IPV6, MEDIA_INTERFACES,
+	// ICE_TCP_PORT).
 	Transport transport.Config
 	// Certificate is the process's DTLS certificate; nil makes a new one.
 	Certificate *dtls.Certificate

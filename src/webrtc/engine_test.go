@@ -20,7 +20,7 @@ func TestEngineConfig(t *testing.T) {
 		name string
 		edit func(*Config)
 	}{
-		{"no public IPv4", func(c *Config) { c.Transport.PublicIPv4 = netip.Addr{} }},
+		{"public IPv4 not IPv4", func(c *Config) { c.Transport.PublicIPv4 = netip.IPv6Loopback() }},
 		{"ICE timeout too short", func(c *Config) { c.ICETimeout = 1 }},
 		{"negative consent timeout", func(c *Config) { c.ConsentTimeout = -1 }},
 		{"huge write queue", func(c *Config) { c.WriteQueue = 1 << 20 }},
@@ -205,7 +205,7 @@ func TestIPv6(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.connect(rec)
-	if sel, _ := s.Selected(); !sel.Addr().Is6() {
+	if sel, _ := s.Selected(); !sel.AddrPort.Addr().Is6() {
 		t.Fatalf("selected %v", sel)
 	}
 	sent := rtpPacket(3, 6, []byte("over IPv6"))

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -65,7 +64,7 @@ type Session struct {
 	state    atomic.Int32
 	reason   atomic.Pointer[Reason]
 	profile  atomic.Pointer[string]
-	selected atomic.Pointer[netip.AddrPort] // where media goes; nil before the first verified check
+	selected atomic.Pointer[transport.Addr] // where media goes; nil before the first verified check
 	outbound atomic.Pointer[srtp.Outbound]  // nil until connected, and again once ending
 
 	writeQ      chan *outPacket
@@ -194,6 +193,7 @@ func (s *Session) Local() negotiate.Local {
 		ICEPwd:       s.pwd,
 		Fingerprints: []sdp.Fingerprint{s.engine.fingerprint},
 		Addrs:        s.ep.LocalAddrs(),
+		TCPAddrs:     s.ep.LocalTCPAddrs(),
 	}
 }
 
@@ -223,12 +223,12 @@ func (s *Session) Reason() Reason {
 	return ReasonNone
 }
 
-// Selected returns the address media is sent to; false before the first verified check.
-func (s *Session) Selected() (netip.AddrPort, bool) {
+// Selected returns the address media is sent to, over UDP or ICE-TCP; false before the first verified check.
+func (s *Session) Selected() (transport.Addr, bool) {
 	if a := s.selected.Load(); a != nil {
 		return *a, true
 	}
-	return netip.AddrPort{}, false
+	return transport.Addr{}, false
 }
 
 // Stats returns the session's counters.
