@@ -47,10 +47,18 @@ type Config struct {
 	// CertFile and KeyFile are CERT_FILE_PATH and KEY_FILE_PATH: TLS (wss) when both are set.
 	CertFile string
 	KeyFile  string
-	// PublicIPv4 is PUBLIC_IPV4, the address the media plane advertises in its candidates.
-	PublicIPv4 netip.Addr
-	// PublicIPv6 is PUBLIC_IPV6: when valid, the media plane also listens on IPv6 and advertises this address.
-	PublicIPv6 netip.Addr
+	// PublicIPv4 and PublicIPv6 are PUBLIC_IPV4 and PUBLIC_IPV6: when either is set (behind a 1:1 NAT, say), the
+	// media plane advertises exactly these addresses in its candidates; when neither is, it advertises the
+	// addresses of the host's usable interfaces (MediaInterfaces).
+	PublicIPv4, PublicIPv6 netip.Addr
+	// MediaInterfaces is MEDIA_INTERFACES: the interfaces whose addresses the media plane advertises when no
+	// public address is set; empty means every usable interface.
+	MediaInterfaces []string
+	// ICETCP is on unless ICE_TCP_PORT is "off": the media plane also takes ICE over TCP, on ICETCPPort, for
+	// browsers whose UDP is blocked.
+	ICETCP bool
+	// ICETCPPort is ICE_TCP_PORT, the one TCP port of every media session (0: any free port, for tests).
+	ICETCPPort int
 	// UDPPort is UDP_PORT, the one UDP port of every media session (0: any free port, for tests).
 	UDPPort int
 	// UDPPortMin and UDPPortMax are UDP_PORT_RANGE ("min-max"): when set (UDPPortMax > 0) every media session gets
@@ -133,8 +141,9 @@ func Load(lookup Lookup) (*Config, error) {
 		Port:                   r.intIn("PORT_NUMBER", defaults.Port, 0, 65535),
 		CertFile:               r.str("CERT_FILE_PATH", ""),
 		KeyFile:                r.str("KEY_FILE_PATH", ""),
-		PublicIPv4:             r.ipv4("PUBLIC_IPV4", defaults.PublicIPv4),
+		PublicIPv4:             r.ipv4("PUBLIC_IPV4"),
 		PublicIPv6:             r.ipv6("PUBLIC_IPV6"),
+		MediaInterfaces:        r.interfaces("MEDIA_INTERFACES"),
 		UDPPort:                r.intIn("UDP_PORT", defaults.UDPPort, 0, 65535),
 		ICETimeout:             r.duration("ICE_TIMEOUT", defaults.ICETimeout, time.Second, 10*time.Minute),
 		ConsentTimeout:         r.duration("CONSENT_TIMEOUT", defaults.ConsentTimeout, time.Second, 10*time.Minute),
@@ -158,6 +167,11 @@ func Load(lookup Lookup) (*Config, error) {
 		LogLevel:               r.level("LOG_LEVEL", defaults.LogLevel),
 	}
 	c.UDPPortMin, c.UDPPortMax = r.portRange("UDP_PORT_RANGE")
+	c.ICETCP, c.ICETCPPort = r.portOrOff("ICE_TCP_PORT", defaults.UDPPort)
+	if len(c.MediaInterfaces) > 0 && (c.PublicIPv4.IsValid() || c.PublicIPv6.IsValid()) {
+		r.fail("MEDIA_INTERFACES", "is set with PUBLIC_IPV4 or PUBLIC_IPV6: the public addresses are advertised alone, "+
+			"unset one or the other")
+	}
 	if c.MinVideoBitrate > c.MaxVideoBitrate {
 		r.fail("MIN_VIDEO_BITRATE", fmt.Sprintf("(%d) must not exceed MAX_VIDEO_BITRATE (%d)", c.MinVideoBitrate,
 			c.MaxVideoBitrate))
@@ -363,14 +377,49 @@ func (r *reader) oneOf(name, def string, allowed ...string) string {
 	return def
 }
 
-func (r *reader) ipv4(name, def string) netip.Addr {
-	v := r.str(name, def)
-	a, err := netip.ParseAddr(strings.TrimSpace(v))
+// ipv4 reads an optional IPv4 address: unset or empty gives the zero Addr.
+func (r *reader) ipv4(name string) netip.Addr {
+	v := strings.TrimSpace(r.str(name, ""))
+	if v == "" {
+		return netip.Addr{}
+	}
+	a, err := netip.ParseAddr(v)
 	if err != nil || !a.Is4() {
-		r.fail(name, fmt.Sprintf("must be an IPv4 address, got %q", v))
+		r.fail(name, fmt.Sprintf("must be an IPv4 address or empty, got %q", v))
 		return netip.Addr{}
 	}
 	return a
+}
+
+// interfaces reads a comma-separated list of network interface names (Linux: 1 to 15 bytes, no "/", no space).
+func (r *reader) interfaces(name string) []string {
+	var out []string
+	for _, i := range splitList(r.str(name, "")) {
+		if len(i) > 15 || strings.ContainsAny(i, "/: \t") || slices.Contains(out, i) {
+			r.fail(name, fmt.Sprintf("entries must be interface names such as eth0, each once, got %q", i))
+			continue
+		}
+		out = append(out, i)
+	}
+	return out
+}
+
+// portOrOff reads a TCP port that "off" turns off: unset gives def, 0 any free port.
+func (r *reader) portOrOff(name string, def int) (on bool, port int) {
+	v, ok := r.lookup(name)
+	if !ok {
+		return true, def
+	}
+	v = strings.TrimSpace(v)
+	if strings.EqualFold(v, "off") {
+		return false, 0
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 || n > 65535 {
+		r.fail(name, fmt.Sprintf("must be a port from 0 to 65535, or off, got %q", v))
+		return true, def
+	}
+	return true, n
 }
 
 // ipv6 reads an optional IPv6 address: unset or empty gives the zero Addr.

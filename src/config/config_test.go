@@ -3,7 +3,6 @@ package config
 import (
 	"fmt"
 	"log/slog"
-	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -31,7 +30,7 @@ func TestLoadDefaultsIsDevMode(t *testing.T) {
 	}
 	if c.MediaMode != protocol.ModeMCU || c.RoomMaxSize != 8 || c.ReconnectGrace != 30*time.Second ||
 		c.WSMaxMessageBytes != 64<<10 || c.ReconnectWithoutBearer || c.LogFormat != LogFormatText ||
-		c.LogLevel != slog.LevelInfo || c.PublicIPv4 != netip.MustParseAddr("127.0.0.1") {
+		c.LogLevel != slog.LevelInfo || c.PublicIPv4.IsValid() || !c.ICETCP || c.ICETCPPort != 42042 {
 		t.Fatalf("defaults: %+v", c)
 	}
 	other, err := Load(env(nil))

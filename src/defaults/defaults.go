@@ -30,7 +30,6 @@ const (
 
 // The media plane.
 const (
-	PublicIPv4      = "127.0.0.1"      // PUBLIC_IPV4
 	UDPPort         = 42042            // UDP_PORT
 	ICETimeout      = 30 * time.Second // ICE_TIMEOUT
 	ConsentTimeout  = 30 * time.Second // CONSENT_TIMEOUT
