@@ -57,7 +57,8 @@ type Config struct {
 	// ICETCP is on unless ICE_TCP_PORT is "off": the media plane also takes ICE over TCP, on ICETCPPort, for
 	// browsers whose UDP is blocked.
 	ICETCP bool
-	// ICETCPPort is ICE_TCP_PORT, the one TCP port of every media session (0: any free port, for tests).
+	// ICETCPPort is ICE_TCP_PORT, the one TCP port of every media session (0: any free port, for tests); unset, the
+	// number of UDPPort.
 	ICETCPPort int
 	// UDPPort is UDP_PORT, the one UDP port of every media session (0: any free port, for tests).
 	UDPPort int
@@ -167,7 +168,8 @@ func Load(lookup Lookup) (*Config, error) {
 		LogLevel:               r.level("LOG_LEVEL", defaults.LogLevel),
 	}
 	c.UDPPortMin, c.UDPPortMax = r.portRange("UDP_PORT_RANGE")
-	c.ICETCP, c.ICETCPPort = r.portOrOff("ICE_TCP_PORT", defaults.UDPPort)
+	// The TCP port follows the UDP one unless set: UDP_PORT=0 (tests) also picks a free TCP port.
+	c.ICETCP, c.ICETCPPort = r.portOrOff("ICE_TCP_PORT", c.UDPPort)
 	if len(c.MediaInterfaces) > 0 && (c.PublicIPv4.IsValid() || c.PublicIPv6.IsValid()) {
 		r.fail("MEDIA_INTERFACES", "is set with PUBLIC_IPV4 or PUBLIC_IPV6: the public addresses are advertised alone, "+
 			"unset one or the other")

@@ -23,6 +23,8 @@ func TestLoadMediaReach(t *testing.T) {
 			netip.Addr{}, []string{"eth0", "wlan0"}, true, 0},
 		{"empty optional values", map[string]string{"PUBLIC_IPV4": "", "MEDIA_INTERFACES": ""}, netip.Addr{}, nil, true, 42042},
 		{"TCP port 443", map[string]string{"ICE_TCP_PORT": "443"}, netip.Addr{}, nil, true, 443},
+		{"TCP port follows UDP_PORT", map[string]string{"UDP_PORT": "0"}, netip.Addr{}, nil, true, 0},
+		{"TCP port follows UDP_PORT 5000", map[string]string{"UDP_PORT": "5000"}, netip.Addr{}, nil, true, 5000},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
