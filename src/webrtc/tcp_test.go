@@ -205,3 +205,54 @@ func TestICETCPIPv6(t *testing.T) {
 	}
 	exchangeMedia(t, s, p, rec, 1)
 }
+
+// TestSwitchBetweenIPv4AndIPv6: a peer connected over IPv4 UDP nominates its IPv6 address, then its IPv6 ICE-TCP
+// connection: media follows each nomination, and consent holds on the IPv6 path.
+func TestSwitchBetweenIPv4AndIPv6(t *testing.T) {
+	probe, err := net.ListenTCP("tcp6", &net.TCPAddr{IP: net.IPv6loopback})
+	if err != nil {
+		t.Skipf("no IPv6 loopback: %v", err)
+	}
+	if err := probe.Close(); err != nil {
+		t.Fatal(err)
+	}
+	const consent = time.Second
+	e := newTCPEngine(t, func(c *Config) {
+		c.ConsentTimeout = consent
+		c.Transport.PublicIPv6, c.Transport.ListenIPv6 = netip.IPv6Loopback(), netip.IPv6Loopback()
+	})
+	s, rec := newTestSession(t, e, nil)
+	local := s.Local()
+	p := newTestPeer(t, s, local.Addrs[0])
+	if err := s.SetRemote(p.transport()); err != nil {
+		t.Fatal(err)
+	}
+	p.connect(rec)
+	exchangeMedia(t, s, p, rec, 1)
+
+	old := p.conn
+	defer old.Close()
+	p.server, p.conn = local.Addrs[1], listenLike(t, local.Addrs[1])
+	p.mustCheck(true)
+	if sel, _ := s.Selected(); !sel.AddrPort.Addr().Is6() || sel.Network != transport.UDP {
+		t.Fatalf("selected %v after the nomination of an IPv6 address", sel)
+	}
+	exchangeMedia(t, s, p, rec, 2)
+	for range 10 { // twice the consent timeout, checks over IPv6 only
+		time.Sleep(consent / 5)
+		p.mustCheck(false)
+	}
+	if st := s.State(); st != StateConnected {
+		t.Fatalf("state %s while consent was renewed over IPv6", st)
+	}
+
+	p.tcp = dialTCP(t, local.TCPAddrs[1])
+	p.mustCheck(true)
+	if sel, _ := s.Selected(); !sel.AddrPort.Addr().Is6() || sel.Network != transport.TCP {
+		t.Fatalf("selected %v after the nomination of an IPv6 TCP connection", sel)
+	}
+	exchangeMedia(t, s, p, rec, 3)
+	if st := s.Stats(); st.AddressSwitches != 2 {
+		t.Fatalf("address switches %d, want 2", st.AddressSwitches)
+	}
+}
