@@ -13,11 +13,12 @@ import (
 	"time"
 )
 
-// newTCPMux is a Mux with ICE-TCP on a free loopback port.
+// newTCPMux is a Mux with ICE-TCP on a free loopback port. Connections wait a minute for a verified check unless
+// edit says otherwise, so that a slow machine closes none before the test expects it.
 func newTCPMux(tb testing.TB, edit func(*Config)) *Mux {
 	tb.Helper()
 	return newTestMux(tb, func(c *Config) {
-		c.TCP = true
+		c.TCP, c.TCPBindTimeout = true, time.Minute
 		if edit != nil {
 			edit(c)
 		}
