@@ -171,10 +171,10 @@ func TestTCPRouteByUfragThenConnection(t *testing.T) {
 	if err := other.WriteTo([]byte("x"), c.addr()); !errors.Is(err, ErrNoConnection) {
 		t.Fatalf("another endpoint writes on the connection: %v", err)
 	}
-	st := m.Stats().TCP
-	if st.FramesIn != 4 || st.FramesOut != 1 || st.BytesOut != uint64(2+len(srtpDatagram)) {
-		t.Fatalf("TCP stats %+v", st)
-	}
+	// The writer counts once its write has returned, which may be after the client has read the frame.
+	waitStats(t, m, "frames counted", func(s Stats) bool {
+		return s.TCP.FramesIn == 4 && s.TCP.FramesOut == 1 && s.TCP.BytesOut == uint64(2+len(srtpDatagram))
+	})
 }
 
 // TestTCPAbuseLeavesOthersAlone has a victim session exchange over ICE-TCP while other clients send garbage, an
