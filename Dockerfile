@@ -55,7 +55,7 @@ COPY --from=builder /src/bin/live-webrtcsignaling /usr/local/bin/live-webrtcsign
 ENV GST_REGISTRY=/tmp/gstreamer-registry.bin
 USER 10001:10001
 # Public listener (websocket, web client, /healthz) and the media UDP port; the admin listener stays on loopback.
-EXPOSE 8080/tcp 42042/udp
+EXPOSE 8080/tcp 42042/udp 42042/tcp
 HEALTHCHECK --interval=10s --timeout=5s --start-period=15s --retries=3 \
   CMD ["/usr/local/bin/live-webrtcsignaling", "healthcheck"]
 STOPSIGNAL SIGTERM

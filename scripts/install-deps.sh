@@ -10,9 +10,10 @@ packages=(
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-tools
 )
-# Test-only packages: a browser for the end-to-end tests, a broker for the bus tests.
+# Test-only packages: a browser for the end-to-end tests (nftables for the one that blocks UDP), a broker for the
+# bus tests.
 if [ "${1:-}" = "--test" ]; then
-  packages+=(chromium rabbitmq-server curl)
+  packages+=(chromium nftables rabbitmq-server curl)
 fi
 
 missing=()

@@ -71,11 +71,11 @@ func BenchmarkHandshakeUDP(b *testing.B) {
 }
 
 func newBenchPair(b *testing.B, c *Context) (client, server *Endpoint) {
-	client, err := c.NewEndpointWithParams(EndpointParams{Role: RoleClient, RemoteFingerprints: []Fingerprint{c.Fingerprint()}})
+	client, err := c.NewEndpointWith(EndpointParams{Role: RoleClient, RemoteFingerprints: []Fingerprint{c.Fingerprint()}})
 	if err != nil {
 		b.Fatal(err)
 	}
-	server, err = c.NewEndpointWithParams(EndpointParams{Role: RoleServer, RemoteFingerprints: []Fingerprint{c.Fingerprint()}})
+	server, err = c.NewEndpointWith(EndpointParams{Role: RoleServer, RemoteFingerprints: []Fingerprint{c.Fingerprint()}})
 	if err != nil {
 		b.Fatal(err)
 	}

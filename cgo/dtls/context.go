@@ -83,11 +83,11 @@ type Context struct {
 
 // NewContext returns a Context with the defaults of Config and the given certificate.
 func NewContext(cert *Certificate) (*Context, error) {
-	return NewContextWithConfig(Config{Certificate: cert})
+	return NewContextWith(Config{Certificate: cert})
 }
 
-// NewContextWithConfig returns a Context built from cfg.
-func NewContextWithConfig(cfg Config) (*Context, error) {
+// NewContextWith returns a Context built from cfg.
+func NewContextWith(cfg Config) (*Context, error) {
 	if err := initShim(); err != nil {
 		return nil, err
 	}

@@ -6,7 +6,7 @@
 // to send; the caller owns the socket and the clock:
 //
 //	ctx, err := dtls.NewContext(cert)              // once per process (cert from NewCertificate)
-//	ep, err := ctx.NewEndpointWithParams(dtls.EndpointParams{Role: dtls.RoleServer, RemoteFingerprints: fps})
+//	ep, err := ctx.NewEndpointWith(dtls.EndpointParams{Role: dtls.RoleServer, RemoteFingerprints: fps})
 //	send, err := ep.Start()                        // a client's first flight; nothing for a server
 //	res, err := ep.HandleDatagram(datagram)        // for each DTLS datagram from the peer; send res.Send
 //	at, ok := ep.NextTimeout()                     // sleep until then (or the next datagram) ...

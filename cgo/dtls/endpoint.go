@@ -129,8 +129,8 @@ type Endpoint struct {
 	encrypting bool
 }
 
-// NewEndpointWithParams creates an Endpoint. It is in StateNew until Start or the first datagram.
-func (c *Context) NewEndpointWithParams(p EndpointParams) (*Endpoint, error) {
+// NewEndpointWith creates an Endpoint. It is in StateNew until Start or the first datagram.
+func (c *Context) NewEndpointWith(p EndpointParams) (*Endpoint, error) {
 	if p.Role != RoleClient && p.Role != RoleServer {
 		return nil, fmt.Errorf("%w: role %s", ErrBadConfig, p.Role)
 	}

@@ -212,7 +212,7 @@ func TestSeveralRemoteFingerprints(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			client, err := clientCtx.NewEndpointWithParams(EndpointParams{Role: RoleClient, RemoteFingerprints: tt.fps})
+			client, err := clientCtx.NewEndpointWith(EndpointParams{Role: RoleClient, RemoteFingerprints: tt.fps})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -32,7 +32,7 @@ func FuzzHandleDatagram(f *testing.F) {
 		if server {
 			role = RoleServer
 		}
-		e, err := c.NewEndpointWithParams(EndpointParams{Role: role, RemoteFingerprints: []Fingerprint{c.Fingerprint()}})
+		e, err := c.NewEndpointWith(EndpointParams{Role: role, RemoteFingerprints: []Fingerprint{c.Fingerprint()}})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -17,7 +17,7 @@ func newTestContext(tb testing.TB, cfg Config) *Context {
 		}
 		cfg.Certificate = cert
 	}
-	c, err := NewContextWithConfig(cfg)
+	c, err := NewContextWith(cfg)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -32,7 +32,7 @@ func newTestContext(tb testing.TB, cfg Config) *Context {
 // newTestEndpoint returns an Endpoint of c that Close releases at the end of the test.
 func newTestEndpoint(tb testing.TB, c *Context, role Role, remote Fingerprint) *Endpoint {
 	tb.Helper()
-	e, err := c.NewEndpointWithParams(EndpointParams{Role: role, RemoteFingerprints: []Fingerprint{remote}})
+	e, err := c.NewEndpointWith(EndpointParams{Role: role, RemoteFingerprints: []Fingerprint{remote}})
 	if err != nil {
 		tb.Fatal(err)
 	}

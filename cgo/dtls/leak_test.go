@@ -79,11 +79,11 @@ func TestMemoryFlatOverHandshakeCycles(t *testing.T) {
 
 // handshakeCycle creates two endpoints, completes a handshake with keys and application data, and closes both.
 func handshakeCycle(c *Context) error {
-	client, err := c.NewEndpointWithParams(EndpointParams{Role: RoleClient, RemoteFingerprints: []Fingerprint{c.Fingerprint()}})
+	client, err := c.NewEndpointWith(EndpointParams{Role: RoleClient, RemoteFingerprints: []Fingerprint{c.Fingerprint()}})
 	if err != nil {
 		return err
 	}
-	server, err := c.NewEndpointWithParams(EndpointParams{Role: RoleServer, RemoteFingerprints: []Fingerprint{c.Fingerprint()}})
+	server, err := c.NewEndpointWith(EndpointParams{Role: RoleServer, RemoteFingerprints: []Fingerprint{c.Fingerprint()}})
 	if err != nil {
 		return err
 	}
@@ -113,11 +113,11 @@ func handshakeCycle(c *Context) error {
 
 // failedHandshakeCycle runs a handshake whose client expects another certificate, and closes both endpoints.
 func failedHandshakeCycle(c *Context, wrong Fingerprint) error {
-	client, err := c.NewEndpointWithParams(EndpointParams{Role: RoleClient, RemoteFingerprints: []Fingerprint{wrong}})
+	client, err := c.NewEndpointWith(EndpointParams{Role: RoleClient, RemoteFingerprints: []Fingerprint{wrong}})
 	if err != nil {
 		return err
 	}
-	server, err := c.NewEndpointWithParams(EndpointParams{Role: RoleServer, RemoteFingerprints: []Fingerprint{c.Fingerprint()}})
+	server, err := c.NewEndpointWith(EndpointParams{Role: RoleServer, RemoteFingerprints: []Fingerprint{c.Fingerprint()}})
 	if err != nil {
 		return err
 	}

@@ -36,7 +36,7 @@ func TestConfigValidation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := NewContextWithConfig(tt.cfg)
+			c, err := NewContextWith(tt.cfg)
 			if !errors.Is(err, ErrBadConfig) || c != nil {
 				t.Fatalf("got %v, %v; want ErrBadConfig", c, err)
 			}
@@ -63,7 +63,7 @@ func TestEndpointParamsValidation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e, err := c.NewEndpointWithParams(tt.p)
+			e, err := c.NewEndpointWith(tt.p)
 			if !errors.Is(err, tt.want) || e != nil {
 				t.Fatalf("got %v, %v; want %v", e, err, tt.want)
 			}
@@ -125,7 +125,7 @@ func TestContextClose(t *testing.T) {
 	if err := c.Close(); err != nil {
 		t.Fatalf("second Close: %v", err)
 	}
-	if _, err := c.NewEndpointWithParams(EndpointParams{Role: RoleClient, RemoteFingerprints: []Fingerprint{other.Fingerprint()}}); !errors.Is(err, ErrClosed) {
+	if _, err := c.NewEndpointWith(EndpointParams{Role: RoleClient, RemoteFingerprints: []Fingerprint{other.Fingerprint()}}); !errors.Is(err, ErrClosed) {
 		t.Fatalf("NewEndpoint after Close: %v", err)
 	}
 	// Endpoints hold their own reference to the OpenSSL context.
@@ -140,12 +140,12 @@ func TestConcurrentEndpoints(t *testing.T) {
 	errs := make(chan error, 8)
 	for range cap(errs) {
 		wg.Go(func() {
-			client, err := c.NewEndpointWithParams(EndpointParams{Role: RoleClient, RemoteFingerprints: []Fingerprint{c.Fingerprint()}})
+			client, err := c.NewEndpointWith(EndpointParams{Role: RoleClient, RemoteFingerprints: []Fingerprint{c.Fingerprint()}})
 			if err != nil {
 				errs <- err
 				return
 			}
-			server, err := c.NewEndpointWithParams(EndpointParams{Role: RoleServer, RemoteFingerprints: []Fingerprint{c.Fingerprint()}})
+			server, err := c.NewEndpointWith(EndpointParams{Role: RoleServer, RemoteFingerprints: []Fingerprint{c.Fingerprint()}})
 			if err != nil {
 				errs <- err
 				return
@@ -255,7 +255,7 @@ func TestForgottenEndpointIsFreedAndLogged(t *testing.T) {
 	h := &recordingHandler{}
 	c := newTestContext(t, Config{Logger: slog.New(h)})
 	func() {
-		e, err := c.NewEndpointWithParams(EndpointParams{Role: RoleClient, RemoteFingerprints: []Fingerprint{c.Fingerprint()}})
+		e, err := c.NewEndpointWith(EndpointParams{Role: RoleClient, RemoteFingerprints: []Fingerprint{c.Fingerprint()}})
 		if err != nil {
 			t.Fatal(err)
 		}

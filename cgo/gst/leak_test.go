@@ -182,7 +182,7 @@ func TestLeakedPipelineIsReleasedAndLogged(t *testing.T) {
 	w := &signalWriter{want: "pipeline leaked", found: make(chan struct{})}
 	logger := slog.New(slog.NewTextHandler(w, nil))
 	leak := func() {
-		p, err := NewPipelineWithConfig(PipelineConfig{
+		p, err := NewPipelineWith(PipelineConfig{
 			Description: "appsrc name=src format=time leaky-type=downstream ! appsink name=sink",
 			Name:        "leaky",
 			Logger:      logger,

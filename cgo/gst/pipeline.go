@@ -84,12 +84,12 @@ type attachedSink struct {
 // NewPipeline builds a pipeline from a gst-launch description, in the NULL
 // state.
 func NewPipeline(description string) (*Pipeline, error) {
-	return NewPipelineWithConfig(PipelineConfig{Description: description})
+	return NewPipelineWith(PipelineConfig{Description: description})
 }
 
-// NewPipelineWithConfig builds a pipeline, in the NULL state, and starts
+// NewPipelineWith builds a pipeline, in the NULL state, and starts
 // watching its bus.
-func NewPipelineWithConfig(cfg PipelineConfig) (*Pipeline, error) {
+func NewPipelineWith(cfg PipelineConfig) (*Pipeline, error) {
 	if err := Init(); err != nil {
 		return nil, err
 	}

@@ -32,11 +32,11 @@ func TestNewPipelineErrors(t *testing.T) {
 	}
 }
 
-func TestNewPipelineWithConfigValidates(t *testing.T) {
-	if _, err := NewPipelineWithConfig(PipelineConfig{Description: "fakesink", ErrorQueue: -1}); err == nil {
+func TestNewPipelineWithValidates(t *testing.T) {
+	if _, err := NewPipelineWith(PipelineConfig{Description: "fakesink", ErrorQueue: -1}); err == nil {
 		t.Fatal("negative ErrorQueue accepted")
 	}
-	if _, err := NewPipelineWithConfig(PipelineConfig{Description: "fakesink", Name: "a\x00b"}); err == nil {
+	if _, err := NewPipelineWith(PipelineConfig{Description: "fakesink", Name: "a\x00b"}); err == nil {
 		t.Fatal("name with a NUL byte accepted")
 	}
 }

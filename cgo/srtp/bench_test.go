@@ -36,7 +36,7 @@ func BenchmarkProtectUnprotectRTP(b *testing.B) {
 			out, in := pair(b, p)
 			buf := make([]byte, benchPacketLen+MaxRTPOverhead)
 			copy(buf, rtpPacket{ssrc: 1, extWords: -1, payload: benchPacketLen - rtpHeaderLen}.build())
-			loop, err := cbench.NewLoopWith(uint16(p), benchPacketLen)
+			loop, err := cbench.NewLoop(uint16(p), benchPacketLen)
 			if err != nil {
 				b.Fatal(err)
 			}

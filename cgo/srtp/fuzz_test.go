@@ -10,11 +10,11 @@ import (
 var fuzzKey, fuzzSalt = bytes.Repeat([]byte{0x2b}, 16), bytes.Repeat([]byte{0x7e}, 14)
 
 func fuzzContexts(f *testing.F, p Profile) (*Outbound, *Inbound) {
-	out, err := NewOutboundWithKey(p, fuzzKey, fuzzSalt[:p.SaltLen()])
+	out, err := NewOutbound(p, fuzzKey, fuzzSalt[:p.SaltLen()])
 	if err != nil {
 		f.Fatal(err)
 	}
-	in, err := NewInboundWithKey(p, fuzzKey, fuzzSalt[:p.SaltLen()])
+	in, err := NewInbound(p, fuzzKey, fuzzSalt[:p.SaltLen()])
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -26,13 +26,13 @@ func masterKey(t testing.TB, p Profile) (key, salt []byte) {
 func pair(t testing.TB, p Profile) (*Outbound, *Inbound) {
 	t.Helper()
 	key, salt := masterKey(t, p)
-	out, err := NewOutboundWithKey(p, key, salt)
+	out, err := NewOutbound(p, key, salt)
 	if err != nil {
-		t.Fatalf("NewOutboundWithKey(%v): %v", p, err)
+		t.Fatalf("NewOutbound(%v): %v", p, err)
 	}
-	in, err := NewInboundWithKey(p, key, salt)
+	in, err := NewInbound(p, key, salt)
 	if err != nil {
-		t.Fatalf("NewInboundWithKey(%v): %v", p, err)
+		t.Fatalf("NewInbound(%v): %v", p, err)
 	}
 	t.Cleanup(func() {
 		if err := out.Close(); err != nil {

@@ -8,9 +8,9 @@ type Inbound struct {
 	c *context
 }
 
-// NewInboundWithKey returns an Inbound for profile with the remote master key and salt, as
+// NewInbound returns an Inbound for profile with the remote master key and salt, as
 // DTLS-SRTP exports them. key and salt are not retained. Close it when done.
-func NewInboundWithKey(profile Profile, key, salt []byte) (*Inbound, error) {
+func NewInbound(profile Profile, key, salt []byte) (*Inbound, error) {
 	c, err := newContext(directionInbound, profile, key, salt)
 	if err != nil {
 		return nil, err

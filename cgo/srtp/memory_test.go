@@ -60,7 +60,7 @@ func TestNoAllocationPerPacket(t *testing.T) {
 // every call either succeeds or reports ErrClosed (run with -race).
 func TestConcurrentUseAndClose(t *testing.T) {
 	key, salt := masterKey(t, ProfileAEADAES128GCM)
-	out, err := NewOutboundWithKey(ProfileAEADAES128GCM, key, salt)
+	out, err := NewOutbound(ProfileAEADAES128GCM, key, salt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +100,7 @@ func TestGarbageCollectedContextIsFreed(t *testing.T) {
 	before := leakedContexts.Load()
 	func() {
 		key, salt := masterKey(t, ProfileAES128CMHMACSHA1_80)
-		if _, err := NewInboundWithKey(ProfileAES128CMHMACSHA1_80, key, salt); err != nil {
+		if _, err := NewInbound(ProfileAES128CMHMACSHA1_80, key, salt); err != nil {
 			t.Fatal(err)
 		}
 	}()
@@ -159,11 +159,11 @@ func TestCreateCloseKeepsMemoryFlat(t *testing.T) {
 	cycle := func() {
 		for _, p := range testProfiles {
 			key, salt := masterKey(t, p)
-			out, err := NewOutboundWithKey(p, key, salt)
+			out, err := NewOutbound(p, key, salt)
 			if err != nil {
 				t.Fatal(err)
 			}
-			in, err := NewInboundWithKey(p, key, salt)
+			in, err := NewInbound(p, key, salt)
 			if err != nil {
 				t.Fatal(err)
 			}

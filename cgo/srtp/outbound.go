@@ -12,9 +12,9 @@ type Outbound struct {
 	c *context
 }
 
-// NewOutboundWithKey returns an Outbound for profile with the local master key and salt, as
+// NewOutbound returns an Outbound for profile with the local master key and salt, as
 // DTLS-SRTP exports them. key and salt are not retained. Close it when done.
-func NewOutboundWithKey(profile Profile, key, salt []byte) (*Outbound, error) {
+func NewOutbound(profile Profile, key, salt []byte) (*Outbound, error) {
 	c, err := newContext(directionOutbound, profile, key, salt)
 	if err != nil {
 		return nil, err

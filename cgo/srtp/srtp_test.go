@@ -258,7 +258,7 @@ func TestAuthFailure(t *testing.T) {
 				}
 			}
 			key, salt := masterKey(t, p)
-			stranger, err := NewInboundWithKey(p, key, salt)
+			stranger, err := NewInbound(p, key, salt)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -384,13 +384,13 @@ func TestConstructorErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			in, err := NewInboundWithKey(tt.profile, tt.key, tt.salt)
+			in, err := NewInbound(tt.profile, tt.key, tt.salt)
 			if !errors.Is(err, tt.want) || in != nil {
-				t.Errorf("NewInboundWithKey: (%v, %v), want (nil, %v)", in, err, tt.want)
+				t.Errorf("NewInbound: (%v, %v), want (nil, %v)", in, err, tt.want)
 			}
-			out, err := NewOutboundWithKey(tt.profile, tt.key, tt.salt)
+			out, err := NewOutbound(tt.profile, tt.key, tt.salt)
 			if !errors.Is(err, tt.want) || out != nil {
-				t.Errorf("NewOutboundWithKey: (%v, %v), want (nil, %v)", out, err, tt.want)
+				t.Errorf("NewOutbound: (%v, %v), want (nil, %v)", out, err, tt.want)
 			}
 		})
 	}
@@ -398,11 +398,11 @@ func TestConstructorErrors(t *testing.T) {
 
 func TestClose(t *testing.T) {
 	key, salt := masterKey(t, ProfileAEADAES128GCM)
-	out, err := NewOutboundWithKey(ProfileAEADAES128GCM, key, salt)
+	out, err := NewOutbound(ProfileAEADAES128GCM, key, salt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	in, err := NewInboundWithKey(ProfileAEADAES128GCM, key, salt)
+	in, err := NewInbound(ProfileAEADAES128GCM, key, salt)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,8 +18,10 @@ import (
 	"hash"
 	"math"
 	"math/big"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Limits of what Verify accepts.
@@ -32,11 +34,19 @@ const (
 	Leeway = 30 * time.Second
 	// minRSABits refuses keys too weak to trust.
 	minRSABits = 2048
+	// maxNumericDate (in the year 5138) bounds exp and nbf: far beyond any real token, a larger number is a mistake.
+	maxNumericDate = 1e11
 )
 
 // Errors of Verify. Callers answer all of them the same way (AUTH_FAILED); the distinction is for logs and tests.
 var (
-	ErrMalformed    = errors.New("auth: malformed token")
+	ErrMalformed = errors.New("auth: malformed token")
+	// ErrDuplicateName is an ErrMalformed: a JSON object of the header or the claims, at any depth, has two member
+	// names equal without regard to case.
+	ErrDuplicateName = fmt.Errorf("%w: duplicate member name", ErrMalformed)
+	// ErrNameCase is an ErrMalformed: a member of the header or the claims is named like one the server reads (alg,
+	// crit, userId, roomId, exp, nbf) in another letter case, such as "EXP".
+	ErrNameCase     = fmt.Errorf("%w: member named like a used one in another letter case", ErrMalformed)
 	ErrAlgorithm    = errors.New("auth: algorithm not accepted for the configured key")
 	ErrSignature    = errors.New("auth: bad signature")
 	ErrExpired      = errors.New("auth: token expired")
@@ -116,19 +126,8 @@ func (v *Verifier) Algorithms() []string {
 	}
 }
 
-type header struct {
-	Alg  string          `json:"alg"`
-	Crit json.RawMessage `json:"crit"`
-}
-
-type rawClaims struct {
-	UserID json.RawMessage `json:"userId"`
-	RoomID json.RawMessage `json:"roomId"`
-	Exp    json.RawMessage `json:"exp"`
-	Nbf    json.RawMessage `json:"nbf"`
-}
-
-// Verify checks token's signature with the verifier's key and its exp and nbf against now, and returns its claims.
+// Verify checks token's signature with the verifier's key and its exp and nbf against now, and returns its claims:
+// the very values it checked, read once from the token, so the caller can never see a claim the checks did not.
 func (v *Verifier) Verify(token string, now time.Time) (Claims, error) {
 	if len(token) == 0 || len(token) > MaxTokenBytes {
 		return Claims{}, ErrMalformed
@@ -142,36 +141,47 @@ func (v *Verifier) Verify(token string, now time.Time) (Claims, error) {
 	if strings.IndexByte(payloadPart, '.') >= 0 {
 		return Claims{}, ErrMalformed
 	}
-	var h header
-	if err := decodeJSONPart(headerPart, &h); err != nil {
+	alg, err := readHeader(headerPart)
+	if err != nil {
 		return Claims{}, err
-	}
-	if h.Crit != nil {
-		return Claims{}, ErrMalformed
 	}
 	sig, err := base64.RawURLEncoding.Strict().DecodeString(sigPart)
 	if err != nil {
 		return Claims{}, ErrMalformed
 	}
-	if err := v.checkSignature(h.Alg, token[:last], sig); err != nil {
+	if err := v.checkSignature(alg, token[:last], sig); err != nil {
 		return Claims{}, err
 	}
-	var rc rawClaims
-	if err := decodeJSONPart(payloadPart, &rc); err != nil {
+	payload, err := readPart(payloadPart, "userId", "roomId", "exp", "nbf")
+	if err != nil {
 		return Claims{}, err
 	}
-	return rc.validate(now)
+	return validate(payload, now)
 }
 
-func decodeJSONPart(part string, v any) error {
+// readHeader returns the header's alg, refusing a header with crit: no extension is understood here.
+func readHeader(part string) (string, error) {
+	h, err := readPart(part, "alg", "crit")
+	if err != nil {
+		return "", err
+	}
+	if _, ok := h["crit"]; ok {
+		return "", ErrMalformed
+	}
+	alg, ok := h["alg"].(string)
+	if !ok {
+		return "", ErrAlgorithm
+	}
+	return alg, nil
+}
+
+// readPart decodes a base64url part and reads its members called names.
+func readPart(part string, names ...string) (object, error) {
 	raw, err := base64.RawURLEncoding.Strict().DecodeString(part)
 	if err != nil {
-		return ErrMalformed
+		return nil, ErrMalformed
 	}
-	if err := json.Unmarshal(raw, v); err != nil {
-		return ErrMalformed
-	}
-	return nil
+	return readObject(raw, names...)
 }
 
 func (v *Verifier) checkSignature(alg, signingInput string, sig []byte) error {
@@ -223,24 +233,27 @@ func (v *Verifier) checkSignature(alg, signingInput string, sig []byte) error {
 	}
 }
 
-func (rc rawClaims) validate(now time.Time) (Claims, error) {
+// validate reads the claims the server uses from the payload's members, matched by exact name, and checks exp and nbf.
+// A claim present with the wrong type, null included, is refused rather than taken as absent.
+func validate(payload object, now time.Time) (Claims, error) {
 	var c Claims
-	if isAbsent(rc.UserID) {
+	userID, ok := payload["userId"]
+	if !ok || userID == nil {
 		return Claims{}, ErrClaimMissing
 	}
 	var err error
-	if c.UserID, err = idClaim(rc.UserID); err != nil {
+	if c.UserID, err = idClaim(userID); err != nil {
 		return Claims{}, err
 	}
-	if !isAbsent(rc.RoomID) {
-		if c.RoomID, err = idClaim(rc.RoomID); err != nil {
+	if roomID, ok := payload["roomId"]; ok {
+		if c.RoomID, err = idClaim(roomID); err != nil {
 			return Claims{}, err
 		}
 	}
-	if c.ExpiresAt, err = dateClaim(rc.Exp); err != nil {
+	if c.ExpiresAt, err = dateClaim(payload, "exp"); err != nil {
 		return Claims{}, err
 	}
-	if c.NotBefore, err = dateClaim(rc.Nbf); err != nil {
+	if c.NotBefore, err = dateClaim(payload, "nbf"); err != nil {
 		return Claims{}, err
 	}
 	if !c.ExpiresAt.IsZero() && !now.Before(c.ExpiresAt.Add(Leeway)) {
@@ -252,25 +265,29 @@ func (rc rawClaims) validate(now time.Time) (Claims, error) {
 	return c, nil
 }
 
-func isAbsent(raw json.RawMessage) bool {
-	return raw == nil || string(raw) == "null"
-}
-
-func idClaim(raw json.RawMessage) (string, error) {
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil || s == "" || len(s) > MaxIDBytes {
+// idClaim reads a userId or roomId: a string of 1 to MaxIDBytes bytes. U+FFFD is refused because the JSON reader puts
+// it in place of a lone surrogate escape, so two ids the issuer sees as different could otherwise read the same here.
+func idClaim(tok json.Token) (string, error) {
+	s, ok := tok.(string)
+	if !ok || s == "" || len(s) > MaxIDBytes || strings.ContainsRune(s, utf8.RuneError) {
 		return "", ErrClaimInvalid
 	}
 	return s, nil
 }
 
-// dateClaim reads a NumericDate: seconds since the epoch, possibly fractional (RFC 7519 section 2).
-func dateClaim(raw json.RawMessage) (time.Time, error) {
-	if isAbsent(raw) {
+// dateClaim reads the NumericDate claim name, zero when absent: seconds since the epoch, possibly fractional (RFC 7519
+// section 2), from 0 to maxNumericDate.
+func dateClaim(payload object, name string) (time.Time, error) {
+	tok, ok := payload[name]
+	if !ok {
 		return time.Time{}, nil
 	}
-	var f float64
-	if err := json.Unmarshal(raw, &f); err != nil || math.IsNaN(f) || f < 0 || f > 1e11 {
+	n, ok := tok.(json.Number)
+	if !ok {
+		return time.Time{}, ErrClaimInvalid
+	}
+	f, err := strconv.ParseFloat(string(n), 64)
+	if err != nil || f < 0 || f > maxNumericDate {
 		return time.Time{}, ErrClaimInvalid
 	}
 	sec, frac := math.Modf(f)

@@ -15,7 +15,7 @@ type backoff struct {
 	rand func(n int64) int64
 }
 
-func newBackoffWith(minDelay, maxDelay time.Duration) *backoff {
+func newBackoff(minDelay, maxDelay time.Duration) *backoff {
 	return &backoff{min: minDelay, max: maxDelay, rand: rand.Int64N}
 }
 

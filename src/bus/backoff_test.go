@@ -14,7 +14,7 @@ func TestBackoffDoublesWithJitterUpToTheCap(t *testing.T) {
 		{"highest draw", func(n int64) int64 { return n - 1 }},
 	} {
 		t.Run(draw.name, func(t *testing.T) {
-			b := newBackoffWith(100*time.Millisecond, time.Second)
+			b := newBackoff(100*time.Millisecond, time.Second)
 			b.rand = draw.rand
 			ceilings := []time.Duration{100, 200, 400, 800, 1000, 1000, 1000}
 			for i, ceiling := range ceilings {
@@ -33,7 +33,7 @@ func TestBackoffDoublesWithJitterUpToTheCap(t *testing.T) {
 }
 
 func TestBackoffJitterSpreads(t *testing.T) {
-	b := newBackoffWith(time.Second, time.Second)
+	b := newBackoff(time.Second, time.Second)
 	seen := make(map[time.Duration]bool)
 	for range 100 {
 		d := b.next()
@@ -48,7 +48,7 @@ func TestBackoffJitterSpreads(t *testing.T) {
 }
 
 func TestBackoffNeverOverflows(t *testing.T) {
-	b := newBackoffWith(time.Nanosecond, time.Duration(1<<62))
+	b := newBackoff(time.Nanosecond, time.Duration(1<<62))
 	for i := range 200 {
 		if d := b.next(); d <= 0 || d > time.Duration(1<<62) {
 			t.Fatalf("attempt %d: %v", i, d)

@@ -1,14 +1,18 @@
 // Package bus publishes room events on RabbitMQ's live_events exchange for backend services.
 //
-// Signaling calls Publisher.Publish under the lock of the room an event describes, so the order of events is the
-// order of committed changes. AMQPPublisher makes that call cheap and safe: Publish only appends the event to a
-// bounded in-memory outbox; one goroutine takes events in order, encodes them to JSON (adding eventId and ts),
-// publishes them with publisher confirms, and retries whatever the broker did not confirm after reconnecting with
-// capped exponential backoff and jitter. Delivery is at least once: consumers dedupe by eventId.
+//	opts := bus.DefaultOptions()
+//	opts.URL = rabbitMQURL
+//	p, err := bus.NewAMQPPublisherWith(opts, logger) // does not wait for the broker
+//	p.Publish(bus.RoomJoin{RoomID: "r1", ...})       // never blocks, never does I/O
+//	...
+//	err = p.Shutdown(ctx) // delivers what is queued until ctx ends, then disconnects
 //
-// When the broker is away the outbox fills. Past Options.OutboxLimit it drops the oldest room.live snapshot, then
-// the oldest client report, to make room; room.join and room.leave are kept up to Options.OutboxHardLimit, the bound
-// on memory, past which they are dropped too. Every drop is counted (Stats) and logged.
+// Publisher is what signaling needs; Discard is the Publisher of a server without a bus. Publish only appends the
+// event to a bounded outbox, so signaling calls it under the lock of the room an event describes and the order
+// of events is the order of committed changes; one goroutine encodes and publishes them with confirms, and
+// delivers again what the broker did not confirm (at least once: consumers dedupe by eventId). Stats gives the
+// counters.
 //
-// docs/OPERATIONS.md, section "Bus", describes the payloads, the guarantees and the configuration.
+// docs/ARCHITECTURE.md, "Bus", says what is dropped when the broker is away; docs/OPERATIONS.md, "Bus", gives the
+// payloads, the guarantees and the configuration.
 package bus

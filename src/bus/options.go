@@ -11,11 +11,16 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/heytribe/live-webrtcsignaling/src/defaults"
 	amqp "github.com/rabbitmq/amqp091-go"
 )
 
 // ExchangeLiveEvents is the exchange of the original server: a durable topic exchange, routing keys = event names.
 const ExchangeLiveEvents = "live_events"
+
+// OutboxHardLimitRatio is how many times OutboxLimit the events that are never dropped to make room (room.join,
+// room.leave) may reach: DefaultOptions and the server (RABBITMQ_OUTBOX_LIMIT) keep Options.OutboxHardLimit at it.
+const OutboxHardLimitRatio = 10
 
 // Options tune an AMQPPublisher. DefaultOptions gives the documented defaults; URL has none.
 type Options struct {
@@ -54,8 +59,8 @@ type Options struct {
 func DefaultOptions() Options {
 	return Options{
 		Exchange:        ExchangeLiveEvents,
-		OutboxLimit:     10_000,
-		OutboxHardLimit: 100_000,
+		OutboxLimit:     defaults.RabbitMQOutboxLimit,
+		OutboxHardLimit: OutboxHardLimitRatio * defaults.RabbitMQOutboxLimit,
 		Window:          512,
 		ConfirmTimeout:  30 * time.Second,
 		WriteTimeout:    30 * time.Second,

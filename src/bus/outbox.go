@@ -89,7 +89,7 @@ type outbox struct {
 	ready chan struct{}
 }
 
-func newOutboxWith(limit, hardLimit int, m *metrics) *outbox {
+func newOutbox(limit, hardLimit int, m *metrics) *outbox {
 	return &outbox{
 		limit:     limit,
 		hardLimit: hardLimit,

@@ -58,7 +58,7 @@ func TestOutboxDropPolicy(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m := &metrics{}
-			o := newOutboxWith(3, 5, m)
+			o := newOutbox(3, 5, m)
 			for _, e := range tt.events {
 				o.push(e, time.Now())
 			}
@@ -82,7 +82,7 @@ func TestOutboxDropPolicy(t *testing.T) {
 }
 
 func TestOutboxReportsLostEvents(t *testing.T) {
-	o := newOutboxWith(1, 1, &metrics{})
+	o := newOutbox(1, 1, &metrics{})
 	o.push(join("a"), time.Now())
 	for i := range maxLostReported + 10 {
 		o.push(leave(fmt.Sprint(i)), time.Now())
@@ -100,7 +100,7 @@ func TestOutboxReportsLostEvents(t *testing.T) {
 }
 
 func TestOutboxKeepsPublishOrderAcrossClasses(t *testing.T) {
-	o := newOutboxWith(1000, 1000, &metrics{})
+	o := newOutbox(1000, 1000, &metrics{})
 	var want []string
 	for i := range 300 {
 		room := fmt.Sprint(i % 7)
@@ -114,7 +114,7 @@ func TestOutboxKeepsPublishOrderAcrossClasses(t *testing.T) {
 }
 
 func TestOutboxReadySignalsAPush(t *testing.T) {
-	o := newOutboxWith(10, 10, &metrics{})
+	o := newOutbox(10, 10, &metrics{})
 	select {
 	case <-o.ready:
 		t.Fatal("ready before any push")
@@ -131,7 +131,7 @@ func TestOutboxReadySignalsAPush(t *testing.T) {
 
 func TestOutboxCloseAbandons(t *testing.T) {
 	m := &metrics{}
-	o := newOutboxWith(10, 10, m)
+	o := newOutbox(10, 10, m)
 	o.push(join("a"), time.Now())
 	o.push(live("a"), time.Now())
 	if n := o.close(); n != 2 {

@@ -60,7 +60,7 @@ func NewAMQPPublisherWith(opts Options, logger *slog.Logger) (*AMQPPublisher, er
 		broker:    BrokerName(opts.URL),
 		log:       logger.With("broker", BrokerName(opts.URL), "exchange", opts.Exchange),
 		metrics:   m,
-		box:       newOutboxWith(opts.OutboxLimit, opts.OutboxHardLimit, m),
+		box:       newOutbox(opts.OutboxLimit, opts.OutboxHardLimit, m),
 		processID: newProcessID(),
 		flushing:  make(chan struct{}),
 		abortCtx:  abortCtx,
@@ -174,7 +174,7 @@ func (s *sender) unconfirmed() int { return len(s.retry) + len(s.inflight) }
 func (p *AMQPPublisher) run() {
 	defer close(p.done)
 	defer p.recoverAndReport("bus publisher")
-	s := &sender{backoff: newBackoffWith(p.opts.MinBackoff, p.opts.MaxBackoff)}
+	s := &sender{backoff: newBackoff(p.opts.MinBackoff, p.opts.MaxBackoff)}
 	for {
 		connected, err := p.connectAndServe(s)
 		p.metrics.connected.Store(false)

@@ -15,6 +15,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/heytribe/live-webrtcsignaling/src/auth"
 	"github.com/heytribe/live-webrtcsignaling/src/bus"
+	"github.com/heytribe/live-webrtcsignaling/src/protocol"
 	"github.com/heytribe/live-webrtcsignaling/src/signaling"
 )
 
@@ -46,7 +47,7 @@ func (r *recorder) all() []bus.Event {
 func signalingServer(t testing.TB, pub bus.Publisher, mutate func(*signaling.Options)) (string, *signaling.Server) {
 	t.Helper()
 	opts := signaling.DefaultOptions()
-	opts.Mode = signaling.ModeRelay
+	opts.Mode = protocol.ModeRelay
 	opts.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
 	if mutate != nil {
 		mutate(&opts)

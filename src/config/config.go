@@ -12,12 +12,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
-)
 
-// Media modes.
-const (
-	ModeMCU   = "mcu"
-	ModeRelay = "relay"
+	"github.com/heytribe/live-webrtcsignaling/src/defaults"
+	"github.com/heytribe/live-webrtcsignaling/src/protocol"
 )
 
 // Log formats.
@@ -50,10 +47,19 @@ type Config struct {
 	// CertFile and KeyFile are CERT_FILE_PATH and KEY_FILE_PATH: TLS (wss) when both are set.
 	CertFile string
 	KeyFile  string
-	// PublicIPv4 is PUBLIC_IPV4, the address the media plane advertises in its candidates.
-	PublicIPv4 netip.Addr
-	// PublicIPv6 is PUBLIC_IPV6: when valid, the media plane also listens on IPv6 and advertises this address.
-	PublicIPv6 netip.Addr
+	// PublicIPv4 and PublicIPv6 are PUBLIC_IPV4 and PUBLIC_IPV6: when either is set (behind a 1:1 NAT, say), the
+	// media plane advertises exactly these addresses in its candidates; when neither is, it advertises the
+	// addresses of the host's usable interfaces (MediaInterfaces).
+	PublicIPv4, PublicIPv6 netip.Addr
+	// MediaInterfaces is MEDIA_INTERFACES: the interfaces whose addresses the media plane advertises when no
+	// public address is set; empty means every usable interface.
+	MediaInterfaces []string
+	// ICETCP is on unless ICE_TCP_PORT is "off": the media plane also takes ICE over TCP, on ICETCPPort, for
+	// browsers whose UDP is blocked.
+	ICETCP bool
+	// ICETCPPort is ICE_TCP_PORT, the one TCP port of every media session (0: any free port, for tests); unset, the
+	// number of UDPPort.
+	ICETCPPort int
 	// UDPPort is UDP_PORT, the one UDP port of every media session (0: any free port, for tests).
 	UDPPort int
 	// UDPPortMin and UDPPortMax are UDP_PORT_RANGE ("min-max"): when set (UDPPortMax > 0) every media session gets
@@ -69,7 +75,7 @@ type Config struct {
 	// valid check (dtls-timeout).
 	DTLSTimeout time.Duration
 	// VideoCodecs is VIDEO_CODECS: the video codecs the media plane accepts from publishers, best first (lower case,
-	// among VideoCodecNames).
+	// among defaults.VideoCodecs()).
 	VideoCodecs []string
 	// MinVideoBitrate and MaxVideoBitrate are MIN_VIDEO_BITRATE and MAX_VIDEO_BITRATE, in bit/s: the bounds of the
 	// bandwidth estimate (REMB) the media plane sends publishers.
@@ -82,7 +88,7 @@ type Config struct {
 	// DevMode is on exactly when neither JWT_SECRET nor JWT_PUBLIC_KEY_FILE is set.
 	DevMode bool
 
-	// MediaMode is MEDIA_MODE: ModeMCU or ModeRelay.
+	// MediaMode is MEDIA_MODE: protocol.ModeMCU or protocol.ModeRelay.
 	MediaMode string
 	// RoomMaxSize is ROOM_MAX_SIZE, the number of participants a room takes.
 	RoomMaxSize int
@@ -133,34 +139,41 @@ type Lookup func(name string) (string, bool)
 func Load(lookup Lookup) (*Config, error) {
 	r := reader{lookup: lookup}
 	c := &Config{
-		Port:                   r.intIn("PORT_NUMBER", 8080, 0, 65535),
+		Port:                   r.intIn("PORT_NUMBER", defaults.Port, 0, 65535),
 		CertFile:               r.str("CERT_FILE_PATH", ""),
 		KeyFile:                r.str("KEY_FILE_PATH", ""),
-		PublicIPv4:             r.ipv4("PUBLIC_IPV4", "127.0.0.1"),
+		PublicIPv4:             r.ipv4("PUBLIC_IPV4"),
 		PublicIPv6:             r.ipv6("PUBLIC_IPV6"),
-		UDPPort:                r.intIn("UDP_PORT", 42042, 0, 65535),
-		ICETimeout:             r.duration("ICE_TIMEOUT", 30*time.Second, time.Second, 10*time.Minute),
-		ConsentTimeout:         r.duration("CONSENT_TIMEOUT", 30*time.Second, time.Second, 10*time.Minute),
-		DTLSTimeout:            r.duration("DTLS_TIMEOUT", 30*time.Second, time.Second, 10*time.Minute),
+		MediaInterfaces:        r.interfaces("MEDIA_INTERFACES"),
+		UDPPort:                r.intIn("UDP_PORT", defaults.UDPPort, 0, 65535),
+		ICETimeout:             r.duration("ICE_TIMEOUT", defaults.ICETimeout, time.Second, 10*time.Minute),
+		ConsentTimeout:         r.duration("CONSENT_TIMEOUT", defaults.ConsentTimeout, time.Second, 10*time.Minute),
+		DTLSTimeout:            r.duration("DTLS_TIMEOUT", defaults.DTLSTimeout, time.Second, 10*time.Minute),
 		VideoCodecs:            r.videoCodecs("VIDEO_CODECS"),
-		MinVideoBitrate:        r.intIn("MIN_VIDEO_BITRATE", 100_000, 10_000, 100_000_000),
-		MaxVideoBitrate:        r.intIn("MAX_VIDEO_BITRATE", 2_500_000, 10_000, 100_000_000),
+		MinVideoBitrate:        r.intIn("MIN_VIDEO_BITRATE", defaults.MinVideoBitrate, 10_000, 100_000_000),
+		MaxVideoBitrate:        r.intIn("MAX_VIDEO_BITRATE", defaults.MaxVideoBitrate, 10_000, 100_000_000),
 		JWTPublicKeyFile:       r.str("JWT_PUBLIC_KEY_FILE", ""),
-		MediaMode:              r.oneOf("MEDIA_MODE", ModeMCU, ModeMCU, ModeRelay),
-		RoomMaxSize:            r.intIn("ROOM_MAX_SIZE", 8, 1, 1000),
-		ReconnectGrace:         r.duration("RECONNECT_GRACE", 30*time.Second, 0, time.Hour),
+		MediaMode:              r.oneOf("MEDIA_MODE", defaults.MediaMode, protocol.ModeMCU, protocol.ModeRelay),
+		RoomMaxSize:            r.intIn("ROOM_MAX_SIZE", defaults.RoomMaxSize, 1, 1000),
+		ReconnectGrace:         r.duration("RECONNECT_GRACE", defaults.ReconnectGrace, 0, time.Hour),
 		ReconnectWithoutBearer: r.boolean("RECONNECT_WITHOUT_BEARER", false),
-		WSMaxMessageBytes:      r.intIn("WS_MAX_MESSAGE_BYTES", 64<<10, 1<<10, 16<<20),
-		WSRateLimit:            float64(r.intIn("WS_RATE_LIMIT", 100, 1, 1_000_000)),
-		WSRateBurst:            r.intIn("WS_RATE_BURST", 200, 1, 1_000_000),
+		WSMaxMessageBytes:      r.intIn("WS_MAX_MESSAGE_BYTES", defaults.WSMaxMessageBytes, 1<<10, 16<<20),
+		WSRateLimit:            float64(r.intIn("WS_RATE_LIMIT", defaults.WSRateLimit, 1, 1_000_000)),
+		WSRateBurst:            r.intIn("WS_RATE_BURST", defaults.WSRateBurst, 1, 1_000_000),
 		AllowedOrigins:         r.origins("ALLOWED_ORIGINS"),
 		TrustedProxies:         r.prefixes("TRUSTED_PROXIES"),
-		AdminAddr:              r.hostPort("ADMIN_ADDR", "127.0.0.1:6060"),
+		AdminAddr:              r.hostPort("ADMIN_ADDR", defaults.AdminAddress),
 		AdminToken:             r.token("ADMIN_TOKEN", minAdminTokenBytes),
-		DrainTimeout:           r.duration("DRAIN_TIMEOUT", 60*time.Second, 0, 24*time.Hour),
-		LogLevel:               r.level("LOG_LEVEL", slog.LevelInfo),
+		DrainTimeout:           r.duration("DRAIN_TIMEOUT", defaults.DrainTimeout, 0, 24*time.Hour),
+		LogLevel:               r.level("LOG_LEVEL", defaults.LogLevel),
 	}
 	c.UDPPortMin, c.UDPPortMax = r.portRange("UDP_PORT_RANGE")
+	// The TCP port follows the UDP one unless set: UDP_PORT=0 (tests) also picks a free TCP port.
+	c.ICETCP, c.ICETCPPort = r.portOrOff("ICE_TCP_PORT", c.UDPPort)
+	if len(c.MediaInterfaces) > 0 && (c.PublicIPv4.IsValid() || c.PublicIPv6.IsValid()) {
+		r.fail("MEDIA_INTERFACES", "is set with PUBLIC_IPV4 or PUBLIC_IPV6: the public addresses are advertised alone, "+
+			"unset one or the other")
+	}
 	if c.MinVideoBitrate > c.MaxVideoBitrate {
 		r.fail("MIN_VIDEO_BITRATE", fmt.Sprintf("(%d) must not exceed MAX_VIDEO_BITRATE (%d)", c.MinVideoBitrate,
 			c.MaxVideoBitrate))
@@ -216,8 +229,8 @@ func defaultLogFormat(dev bool) string {
 
 // rabbitMQ reads the RABBITMQ_* variables. No error quotes the URL: it holds the password.
 func (r *reader) rabbitMQ(c *Config) {
-	c.RabbitMQOutboxLimit = r.intIn("RABBITMQ_OUTBOX_LIMIT", 10_000, 100, 10_000_000)
-	c.RabbitMQFlushTimeout = r.duration("RABBITMQ_FLUSH_TIMEOUT", 5*time.Second, 0, 5*time.Minute)
+	c.RabbitMQOutboxLimit = r.intIn("RABBITMQ_OUTBOX_LIMIT", defaults.RabbitMQOutboxLimit, 100, 10_000_000)
+	c.RabbitMQFlushTimeout = r.duration("RABBITMQ_FLUSH_TIMEOUT", defaults.RabbitMQFlushTimeout, 0, 5*time.Minute)
 	c.RabbitMQCAFile = r.str("RABBITMQ_CA_FILE", "")
 	c.RabbitMQCertFile = r.str("RABBITMQ_CERT_FILE", "")
 	c.RabbitMQKeyFile = r.str("RABBITMQ_KEY_FILE", "")
@@ -366,14 +379,49 @@ func (r *reader) oneOf(name, def string, allowed ...string) string {
 	return def
 }
 
-func (r *reader) ipv4(name, def string) netip.Addr {
-	v := r.str(name, def)
-	a, err := netip.ParseAddr(strings.TrimSpace(v))
+// ipv4 reads an optional IPv4 address: unset or empty gives the zero Addr.
+func (r *reader) ipv4(name string) netip.Addr {
+	v := strings.TrimSpace(r.str(name, ""))
+	if v == "" {
+		return netip.Addr{}
+	}
+	a, err := netip.ParseAddr(v)
 	if err != nil || !a.Is4() {
-		r.fail(name, fmt.Sprintf("must be an IPv4 address, got %q", v))
+		r.fail(name, fmt.Sprintf("must be an IPv4 address or empty, got %q", v))
 		return netip.Addr{}
 	}
 	return a
+}
+
+// interfaces reads a comma-separated list of network interface names (Linux: 1 to 15 bytes, no "/", no space).
+func (r *reader) interfaces(name string) []string {
+	var out []string
+	for _, i := range splitList(r.str(name, "")) {
+		if len(i) > 15 || strings.ContainsAny(i, "/: \t") || slices.Contains(out, i) {
+			r.fail(name, fmt.Sprintf("entries must be interface names such as eth0, each once, got %q", i))
+			continue
+		}
+		out = append(out, i)
+	}
+	return out
+}
+
+// portOrOff reads a TCP port that "off" turns off: unset gives def, 0 any free port.
+func (r *reader) portOrOff(name string, def int) (on bool, port int) {
+	v, ok := r.lookup(name)
+	if !ok {
+		return true, def
+	}
+	v = strings.TrimSpace(v)
+	if strings.EqualFold(v, "off") {
+		return false, 0
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 || n > 65535 {
+		r.fail(name, fmt.Sprintf("must be a port from 0 to 65535, or off, got %q", v))
+		return true, def
+	}
+	return true, n
 }
 
 // ipv6 reads an optional IPv6 address: unset or empty gives the zero Addr.
@@ -390,20 +438,19 @@ func (r *reader) ipv6(name string) netip.Addr {
 	return a
 }
 
-// VideoCodecNames are the video codecs VIDEO_CODECS may list, in its default order.
-var VideoCodecNames = []string{"vp8", "h264", "vp9", "av1"}
-
-// videoCodecs reads a comma-separated list of video codec names, at least one, each known and listed once.
+// videoCodecs reads a comma-separated list of video codec names, at least one, each known (among
+// defaults.VideoCodecs) and listed once.
 func (r *reader) videoCodecs(name string) []string {
+	known := defaults.VideoCodecs()
 	v, ok := r.lookup(name)
 	if !ok {
-		return append([]string(nil), VideoCodecNames...)
+		return known
 	}
 	var out []string
 	for _, codec := range splitList(strings.ToLower(v)) {
 		switch {
-		case !slices.Contains(VideoCodecNames, codec):
-			r.fail(name, fmt.Sprintf("lists %q: the known codecs are %s", codec, strings.Join(VideoCodecNames, ", ")))
+		case !slices.Contains(known, codec):
+			r.fail(name, fmt.Sprintf("lists %q: the known codecs are %s", codec, strings.Join(known, ", ")))
 		case slices.Contains(out, codec):
 			r.fail(name, fmt.Sprintf("lists %q twice", codec))
 		default:
@@ -411,7 +458,7 @@ func (r *reader) videoCodecs(name string) []string {
 		}
 	}
 	if len(out) == 0 {
-		r.fail(name, fmt.Sprintf("must list at least one of %s, got %q", strings.Join(VideoCodecNames, ", "), v))
+		r.fail(name, fmt.Sprintf("must list at least one of %s, got %q", strings.Join(known, ", "), v))
 	}
 	return out
 }

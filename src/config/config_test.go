@@ -3,10 +3,11 @@ package config
 import (
 	"fmt"
 	"log/slog"
-	"net/netip"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/heytribe/live-webrtcsignaling/src/protocol"
 )
 
 func env(kv map[string]string) Lookup {
@@ -27,9 +28,9 @@ func TestLoadDefaultsIsDevMode(t *testing.T) {
 	if c.ListenAddr() != "127.0.0.1:8080" || c.AdminAddr != "127.0.0.1:6060" || c.TLS() {
 		t.Fatalf("listen %q admin %q tls %v", c.ListenAddr(), c.AdminAddr, c.TLS())
 	}
-	if c.MediaMode != ModeMCU || c.RoomMaxSize != 8 || c.ReconnectGrace != 30*time.Second ||
+	if c.MediaMode != protocol.ModeMCU || c.RoomMaxSize != 8 || c.ReconnectGrace != 30*time.Second ||
 		c.WSMaxMessageBytes != 64<<10 || c.ReconnectWithoutBearer || c.LogFormat != LogFormatText ||
-		c.LogLevel != slog.LevelInfo || c.PublicIPv4 != netip.MustParseAddr("127.0.0.1") {
+		c.LogLevel != slog.LevelInfo || c.PublicIPv4.IsValid() || !c.ICETCP || c.ICETCPPort != 42042 {
 		t.Fatalf("defaults: %+v", c)
 	}
 	other, err := Load(env(nil))
@@ -55,7 +56,7 @@ func TestLoadProduction(t *testing.T) {
 	if c.DevMode || string(c.JWTSecret) != "s3cret-s3cret-s3cret" || c.ListenAddr() != ":1443" || !c.TLS() {
 		t.Fatalf("%+v", c)
 	}
-	if c.MediaMode != ModeRelay || c.RoomMaxSize != 4 || c.ReconnectGrace != 5*time.Second || !c.ReconnectWithoutBearer ||
+	if c.MediaMode != protocol.ModeRelay || c.RoomMaxSize != 4 || c.ReconnectGrace != 5*time.Second || !c.ReconnectWithoutBearer ||
 		c.WSMaxMessageBytes != 131072 || c.AdminAddr != "" || c.LogFormat != LogFormatJSON || c.LogLevel != slog.LevelDebug {
 		t.Fatalf("%+v", c)
 	}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"testing"
 	"time"
@@ -18,8 +19,11 @@ var chromiumFlags = []string{
 	"--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 	"--disable-background-networking", "--disable-component-update", "--disable-sync",
 	"--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-	"--autoplay-policy=no-user-gesture-required", "--allow-loopback-in-peer-connection",
+	"--autoplay-policy=no-user-gesture-required", allowLoopback,
 }
+
+// allowLoopback lets Chromium gather candidates on loopback, which no ordinary browser does.
+const allowLoopback = "--allow-loopback-in-peer-connection"
 
 // page describes one reference client page; the zero values are the client's defaults.
 type page struct {
@@ -30,6 +34,17 @@ type page struct {
 	RecvOnly bool
 	// Bearer is given to the page (in the URL fragment) instead of the dev mode token.
 	Bearer string
+	// Ordinary runs the page as an ordinary browser does: without --allow-loopback-in-peer-connection, so that it
+	// gathers candidates on real interfaces only.
+	Ordinary bool
+}
+
+// flags are the Chromium flags of the page.
+func (p page) flags() []string {
+	if p.Ordinary {
+		return slices.DeleteFunc(slices.Clone(chromiumFlags), func(f string) bool { return f == allowLoopback })
+	}
+	return chromiumFlags
 }
 
 // clientURL is the address of the reference client on base (http://host:port) for p, joining at once and
@@ -60,7 +75,7 @@ func startPage(t testing.TB, base string, p page, reports *reports) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	args := append(append([]string(nil), chromiumFlags...), "--user-data-dir="+filepath.Join(dir, "profile"),
+	args := append(append([]string(nil), p.flags()...), "--user-data-dir="+filepath.Join(dir, "profile"),
 		clientURL(base, p, reports.url(p.User)))
 	cmd := exec.Command(chromium, args...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile

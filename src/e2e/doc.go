@@ -19,9 +19,15 @@
 //     killed at the end) on a client URL built from a page description (room, user, codec, receive-only, bearer).
 //   - newDropProxy is a TCP proxy between a page and the server whose Drop cuts every connection without a
 //     websocket close frame, as a network loss does.
-//   - tc works inside the namespace, but this machine's kernel is built without sch_netem, so `tc qdisc ... netem`
-//     fails ("Specified qdisc kind is unknown"): randomLoss drops a share of the loopback packets with an HTB root and a classic BPF classifier, and
-//     blockUDP cuts UDP with a u32 one, both into a class whose queue holds no packet.
+//   - page.Ordinary runs a page as an ordinary browser: without --allow-loopback-in-peer-connection, so it gathers
+//     candidates on real interfaces only; addTestLink gives the namespace one (a veth pair to a second namespace,
+//     198.18.0.0/15 or 2001:2::/48 addresses, no route out, deleted at the end of the test), dropUDPTo drops UDP to
+//     a port with nftables, and the pages report each connection's selected candidate pair (report path).
+//   - tc works inside the namespace, but the kernels of the build machines lack sch_netem, so
+//     `tc qdisc ... netem` fails ("Specified qdisc kind is unknown"): randomLoss drops a share of the loopback
+//     packets with an HTB root and a classic BPF classifier, and blockUDP cuts UDP with a u32 one, both into a
+//     class whose queue holds no packet.
 //
-// Chromium costs about 0.65 core per sending and receiving page: keep tests at 2-3 pages and run them one at a time.
+// Each page is a whole Chromium sending and decoding video (docs/OPERATIONS.md, "Measured figures", says what one
+// costs): keep tests at 2-3 pages and run them one at a time.
 package e2e

@@ -50,6 +50,7 @@ type rtcStats struct {
 	PacketsSent          int64  `json:"packetsSent"`
 	SendCodec            string `json:"sendCodec"`
 	StatsError           string `json:"statsError"`
+	Path                 *path  `json:"path"`
 }
 
 // peerReport is the connection that receives one remote participant.

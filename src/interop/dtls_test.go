@@ -36,7 +36,7 @@ func newDTLSPeer(t *testing.T, profiles []dtls.SRTPProfile) *dtlsPeer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, err := dtls.NewContextWithConfig(dtls.Config{Certificate: cert, SRTPProfiles: profiles})
+	ctx, err := dtls.NewContextWith(dtls.Config{Certificate: cert, SRTPProfiles: profiles})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,7 +239,7 @@ func TestDTLSPionClientAgainstOurServer(t *testing.T) {
 	for _, tt := range dtlsProfileCases {
 		t.Run(tt.name, func(t *testing.T) {
 			p := newDTLSPeer(t, tt.ours)
-			ours, err := p.ctx.NewEndpointWithParams(dtls.EndpointParams{Role: dtls.RoleServer, RemoteFingerprints: []dtls.Fingerprint{p.pionFP}})
+			ours, err := p.ctx.NewEndpointWith(dtls.EndpointParams{Role: dtls.RoleServer, RemoteFingerprints: []dtls.Fingerprint{p.pionFP}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -260,7 +260,7 @@ func TestDTLSOurClientAgainstPionServer(t *testing.T) {
 	for _, tt := range dtlsProfileCases {
 		t.Run(tt.name, func(t *testing.T) {
 			p := newDTLSPeer(t, tt.ours)
-			ours, err := p.ctx.NewEndpointWithParams(dtls.EndpointParams{Role: dtls.RoleClient, RemoteFingerprints: []dtls.Fingerprint{p.pionFP}})
+			ours, err := p.ctx.NewEndpointWith(dtls.EndpointParams{Role: dtls.RoleClient, RemoteFingerprints: []dtls.Fingerprint{p.pionFP}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -283,7 +283,7 @@ func TestDTLSPionWithWrongFingerprint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ours, err := p.ctx.NewEndpointWithParams(dtls.EndpointParams{Role: dtls.RoleServer, RemoteFingerprints: []dtls.Fingerprint{stranger.Fingerprint()}})
+	ours, err := p.ctx.NewEndpointWith(dtls.EndpointParams{Role: dtls.RoleServer, RemoteFingerprints: []dtls.Fingerprint{stranger.Fingerprint()}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -313,7 +313,7 @@ func dtlsClosePion(t *testing.T, conn *piondtls.Conn) {
 
 func TestDTLSPionCloseNotifyEndsOurSession(t *testing.T) {
 	p := newDTLSPeer(t, nil)
-	ours, err := p.ctx.NewEndpointWithParams(dtls.EndpointParams{Role: dtls.RoleServer, RemoteFingerprints: []dtls.Fingerprint{p.pionFP}})
+	ours, err := p.ctx.NewEndpointWith(dtls.EndpointParams{Role: dtls.RoleServer, RemoteFingerprints: []dtls.Fingerprint{p.pionFP}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -344,7 +344,7 @@ func TestDTLSPionCloseNotifyEndsOurSession(t *testing.T) {
 // ends does; its fatal user_canceled alert ends pion's handshake at once, rather than at pion's timeout.
 func TestDTLSOurCloseDuringHandshakeStopsPion(t *testing.T) {
 	p := newDTLSPeer(t, nil)
-	ours, err := p.ctx.NewEndpointWithParams(dtls.EndpointParams{Role: dtls.RoleServer, RemoteFingerprints: []dtls.Fingerprint{p.pionFP}})
+	ours, err := p.ctx.NewEndpointWith(dtls.EndpointParams{Role: dtls.RoleServer, RemoteFingerprints: []dtls.Fingerprint{p.pionFP}})
 	if err != nil {
 		t.Fatal(err)
 	}

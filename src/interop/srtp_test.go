@@ -117,7 +117,7 @@ func TestSRTPFromPion(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			in, err := srtp.NewInboundWithKey(p.ours, key, salt)
+			in, err := srtp.NewInbound(p.ours, key, salt)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -174,7 +174,7 @@ func TestSRTPToPion(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			out, err := srtp.NewOutboundWithKey(p.ours, key, salt)
+			out, err := srtp.NewOutbound(p.ours, key, salt)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -46,7 +46,7 @@ func newWebRTCEngine(t *testing.T, edit func(*webrtc.Config)) *webrtc.Engine {
 	if edit != nil {
 		edit(&cfg)
 	}
-	e, err := webrtc.NewEngineWithConfig(cfg)
+	e, err := webrtc.NewEngineWith(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -382,7 +382,7 @@ func TestWebRTCSessionWithPion(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			events := newSessionEvents()
-			s, err := e.NewSession(webrtc.SessionParams{Handler: events})
+			s, err := e.NewSessionWith(webrtc.SessionParams{Handler: events})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -474,7 +474,7 @@ func TestWebRTCConsentWithPion(t *testing.T) {
 	const consent = time.Second
 	e := newWebRTCEngine(t, func(c *webrtc.Config) { c.ConsentTimeout = consent })
 	events := newSessionEvents()
-	s, err := e.NewSession(webrtc.SessionParams{Handler: events})
+	s, err := e.NewSessionWith(webrtc.SessionParams{Handler: events})
 	if err != nil {
 		t.Fatal(err)
 	}

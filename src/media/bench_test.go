@@ -2,6 +2,7 @@ package media
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"log/slog"
@@ -118,8 +119,8 @@ func BenchmarkFanOut(b *testing.B) {
 				if seq%3 == 0 {
 					ts += 4500
 				}
-				_ = rtp.SetSequenceNumber(pkt, seq)
-				_ = rtp.SetTimestamp(pkt, ts)
+				binary.BigEndian.PutUint16(pkt[2:], seq) // the RTP header's sequence number
+				binary.BigEndian.PutUint32(pkt[4:], ts)  // and timestamp
 				now += interval
 				u.onRTP(pkt, now)
 			}

@@ -7,16 +7,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/heytribe/live-webrtcsignaling/src/defaults"
 	"github.com/heytribe/live-webrtcsignaling/src/sdp"
 	"github.com/heytribe/live-webrtcsignaling/src/sdp/negotiate"
 )
 
 // Defaults of Config.
 const (
-	// DefaultMinVideoBitrate and DefaultMaxVideoBitrate clamp the REMB sent to publishers (MIN_VIDEO_BITRATE,
-	// MAX_VIDEO_BITRATE), in bit/s.
-	DefaultMinVideoBitrate = 100_000
-	DefaultMaxVideoBitrate = 2_500_000
 	// DefaultKeyframeInterval is the shortest time between two keyframe requests to one publisher: Chromium's
 	// encoder ignores requests within 300 ms of its last keyframe, so asking more often would be wasted.
 	DefaultKeyframeInterval = 300 * time.Millisecond
@@ -26,16 +23,13 @@ const (
 	DefaultMaxReoffers  = 3
 )
 
-// DefaultVideoCodecs is VIDEO_CODECS' default: the video codecs accepted from publishers, best first.
-var DefaultVideoCodecs = []string{"vp8", "h264", "vp9", "av1"}
-
 // Config configures a Plane.
 type Config struct {
 	// VideoCodecs are the video codec names accepted from publishers, best first (VIDEO_CODECS); any of vp8,
-	// h264, vp9, av1. Empty means DefaultVideoCodecs.
+	// h264, vp9, av1. Empty means defaults.VideoCodecs().
 	VideoCodecs []string
 	// MinVideoBitrate and MaxVideoBitrate clamp the bandwidth estimate (REMB) sent to publishers, in bit/s; 0
-	// means the default.
+	// means defaults.MinVideoBitrate and defaults.MaxVideoBitrate.
 	MinVideoBitrate, MaxVideoBitrate uint64
 	// KeyframeInterval is the shortest time between two keyframe requests to one publisher; 0 means the default.
 	KeyframeInterval time.Duration
@@ -49,13 +43,13 @@ type Config struct {
 
 func (c *Config) applyDefaults() error {
 	if len(c.VideoCodecs) == 0 {
-		c.VideoCodecs = DefaultVideoCodecs
+		c.VideoCodecs = defaults.VideoCodecs()
 	}
 	if c.MinVideoBitrate == 0 {
-		c.MinVideoBitrate = DefaultMinVideoBitrate
+		c.MinVideoBitrate = defaults.MinVideoBitrate
 	}
 	if c.MaxVideoBitrate == 0 {
-		c.MaxVideoBitrate = DefaultMaxVideoBitrate
+		c.MaxVideoBitrate = defaults.MaxVideoBitrate
 	}
 	if c.MinVideoBitrate > c.MaxVideoBitrate {
 		return fmt.Errorf("%w: MinVideoBitrate %d above MaxVideoBitrate %d", ErrBadConfig, c.MinVideoBitrate,

@@ -15,7 +15,7 @@ type engineFactory struct {
 }
 
 func (f engineFactory) newSession(h sessionHandler, log *slog.Logger) (session, error) {
-	s, err := f.engine.NewSession(webrtc.SessionParams{Handler: &handlerAdapter{h: h}, Logger: log})
+	s, err := f.engine.NewSessionWith(webrtc.SessionParams{Handler: &handlerAdapter{h: h}, Logger: log})
 	if err != nil {
 		return nil, err
 	}

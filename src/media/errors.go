@@ -3,28 +3,19 @@ package media
 import (
 	"errors"
 	"fmt"
+
+	"github.com/heytribe/live-webrtcsignaling/src/protocol"
 )
 
-// API error codes of the media plane, sent in exchangeSdpR and exchangeCandidateR (docs/API.md, Error codes).
-// 1320, 1330 and 1334 are the signaling server's codes reused with the same meaning; the others are the media
-// plane's own, from 0x540 on.
-const (
-	CodeSDPDecode            = 0x528 // 1320: the SDP does not parse
-	CodeSDPAlreadyNegotiated = 0x532 // 1330: an answer to an offer already answered
-	CodeFieldInvalid         = 0x536 // 1334: a candidate that does not parse
-	CodeSDPRejected          = 0x540 // 1344: nothing in the offer can be received, or the answer does not fit the offer
-	CodeNoOffer              = 0x541 // 1345: an answer for a stream the server has offered nothing for
-	CodeMediaCapacity        = 0x542 // 1346: no session can be made now (no UDP port free, shutting down)
-)
-
-// Errors of the media plane. Each carries its API code (APICode), so that the signaling server answers it.
+// Errors of the media plane. Each carries its API code (APICode, docs/API.md "Media errors"), so that the
+// signaling server answers it.
 var (
-	ErrSDPDecode   = &Error{Code: CodeSDPDecode, msg: "media: SDP does not parse"}
-	ErrAlreadyDone = &Error{Code: CodeSDPAlreadyNegotiated, msg: "media: offer already answered"}
-	ErrCandidate   = &Error{Code: CodeFieldInvalid, msg: "media: invalid ICE candidate"}
-	ErrSDPRejected = &Error{Code: CodeSDPRejected, msg: "media: SDP rejected"}
-	ErrNoOffer     = &Error{Code: CodeNoOffer, msg: "media: no offer to answer"}
-	ErrCapacity    = &Error{Code: CodeMediaCapacity, msg: "media: no session available"}
+	ErrSDPDecode   = &Error{Code: protocol.CodeSDPDecode, msg: "media: SDP does not parse"}
+	ErrAlreadyDone = &Error{Code: protocol.CodeSDPAlreadyNegotiated, msg: "media: offer already answered"}
+	ErrCandidate   = &Error{Code: protocol.CodeFieldInvalid, msg: "media: invalid ICE candidate"}
+	ErrSDPRejected = &Error{Code: protocol.CodeSDPRejected, msg: "media: SDP rejected"}
+	ErrNoOffer     = &Error{Code: protocol.CodeNoOffer, msg: "media: no offer to answer"}
+	ErrCapacity    = &Error{Code: protocol.CodeMediaCapacity, msg: "media: no session available"}
 	ErrClosed      = errors.New("media: plane closed")
 	ErrBadConfig   = errors.New("media: bad configuration")
 )

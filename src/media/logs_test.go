@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heytribe/live-webrtcsignaling/src/protocol"
 	"github.com/heytribe/live-webrtcsignaling/src/webrtc"
 )
 
@@ -58,9 +59,9 @@ func TestLogsCarryParticipantFields(t *testing.T) {
 	send(u, u.audio, 1, 0, opus, time.Second)
 	_, lSess := tp.listen(t, "B", "A", 1)
 	send(u, u.audio, 2, 960, opus, time.Second+20*time.Millisecond)
-	tp.waitEvents(t, "B", EventWebrtcUp, 1)
+	tp.waitEvents(t, "B", protocol.EventWebrtcUp, 1)
 	lSess.end(webrtc.StateFailed, webrtc.ReasonConsentExpired)
-	tp.waitEvents(t, "B", EventExchangeSdp, 2)
+	tp.waitEvents(t, "B", protocol.EventExchangeSdp, 2)
 	candidate := `{"candidate":"candidate:1 1 udp 2122260223 192.0.2.7 50000 typ host","sdpMid":"0","sdpMLineIndex":0}`
 	if err := tp.Candidate(context.Background(), room, "B", "A", []byte(candidate)); err != nil {
 		t.Fatal(err)

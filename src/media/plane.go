@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/heytribe/live-webrtcsignaling/src/protocol"
 	"github.com/heytribe/live-webrtcsignaling/src/sdp"
 	"github.com/heytribe/live-webrtcsignaling/src/sdp/negotiate"
 	"github.com/heytribe/live-webrtcsignaling/src/webrtc"
@@ -88,7 +89,9 @@ func newParticipant(roomID, socketID string) *participant {
 }
 
 // from names the participant in events about its stream. Called with Plane.mu held or from the worker.
-func (pt *participant) from() From { return From{SocketID: pt.socketID, UserID: pt.userID} }
+func (pt *participant) from() protocol.From {
+	return protocol.From{SocketID: pt.socketID, UserID: pt.userID}
+}
 
 // NewPlaneWith builds a Plane whose sessions are made by engine and whose events reach clients through notifier.
 func NewPlaneWith(cfg Config, engine *webrtc.Engine, notifier Notifier) (*Plane, error) {
@@ -470,8 +473,8 @@ func (p *Plane) offerStream(receiver, publisher *participant, fresh bool) {
 			if !errors.Is(err, errStale) {
 				p.participantLog(receiver).Warn("no listener session", "publisher", publisher.socketID,
 					"role", "listener", "err", err)
-				p.notify(receiver, EventWebrtcDown, WebrtcDownEvent{From: from,
-					Reason: ReasonUnavailable, Phase: PhaseNegotiation})
+				p.notify(receiver, protocol.EventWebrtcDown, protocol.WebrtcDownEvent{From: from,
+					Reason: protocol.ReasonUnavailable, Phase: protocol.PhaseNegotiation})
 			}
 			return
 		}
@@ -501,8 +504,8 @@ func (p *Plane) offerStream(receiver, publisher *participant, fresh bool) {
 	}
 	l.offer, l.offered, l.kinds = offer, up, kinds
 	p.mu.Unlock()
-	p.notify(receiver, EventExchangeSdp, ExchangeSdpEvent{From: from,
-		SDP: SessionDescription{Type: "offer", SDP: string(text)}})
+	p.notify(receiver, protocol.EventExchangeSdp, protocol.ExchangeSdpEvent{From: from,
+		SDP: protocol.SessionDescription{Type: "offer", SDP: string(text)}})
 	l.log.Info("stream offered", "renegotiation", renegotiate)
 }
 
@@ -551,9 +554,9 @@ func (p *Plane) replaceListener(receiver, publisher *participant, up *upstream, 
 	from := publisher.from()
 	p.mu.Unlock()
 	if old != nil {
-		old.down.close(ReasonReplaced)
-		p.notify(receiver, EventWebrtcDown, WebrtcDownEvent{From: from, Reason: ReasonReplaced,
-			Phase: PhaseNegotiation})
+		old.down.close(protocol.ReasonReplaced)
+		p.notify(receiver, protocol.EventWebrtcDown, protocol.WebrtcDownEvent{From: from,
+			Reason: protocol.ReasonReplaced, Phase: protocol.PhaseNegotiation})
 	}
 	return l, nil
 }
@@ -576,7 +579,8 @@ func (p *Plane) upstreamFlowing(owner *participant, u *upstream) {
 			return
 		}
 		u.log.Info("upstream flowing")
-		p.notify(owner, EventWebrtcUp, WebrtcUpEvent{From: From{SocketID: PublisherSocketID}})
+		p.notify(owner, protocol.EventWebrtcUp,
+			protocol.WebrtcUpEvent{From: protocol.From{SocketID: protocol.PublisherSocketID}})
 		for _, r := range receivers {
 			p.offerStream(r, owner, false)
 		}
@@ -597,7 +601,7 @@ func (p *Plane) listenerFlowing(l *listener) {
 		p.mu.Unlock()
 		if current {
 			l.log.Info("listener flowing")
-			p.notify(r, EventWebrtcUp, WebrtcUpEvent{From: from})
+			p.notify(r, protocol.EventWebrtcUp, protocol.WebrtcUpEvent{From: from})
 		}
 	})
 }
@@ -628,8 +632,8 @@ func (p *Plane) upstreamEnded(owner *participant, u *upstream, state webrtc.Stat
 	if state == webrtc.StateFailed {
 		p.counters.sessionsFailed.Add(1)
 	}
-	p.notify(owner, EventWebrtcDown, WebrtcDownEvent{From: From{SocketID: PublisherSocketID},
-		Reason: string(reason), Phase: phase})
+	p.notify(owner, protocol.EventWebrtcDown, protocol.WebrtcDownEvent{
+		From: protocol.From{SocketID: protocol.PublisherSocketID}, Reason: string(reason), Phase: phase})
 }
 
 // listenerEnded runs when a listener's session has ended. When it failed, the receiver is told, and offered the
@@ -667,7 +671,7 @@ func (p *Plane) listenerEnded(l *listener, state webrtc.State, reason webrtc.Rea
 	if state == webrtc.StateFailed {
 		p.counters.sessionsFailed.Add(1)
 	}
-	p.notify(r, EventWebrtcDown, WebrtcDownEvent{From: from, Reason: string(reason), Phase: phase})
+	p.notify(r, protocol.EventWebrtcDown, protocol.WebrtcDownEvent{From: from, Reason: string(reason), Phase: phase})
 	if retry {
 		p.after(p.cfg.ReofferDelay, func() { p.offerStream(r, pub, false) })
 	}
@@ -676,12 +680,12 @@ func (p *Plane) listenerEnded(l *listener, state webrtc.State, reason webrtc.Rea
 // phaseFor names the phase in which a session ended for eventWebrtcDown.
 func phaseFor(reason webrtc.Reason, answered bool) string {
 	if !answered {
-		return PhaseNegotiation
+		return protocol.PhaseNegotiation
 	}
 	if ph := reason.Phase(); ph != "" {
 		return ph
 	}
-	return PhaseMedia
+	return protocol.PhaseMedia
 }
 
 // notify sends an event to a participant's client; a client that is gone is simply not told.

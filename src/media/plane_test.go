@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heytribe/live-webrtcsignaling/src/protocol"
 	"github.com/heytribe/live-webrtcsignaling/src/rtcp"
 	"github.com/heytribe/live-webrtcsignaling/src/rtp"
 	"github.com/heytribe/live-webrtcsignaling/src/sdp"
@@ -130,8 +131,8 @@ func rtpPacket(ssrc uint32, pt uint8, seq uint16, ts uint32, payload []byte) []b
 // the session's downlink.
 func (tp *testPlane) listen(t *testing.T, socketID, publisher string, offers int) (*downlink, *fakeSession) {
 	t.Helper()
-	evs := tp.waitEvents(t, socketID, EventExchangeSdp, offers)
-	ev := evs[offers-1].data.(ExchangeSdpEvent)
+	evs := tp.waitEvents(t, socketID, protocol.EventExchangeSdp, offers)
+	ev := evs[offers-1].data.(protocol.ExchangeSdpEvent)
 	if ev.From.SocketID != publisher || ev.SDP.Type != "offer" {
 		t.Fatalf("offer event %+v", ev)
 	}
@@ -186,12 +187,12 @@ func TestPlaneForwardsBetweenTwoParticipants(t *testing.T) {
 	}
 	send(u, u.audio, 100, 960, opus, time.Second)
 
-	up := tp.waitEvents(t, "A", EventWebrtcUp, 1)[0].data.(WebrtcUpEvent)
-	if up.From.SocketID != PublisherSocketID {
+	up := tp.waitEvents(t, "A", protocol.EventWebrtcUp, 1)[0].data.(protocol.WebrtcUpEvent)
+	if up.From.SocketID != protocol.PublisherSocketID {
 		t.Fatalf("eventWebrtcUp to the publisher from %+v", up.From)
 	}
 	l, lSess := tp.listen(t, "B", "A", 1)
-	if ev := tp.events("B", EventExchangeSdp)[0].data.(ExchangeSdpEvent); ev.From.UserID != "alice" {
+	if ev := tp.events("B", protocol.EventExchangeSdp)[0].data.(protocol.ExchangeSdpEvent); ev.From.UserID != "alice" {
 		t.Fatalf("offer from %+v, want alice", ev.From)
 	}
 	// The listener's start asks the publisher for a keyframe.
@@ -226,8 +227,8 @@ func TestPlaneForwardsBetweenTwoParticipants(t *testing.T) {
 	if _, ok := video.ExtensionValue(f.video.ext.absSendTime); !ok || f.video.ext.absSendTime == 0 {
 		t.Error("abs-send-time missing from the forwarded video")
 	}
-	down := tp.waitEvents(t, "B", EventWebrtcUp, 1)[0].data.(WebrtcUpEvent)
-	if down.From != (From{SocketID: "A", UserID: "alice"}) {
+	down := tp.waitEvents(t, "B", protocol.EventWebrtcUp, 1)[0].data.(protocol.WebrtcUpEvent)
+	if down.From != (protocol.From{SocketID: "A", UserID: "alice"}) {
 		t.Fatalf("eventWebrtcUp to the listener from %+v", down.From)
 	}
 
@@ -275,7 +276,7 @@ func TestPlaneForwardsBetweenTwoParticipants(t *testing.T) {
 		st := tp.Stats()
 		return st.Publishers == 0 && st.Listeners == 0 && st.ListenersUp == 0
 	})
-	if n := len(tp.events("B", EventWebrtcDown)); n != 0 {
+	if n := len(tp.events("B", protocol.EventWebrtcDown)); n != 0 {
 		t.Fatalf("%d eventWebrtcDown after a leave", n)
 	}
 }
@@ -289,14 +290,14 @@ func TestPlaneOffersEveryPublisherOnce(t *testing.T) {
 	// Both flow at once: each must get exactly one offer for the other, whoever's flow is seen first.
 	send(ua, ua.audio, 1, 0, opus, time.Second)
 	send(ub, ub.audio, 1, 0, opus, time.Second)
-	tp.waitEvents(t, "A", EventExchangeSdp, 1)
-	tp.waitEvents(t, "B", EventExchangeSdp, 1)
+	tp.waitEvents(t, "A", protocol.EventExchangeSdp, 1)
+	tp.waitEvents(t, "B", protocol.EventExchangeSdp, 1)
 	// A receive-only newcomer gets an offer per flowing publisher at once.
 	tp.Joined(room, "C")
-	offers := tp.waitEvents(t, "C", EventExchangeSdp, 2)
+	offers := tp.waitEvents(t, "C", protocol.EventExchangeSdp, 2)
 	from := map[string]bool{}
 	for _, e := range offers {
-		from[e.data.(ExchangeSdpEvent).From.SocketID] = true
+		from[e.data.(protocol.ExchangeSdpEvent).From.SocketID] = true
 	}
 	if !from["A"] || !from["B"] {
 		t.Fatalf("C was offered %v", from)
@@ -305,11 +306,11 @@ func TestPlaneOffersEveryPublisherOnce(t *testing.T) {
 	send(ua, ua.audio, 2, 960, opus, 2*time.Second)
 	tp.sync()
 	for _, who := range []string{"A", "B"} {
-		if n := len(tp.events(who, EventExchangeSdp)); n != 1 {
+		if n := len(tp.events(who, protocol.EventExchangeSdp)); n != 1 {
 			t.Errorf("%s received %d offers, want 1", who, n)
 		}
 	}
-	if n := len(tp.events("C", EventExchangeSdp)); n != 2 {
+	if n := len(tp.events("C", protocol.EventExchangeSdp)); n != 2 {
 		t.Errorf("C received %d offers, want 2", n)
 	}
 	// 2 upstreams and 4 listeners: A<-B, B<-A, C<-A, C<-B.
@@ -328,15 +329,15 @@ func (tp *testPlane) sync() {
 func TestPlaneRepublishRenegotiatesListeners(t *testing.T) {
 	tp, u1, l, lSess := aReceivedByB(t)
 	up1 := u1.sess.(*fakeSession)
-	first := tp.events("B", EventExchangeSdp)[0].data.(ExchangeSdpEvent).SDP.SDP
+	first := tp.events("B", protocol.EventExchangeSdp)[0].data.(protocol.ExchangeSdpEvent).SDP.SDP
 
 	u2, _ := tp.publish(t, "A")
 	if !up1.isClosed() {
 		t.Fatal("the replaced upstream is still open")
 	}
 	send(u2, u2.audio, 1, 0, opus, 2*time.Second)
-	offers := tp.waitEvents(t, "B", EventExchangeSdp, 2)
-	second := offers[1].data.(ExchangeSdpEvent).SDP.SDP
+	offers := tp.waitEvents(t, "B", protocol.EventExchangeSdp, 2)
+	second := offers[1].data.(protocol.ExchangeSdpEvent).SDP.SDP
 	o1, _ := sdp.Unmarshal([]byte(first))
 	o2, _ := sdp.Unmarshal([]byte(second))
 	if o1.Media[0].Transport.ICEUfrag != o2.Media[0].Transport.ICEUfrag ||
@@ -353,7 +354,7 @@ func TestPlaneRepublishRenegotiatesListeners(t *testing.T) {
 	if f := l.feed.Load(); f == nil || f.up != u2 || len(lSess.sentRTP()) == 0 {
 		t.Fatal("the listener is not fed by the new upstream")
 	}
-	if n := len(tp.events("A", EventWebrtcDown)) + len(tp.events("B", EventWebrtcDown)); n != 0 {
+	if n := len(tp.events("A", protocol.EventWebrtcDown)) + len(tp.events("B", protocol.EventWebrtcDown)); n != 0 {
 		t.Fatalf("%d eventWebrtcDown for a republication", n)
 	}
 }
@@ -362,17 +363,17 @@ func TestPlaneRenegotiationAnsweredFromNewConnection(t *testing.T) {
 	tp, _, l1, s1 := aReceivedByB(t)
 	u2, _ := tp.publish(t, "A")
 	send(u2, u2.audio, 1, 0, opus, 2*time.Second)
-	reneg := tp.waitEvents(t, "B", EventExchangeSdp, 2)[1].data.(ExchangeSdpEvent).SDP.SDP
+	reneg := tp.waitEvents(t, "B", protocol.EventExchangeSdp, 2)[1].data.(protocol.ExchangeSdpEvent).SDP.SDP
 	// B's browser had given up its connection and answers from a new one: the session cannot serve it.
 	err := tp.Answer(context.Background(), room, "B", "A", browserAnswerFrom(t, reneg, "newc"))
 	if !errors.Is(err, ErrSDPRejected) {
 		t.Fatalf("answer from a new connection: %v", err)
 	}
-	down := tp.waitEvents(t, "B", EventWebrtcDown, 1)[0].data.(WebrtcDownEvent)
-	if down.Reason != ReasonReplaced {
+	down := tp.waitEvents(t, "B", protocol.EventWebrtcDown, 1)[0].data.(protocol.WebrtcDownEvent)
+	if down.Reason != protocol.ReasonReplaced {
 		t.Fatalf("eventWebrtcDown %+v, want replaced", down)
 	}
-	third := tp.waitEvents(t, "B", EventExchangeSdp, 3)[2].data.(ExchangeSdpEvent).SDP.SDP
+	third := tp.waitEvents(t, "B", protocol.EventExchangeSdp, 3)[2].data.(protocol.ExchangeSdpEvent).SDP.SDP
 	o2, _ := sdp.Unmarshal([]byte(reneg))
 	o3, _ := sdp.Unmarshal([]byte(third))
 	if o3.Media[0].Transport.ICEUfrag == o2.Media[0].Transport.ICEUfrag || !s1.isClosed() ||
@@ -393,22 +394,23 @@ func TestPlaneListenerFailureIsReportedAndOfferedAgain(t *testing.T) {
 	_, lSess := tp.listen(t, "B", "A", 1)
 	lSess.end(webrtc.StateFailed, webrtc.ReasonConsentExpired)
 
-	down := tp.waitEvents(t, "B", EventWebrtcDown, 1)[0].data.(WebrtcDownEvent)
-	want := WebrtcDownEvent{From: From{SocketID: "A", UserID: "alice"}, Reason: "consent-expired", Phase: "ice"}
+	down := tp.waitEvents(t, "B", protocol.EventWebrtcDown, 1)[0].data.(protocol.WebrtcDownEvent)
+	want := protocol.WebrtcDownEvent{From: protocol.From{SocketID: "A", UserID: "alice"}, Reason: "consent-expired",
+		Phase: "ice"}
 	if down != want {
 		t.Fatalf("eventWebrtcDown %+v, want %+v", down, want)
 	}
 	// Offered again on a new session; this one is never answered and times out: reported, and not offered again.
-	tp.waitEvents(t, "B", EventExchangeSdp, 2)
+	tp.waitEvents(t, "B", protocol.EventExchangeSdp, 2)
 	l2 := tp.listenerOf("B", "A")
 	l2.sess.(*fakeSession).end(webrtc.StateFailed, webrtc.ReasonICETimeout)
-	down = tp.waitEvents(t, "B", EventWebrtcDown, 2)[1].data.(WebrtcDownEvent)
-	if down.Reason != "ice-timeout" || down.Phase != PhaseNegotiation {
+	down = tp.waitEvents(t, "B", protocol.EventWebrtcDown, 2)[1].data.(protocol.WebrtcDownEvent)
+	if down.Reason != "ice-timeout" || down.Phase != protocol.PhaseNegotiation {
 		t.Fatalf("second eventWebrtcDown %+v", down)
 	}
 	time.Sleep(20 * time.Millisecond) // a third offer would come after ReofferDelay
 	tp.sync()
-	if n := len(tp.events("B", EventExchangeSdp)); n != 2 {
+	if n := len(tp.events("B", protocol.EventExchangeSdp)); n != 2 {
 		t.Fatalf("%d offers, want 2 (MaxReoffers 1)", n)
 	}
 	if st := tp.Stats(); st.SessionsFailed != 2 {
@@ -420,8 +422,8 @@ func TestPlaneUpstreamFailureIsReported(t *testing.T) {
 	tp, u, l, lSess := aReceivedByB(t)
 	upSess := u.sess.(*fakeSession)
 	upSess.end(webrtc.StateFailed, webrtc.ReasonDTLSFailed)
-	down := tp.waitEvents(t, "A", EventWebrtcDown, 1)[0].data.(WebrtcDownEvent)
-	if down.From.SocketID != PublisherSocketID || down.Reason != "dtls-failed" || down.Phase != "dtls" {
+	down := tp.waitEvents(t, "A", protocol.EventWebrtcDown, 1)[0].data.(protocol.WebrtcDownEvent)
+	if down.From.SocketID != protocol.PublisherSocketID || down.Reason != "dtls-failed" || down.Phase != "dtls" {
 		t.Fatalf("eventWebrtcDown %+v", down)
 	}
 	tp.sync()
@@ -456,20 +458,20 @@ a=sctp-port:5000
 		{"offer does not parse", func() error {
 			_, err := tp.Publish(ctx, room, "A", "not sdp")
 			return err
-		}, CodeSDPDecode},
+		}, protocol.CodeSDPDecode},
 		{"offer without media", func() error {
 			_, err := tp.Publish(ctx, room, "A", strings.ReplaceAll(videoOnlyData, "\n", "\r\n"))
 			return err
-		}, CodeSDPRejected},
+		}, protocol.CodeSDPRejected},
 		{"answer without offer", func() error {
 			return tp.Answer(ctx, room, "B", "A", browserAnswer(t, loadOffer(t, "chromium156-audio-video.sdp")))
-		}, CodeNoOffer},
-		{"answer does not parse", func() error { return tp.Answer(ctx, room, "B", "A", "v=1") }, CodeSDPDecode},
+		}, protocol.CodeNoOffer},
+		{"answer does not parse", func() error { return tp.Answer(ctx, room, "B", "A", "v=1") }, protocol.CodeSDPDecode},
 		{"candidate not JSON", func() error { return tp.Candidate(ctx, room, "A", "publisher", json.RawMessage(`[`)) },
-			CodeFieldInvalid},
+			protocol.CodeFieldInvalid},
 		{"candidate does not parse", func() error {
 			return tp.Candidate(ctx, room, "A", "publisher", json.RawMessage(`{"candidate":"candidate:1 1 udp"}`))
-		}, CodeFieldInvalid},
+		}, protocol.CodeFieldInvalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -494,7 +496,7 @@ func TestPlaneAnswerMismatchAndSecondAnswer(t *testing.T) {
 	tp.Joined(room, "B")
 	u, _ := tp.publish(t, "A")
 	send(u, u.audio, 1, 0, opus, time.Second)
-	offer := tp.waitEvents(t, "B", EventExchangeSdp, 1)[0].data.(ExchangeSdpEvent).SDP.SDP
+	offer := tp.waitEvents(t, "B", protocol.EventExchangeSdp, 1)[0].data.(protocol.ExchangeSdpEvent).SDP.SDP
 	ctx := context.Background()
 	// An answer with other mids does not fit the offer; the offer stays open for a right one.
 	wrong := strings.ReplaceAll(browserAnswer(t, offer), "a=mid:1", "a=mid:7")
@@ -532,7 +534,7 @@ func TestPlaneHandsSetupToTheSession(t *testing.T) {
 	}
 	u.sess.(*fakeSession).handler.onState(webrtc.StateConnected, webrtc.ReasonNone)
 	send(u, u.audio, 1, 0, opus, time.Second)
-	listenerOffer := tp.waitEvents(t, "B", EventExchangeSdp, 1)[0].data.(ExchangeSdpEvent).SDP.SDP
+	listenerOffer := tp.waitEvents(t, "B", protocol.EventExchangeSdp, 1)[0].data.(protocol.ExchangeSdpEvent).SDP.SDP
 	passive := strings.ReplaceAll(browserAnswer(t, listenerOffer), "a=setup:active", "a=setup:passive")
 	if err := tp.Answer(ctx, room, "B", "A", passive); err != nil {
 		t.Fatalf("passive listener answer: %v", err)
@@ -551,8 +553,8 @@ func TestPlaneUnavailableSessions(t *testing.T) {
 	tp.factory.fail = errors.New("no port")
 	tp.factory.mu.Unlock()
 	send(u, u.audio, 1, 0, opus, time.Second)
-	down := tp.waitEvents(t, "B", EventWebrtcDown, 1)[0].data.(WebrtcDownEvent)
-	if down.Reason != ReasonUnavailable || down.From.SocketID != "A" {
+	down := tp.waitEvents(t, "B", protocol.EventWebrtcDown, 1)[0].data.(protocol.WebrtcDownEvent)
+	if down.Reason != protocol.ReasonUnavailable || down.From.SocketID != "A" {
 		t.Fatalf("eventWebrtcDown %+v", down)
 	}
 	_, err := tp.Publish(context.Background(), room, "B", loadOffer(t, "chromium156-audio-video.sdp"))
@@ -622,7 +624,7 @@ func TestPlaneChurnLeavesNoTrace(t *testing.T) {
 	tp.Joined(room, "H")
 	hostUp, _ := tp.publish(t, "H")
 	send(hostUp, hostUp.audio, 1, 0, opus, time.Second)
-	tp.waitEvents(t, "H", EventWebrtcUp, 1)
+	tp.waitEvents(t, "H", protocol.EventWebrtcUp, 1)
 	sizes := func() []int {
 		tp.mu.Lock()
 		defer tp.mu.Unlock()
@@ -646,11 +648,11 @@ func TestPlaneChurnLeavesNoTrace(t *testing.T) {
 		_, lSess := tp.listen(t, "H", g, hostOffers)
 		send(u, u.audio, 2, 960, opus, time.Second+time.Millisecond)
 		hostUps++
-		tp.waitEvents(t, "H", EventWebrtcUp, hostUps)
+		tp.waitEvents(t, "H", protocol.EventWebrtcUp, hostUps)
 		if i%2 == 1 {
 			lSess.end(webrtc.StateFailed, webrtc.ReasonConsentExpired)
 			hostOffers++
-			tp.waitEvents(t, "H", EventExchangeSdp, hostOffers)
+			tp.waitEvents(t, "H", protocol.EventExchangeSdp, hostOffers)
 		}
 		tp.Left(room, g)
 	}

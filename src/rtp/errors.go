@@ -16,6 +16,7 @@ var (
 	ErrExtensionValueLength  = errors.New("rtp: header extension value length out of range for its form")
 	ErrExtensionNotSupported = errors.New("rtp: header extension profile is neither one-byte nor two-byte")
 	ErrExtensionValue        = errors.New("rtp: header extension value has the wrong length")
+	ErrExtensionNotFound     = errors.New("rtp: header extension element not found")
 	ErrBufferTooSmall        = errors.New("rtp: buffer too small")
 	ErrRTXPaddingOnly        = errors.New("rtp: RTX packet carries padding only")
 	ErrRTXTooShort           = errors.New("rtp: RTX payload shorter than its original sequence number")

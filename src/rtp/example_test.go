@@ -1,7 +1,6 @@
 package rtp_test
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/heytribe/live-webrtcsignaling/src/rtp"
@@ -29,18 +28,14 @@ func Example_forwarding() {
 	twcc, _ := rtp.ParseTransportCC(v)
 	fmt.Printf("abs-send-time %#x, transport-cc %d, keyframe %v\n", sendTime, twcc, codecs.VP8StartsKeyframe(p.Payload))
 
-	// Per listener: its extension ids (abs-send-time is 5 there, transport-cc is not negotiated), SSRC and PT.
-	ids := rtp.NewExtensionIDMap()
-	if err := ids.Set(2, 5); err != nil {
-		fmt.Println(err)
-		return
-	}
+	// Per listener: its SSRC and payload type, and sequence numbers and timestamps that stay continuous when its
+	// source changes.
 	rw, err := rtp.NewRewriter(0xcafe, 100)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	if err := errors.Join(rtp.RewriteExtensionIDs(pkt, ids), rw.Rewrite(pkt)); err != nil {
+	if err := rw.Rewrite(pkt); err != nil {
 		fmt.Println("drop:", err)
 		return
 	}
@@ -48,13 +43,10 @@ func Example_forwarding() {
 		fmt.Println(err)
 		return
 	}
-	_, hasTWCC := p.ExtensionValue(3)
-	v, _ = p.ExtensionValue(5)
-	fmt.Printf("SSRC %#x, PT %d, seq %#x, abs-send-time at id 5 %x, transport-cc kept %v\n",
-		p.SSRC, p.PayloadType, p.SequenceNumber, v, hasTWCC)
+	fmt.Printf("SSRC %#x, PT %d, seq %#x\n", p.SSRC, p.PayloadType, p.SequenceNumber)
 	// Output:
 	// abs-send-time 0x40000, transport-cc 7, keyframe true
-	// SSRC 0xcafe, PT 100, seq 0x1234, abs-send-time at id 5 040000, transport-cc kept false
+	// SSRC 0xcafe, PT 100, seq 0x1234
 }
 
 // A retransmission: the RTX packet comes back to the original SSRC and payload type the SDP negotiated

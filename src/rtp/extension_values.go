@@ -61,6 +61,35 @@ func PutTransportCC(value []byte, seq uint16) error {
 	return nil
 }
 
+// TransportCC returns the transport-wide sequence number carried by the element id, the one-call form of
+// ExtensionValue and ParseTransportCC for a receiver's per-packet path. ok is false when the header has no such
+// element or its value is not 2 bytes long.
+func (h *Header) TransportCC(id uint8) (seq uint16, ok bool) {
+	v, found := h.ExtensionValue(id)
+	if !found {
+		return 0, false
+	}
+	seq, err := ParseTransportCC(v)
+	return seq, err == nil
+}
+
+// StampTransportCC writes seq into the transport-wide sequence number element id of the RTP packet pkt, in place and
+// without allocating: a sender numbers each packet as it leaves, so the packet's builder reserves the element and
+// the send loop stamps it. It fails without changing pkt when pkt is not a valid RTP packet
+// (the errors of Header.Unmarshal), when it has no element id (ErrExtensionNotFound), or when that element's value
+// is not 2 bytes long (ErrExtensionValue).
+func StampTransportCC(pkt []byte, id uint8, seq uint16) error {
+	var h Header
+	if _, err := h.Unmarshal(pkt); err != nil {
+		return err
+	}
+	v, ok := h.ExtensionValue(id)
+	if !ok {
+		return ErrExtensionNotFound
+	}
+	return PutTransportCC(v, seq)
+}
+
 // VideoOrientation is the coordination of video orientation (urn:3gpp:video-orientation, 3GPP TS 26.114).
 type VideoOrientation struct {
 	// BackCamera is the C bit: the back-facing camera captured the frame.

@@ -1,6 +1,7 @@
 package rtp
 
 import (
+	"bytes"
 	"errors"
 	"testing"
 	"time"
@@ -130,5 +131,82 @@ func TestAudioLevel(t *testing.T) {
 			t.Errorf("ParseAudioLevel(%x) = %d, %v, %v; want %d, %v, %v", tt.value, level, voice, err,
 				tt.wantLevel, tt.wantVoice, tt.wantErr)
 		}
+	}
+}
+
+func TestHeaderTransportCC(t *testing.T) {
+	tests := []struct {
+		name   string
+		pkt    string
+		id     uint8
+		want   uint16
+		wantOK bool
+	}{
+		{"chrome video, id 3", chromeVideo, 3, 0x0102, true},
+		{"absent id", chromeVideo, 9, 0, false},
+		{"element of 3 bytes", chromeVideo, 2, 0, false},
+		{"no extension", fixedPlain, 3, 0, false},
+		{"two-byte form", fixedWithX + "1000 0001 07 02 abcd", 7, 0xabcd, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var h Header
+			if _, err := h.Unmarshal(unhex(t, tt.pkt)); err != nil {
+				t.Fatal(err)
+			}
+			if got, ok := h.TransportCC(tt.id); got != tt.want || ok != tt.wantOK {
+				t.Errorf("TransportCC(%d) = %#x, %v; want %#x, %v", tt.id, got, ok, tt.want, tt.wantOK)
+			}
+		})
+	}
+}
+
+func TestStampTransportCC(t *testing.T) {
+	tests := []struct {
+		name    string
+		pkt     string
+		id      uint8
+		wantErr error
+	}{
+		{"chrome video, id 3", chromeVideo, 3, nil},
+		{"two-byte form", fixedWithX + "1000 0001 07 02 abcd", 7, nil},
+		{"absent id", chromeVideo, 9, ErrExtensionNotFound},
+		{"no extension", fixedPlain, 3, ErrExtensionNotFound},
+		{"element of 3 bytes", chromeVideo, 2, ErrExtensionValue},
+		{"not RTP", "40 60 1234 00000064 deadbeef", 3, ErrVersion},
+		{"truncated", "90 60", 3, ErrHeaderTooShort},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pkt := unhex(t, tt.pkt)
+			before := bytes.Clone(pkt)
+			err := StampTransportCC(pkt, tt.id, 0xfedc)
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("StampTransportCC error = %v, want %v", err, tt.wantErr)
+			}
+			if err != nil {
+				if !bytes.Equal(pkt, before) {
+					t.Errorf("a failed stamp changed the packet:\n got %x\nwant %x", pkt, before)
+				}
+				return
+			}
+			var h Header
+			if _, err := h.Unmarshal(pkt); err != nil {
+				t.Fatal(err)
+			}
+			if got, ok := h.TransportCC(tt.id); !ok || got != 0xfedc {
+				t.Errorf("after stamping, TransportCC = %#x, %v; want 0xfedc", got, ok)
+			}
+			// Only the two bytes of the value changed.
+			diff := 0
+			for i := range pkt {
+				if pkt[i] != before[i] {
+					diff++
+				}
+			}
+			if diff > 2 {
+				t.Errorf("stamping changed %d bytes, want at most 2", diff)
+			}
+		})
 	}
 }

@@ -3,7 +3,6 @@ package rtp
 import (
 	"bytes"
 	"encoding/binary"
-	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -87,44 +86,6 @@ func FuzzPacketUnmarshal(f *testing.F) {
 	})
 }
 
-func FuzzRewriteExtensionIDs(f *testing.F) {
-	for _, s := range seedPackets(f) {
-		f.Add(s, uint8(1), uint8(5), uint8(2), uint8(200))
-	}
-	f.Fuzz(func(t *testing.T, data []byte, from1, to1, from2, to2 uint8) {
-		m := NewExtensionIDMap()
-		for _, p := range [][2]uint8{{from1, to1}, {from2, to2}} {
-			if err := m.Set(p[0], p[1]); err != nil && !errors.Is(err, ErrExtensionID) {
-				t.Fatal(err)
-			}
-		}
-		pkt := slices.Clone(data)
-		var before Header
-		n, parseErr := before.Unmarshal(data)
-		if err := RewriteExtensionIDs(pkt, m); err != nil {
-			if !bytes.Equal(pkt, data) {
-				t.Fatalf("failed rewrite changed the packet: %v", err)
-			}
-			return
-		}
-		if parseErr != nil {
-			t.Fatal("rewrote a packet whose header does not parse")
-		}
-		var after Header
-		if _, err := after.Unmarshal(pkt); err != nil {
-			t.Fatalf("rewritten header does not parse: %v", err)
-		}
-		if !bytes.Equal(pkt[n:], data[n:]) || !bytes.Equal(pkt[:n-len(before.ExtensionPayload)], data[:n-len(before.ExtensionPayload)]) {
-			t.Fatal("rewrite changed more than the extension elements")
-		}
-		for id := range after.Extensions() {
-			if id == 0 {
-				t.Fatal("element with id 0")
-			}
-		}
-	})
-}
-
 func FuzzUnwrapRTX(f *testing.F) {
 	for _, s := range seedPackets(f) {
 		f.Add(s, uint32(0xdeadbeef), uint8(96))
@@ -185,6 +146,28 @@ func FuzzExtensionValues(f *testing.F) {
 		}
 		if level, _, err := ParseAudioLevel(data); err == nil && level > 127 {
 			t.Fatalf("audio level %d above 127", level)
+		}
+	})
+}
+
+func FuzzStampTransportCC(f *testing.F) {
+	for _, s := range seedPackets(f) {
+		f.Add(s, uint8(3), uint16(0xfedc))
+	}
+	f.Fuzz(func(t *testing.T, data []byte, id uint8, seq uint16) {
+		pkt := slices.Clone(data)
+		if err := StampTransportCC(pkt, id, seq); err != nil {
+			if !bytes.Equal(pkt, data) {
+				t.Fatalf("a failed stamp (%v) changed the packet", err)
+			}
+			return
+		}
+		var h Header
+		if _, err := h.Unmarshal(pkt); err != nil {
+			t.Fatalf("a stamped packet no longer parses: %v", err)
+		}
+		if got, ok := h.TransportCC(id); !ok || got != seq {
+			t.Fatalf("stamped %d with id %d, read back %d, %v", seq, id, got, ok)
 		}
 	})
 }

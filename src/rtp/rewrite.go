@@ -2,48 +2,7 @@ package rtp
 
 import "encoding/binary"
 
-// In-place setters for forwarding. Each checks that pkt starts with an RTP fixed header, then changes one field;
-// nothing else in pkt moves.
-
-// SetPayloadType sets the payload type of the RTP packet pkt, keeping its marker bit.
-func SetPayloadType(pkt []byte, pt uint8) error {
-	if err := checkFixedHeader(pkt); err != nil {
-		return err
-	}
-	if pt > MaxPayloadType {
-		return ErrPayloadType
-	}
-	putPayloadType(pkt, pt)
-	return nil
-}
-
-// SetSequenceNumber sets the sequence number of the RTP packet pkt.
-func SetSequenceNumber(pkt []byte, seq uint16) error {
-	if err := checkFixedHeader(pkt); err != nil {
-		return err
-	}
-	putSequenceNumber(pkt, seq)
-	return nil
-}
-
-// SetTimestamp sets the timestamp of the RTP packet pkt.
-func SetTimestamp(pkt []byte, ts uint32) error {
-	if err := checkFixedHeader(pkt); err != nil {
-		return err
-	}
-	putTimestamp(pkt, ts)
-	return nil
-}
-
-// SetSSRC sets the SSRC of the RTP packet pkt.
-func SetSSRC(pkt []byte, ssrc uint32) error {
-	if err := checkFixedHeader(pkt); err != nil {
-		return err
-	}
-	putSSRC(pkt, ssrc)
-	return nil
-}
-
+// checkFixedHeader reports whether pkt starts with an RTP fixed header of version 2.
 func checkFixedHeader(pkt []byte) error {
 	if len(pkt) < FixedHeaderSize {
 		return ErrHeaderTooShort

@@ -7,40 +7,19 @@ import (
 	"testing"
 )
 
-func TestSetters(t *testing.T) {
+// TestRewriterWritesInPlace: the first packet keeps its sequence number and timestamp, takes the listener's SSRC and
+// payload type, and keeps its marker bit and payload.
+func TestRewriterWritesInPlace(t *testing.T) {
 	pkt := unhex(t, fixedMarker+"0a0b")
-	if err := SetPayloadType(pkt, 111); err != nil {
+	r, err := NewRewriter(0x11223344, 111)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := SetSequenceNumber(pkt, 0xabcd); err != nil {
+	if err := r.Rewrite(pkt); err != nil {
 		t.Fatal(err)
 	}
-	if err := SetTimestamp(pkt, 0x01020304); err != nil {
-		t.Fatal(err)
-	}
-	if err := SetSSRC(pkt, 0x11223344); err != nil {
-		t.Fatal(err)
-	}
-	if want := unhex(t, "80 ef abcd 01020304 11223344 0a0b"); !bytes.Equal(pkt, want) {
-		t.Errorf("packet = %x, want %x (marker kept)", pkt, want)
-	}
-
-	setters := map[string]func([]byte) error{
-		"SetPayloadType":    func(b []byte) error { return SetPayloadType(b, 1) },
-		"SetSequenceNumber": func(b []byte) error { return SetSequenceNumber(b, 1) },
-		"SetTimestamp":      func(b []byte) error { return SetTimestamp(b, 1) },
-		"SetSSRC":           func(b []byte) error { return SetSSRC(b, 1) },
-	}
-	for name, set := range setters {
-		if err := set(make([]byte, 11)); !errors.Is(err, ErrHeaderTooShort) {
-			t.Errorf("%s on 11 bytes: error = %v, want ErrHeaderTooShort", name, err)
-		}
-		if err := set(unhex(t, "40 60 1234 00000064 deadbeef")); !errors.Is(err, ErrVersion) {
-			t.Errorf("%s on version 1: error = %v, want ErrVersion", name, err)
-		}
-	}
-	if err := SetPayloadType(pkt, 128); !errors.Is(err, ErrPayloadType) {
-		t.Errorf("SetPayloadType(128) error = %v, want ErrPayloadType", err)
+	if want := unhex(t, "80 ef 1234 00000064 11223344 0a0b"); !bytes.Equal(pkt, want) {
+		t.Errorf("packet = %x, want %x", pkt, want)
 	}
 }
 
@@ -203,5 +182,8 @@ func TestRewriterArguments(t *testing.T) {
 	}
 	if err := r.Rewrite(make([]byte, 5)); !errors.Is(err, ErrHeaderTooShort) {
 		t.Errorf("Rewrite(5 bytes) error = %v, want ErrHeaderTooShort", err)
+	}
+	if err := r.Rewrite(unhex(t, "40 60 1234 00000064 deadbeef")); !errors.Is(err, ErrVersion) {
+		t.Errorf("Rewrite(version 1) error = %v, want ErrVersion", err)
 	}
 }

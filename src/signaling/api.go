@@ -2,57 +2,60 @@ package signaling
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"unicode/utf8"
+
+	"github.com/heytribe/live-webrtcsignaling/src/protocol"
 )
 
-// handler runs one action for c with the action's raw data (nil when absent). d may share the storage of the frame,
-// which is reused once the handler returns: a handler decodes it (json.Unmarshal copies), never keeps it.
-type handler func(c *conn, d json.RawMessage)
+// handler runs one action for c and returns 0 when the action succeeded, or the error code the request is refused
+// with, which the caller answers and counts. On success the handler has sent the action's reply itself, if the action
+// has one, because the reply must be queued in order with the messages the action causes, under the room's lock.
+// ctx is the connection's (it ends with the connection, or when Shutdown gives up waiting) and bounds the calls to
+// the media plane. d is the action's raw data (nil when absent); it may share the storage of the frame, which is
+// reused once the handler returns: a handler decodes it (json.Unmarshal copies), never keeps it.
+type handler func(c *conn, ctx context.Context, d json.RawMessage) int
 
 // handlers maps each action to its handler. join and reconnect are the only ones allowed before joining.
 var handlers = map[string]handler{
-	actionJoin:               (*conn).join,
-	actionReconnect:          (*conn).reconnect,
-	actionLeave:              (*conn).leave,
-	actionExchangeSdp:        (*conn).exchangeSdp,
-	actionExchangeCandidate:  (*conn).exchangeCandidate,
-	actionOrientationChange:  (*conn).orientationChange,
-	actionSendMessage:        (*conn).sendMessage,
-	actionEventFreeze:        (*conn).eventFreeze,
-	actionEventCPU:           (*conn).eventCPU,
-	actionEventNetworkChange: (*conn).eventNetworkChange,
+	protocol.ActionJoin:               (*conn).join,
+	protocol.ActionReconnect:          (*conn).reconnect,
+	protocol.ActionLeave:              (*conn).leave,
+	protocol.ActionExchangeSdp:        (*conn).exchangeSdp,
+	protocol.ActionExchangeCandidate:  (*conn).exchangeCandidate,
+	protocol.ActionOrientationChange:  (*conn).orientationChange,
+	protocol.ActionSendMessage:        (*conn).sendMessage,
+	protocol.ActionEventFreeze:        (*conn).eventFreeze,
+	protocol.ActionEventCPU:           (*conn).eventCPU,
+	protocol.ActionEventNetworkChange: (*conn).eventNetworkChange,
 }
 
-// handle dispatches one frame and returns its action (actionGeneral when unknown or unreadable). Text frames must
-// be UTF-8 (RFC 6455); gorilla does not check it, and a relayed invalid sequence would make the receiving browser
-// fail its websocket.
-func (c *conn) handle(frame []byte) string {
+// handle dispatches one frame. It returns the action the frame names, which its error reply answers
+// (protocol.ActionGeneral when unreadable; an unknown name cut by echoable), and the handler's result: 0 or an
+// error code. Text frames must be UTF-8 (RFC 6455); gorilla does not check it, and a relayed invalid sequence would
+// make the receiving browser fail its websocket.
+func (c *conn) handle(ctx context.Context, frame []byte) (action string, code int) {
 	if !utf8.Valid(frame) {
-		c.fail(actionGeneral, CodeJSON)
-		return actionGeneral
+		return protocol.ActionGeneral, protocol.CodeJSON
 	}
 	action, d, ok := splitEnvelope(frame)
 	if !ok {
 		var env envelope
 		if err := json.Unmarshal(frame, &env); err != nil || env.A == nil {
-			c.fail(actionGeneral, CodeJSON)
-			return actionGeneral
+			return protocol.ActionGeneral, protocol.CodeJSON
 		}
 		action, d = *env.A, env.D
 	}
 	h, ok := handlers[action]
 	if !ok {
-		c.fail(echoable(action), CodeUnknownAction)
-		return actionGeneral
+		return echoable(action), protocol.CodeUnknownAction
 	}
-	if c.p == nil && action != actionJoin && action != actionReconnect {
-		c.fail(action, CodeUserNotAuthenticated)
-		return action
+	if c.p == nil && action != protocol.ActionJoin && action != protocol.ActionReconnect {
+		return action, protocol.CodeUserNotAuthenticated
 	}
-	h(c, d)
-	return action
+	return action, h(c, ctx, d)
 }
 
 // actionNames maps each action of handlers to itself, so that a name read from a frame becomes a string without
@@ -112,18 +115,16 @@ func echoable(action string) string {
 	return action[:cut]
 }
 
-// decode unmarshals an action's data into v, answering the client itself on failure: 1283 when d is missing,
-// 1282 when it is not JSON of the right shape.
-func (c *conn) decode(action string, d json.RawMessage, v any) bool {
+// decodeRequest unmarshals an action's data into v. It returns 0, or the code to refuse the request with: 1283 when
+// d is missing, 1282 when it is not JSON of the right shape.
+func decodeRequest(d json.RawMessage, v any) int {
 	if isNull(d) {
-		c.fail(action, CodeJSONFieldMissing)
-		return false
+		return protocol.CodeJSONFieldMissing
 	}
 	if err := json.Unmarshal(d, v); err != nil {
-		c.fail(action, CodeJSON)
-		return false
+		return protocol.CodeJSON
 	}
-	return true
+	return 0
 }
 
 func isNull(raw json.RawMessage) bool {
@@ -140,19 +141,26 @@ type validation struct{ code int }
 
 func (v *validation) required(ok bool) {
 	if !ok && v.code == 0 {
-		v.code = CodeJSONFieldMissing
+		v.code = protocol.CodeJSONFieldMissing
 	}
 }
 
 func (v *validation) valid(ok bool) {
 	if !ok && v.code == 0 {
-		v.code = CodeFieldInvalid
+		v.code = protocol.CodeFieldInvalid
 	}
 }
 
 // text checks an optional string field.
 func (v *validation) text(s string) {
 	v.valid(len(s) <= maxFieldBytes && utf8.ValidString(s))
+}
+
+// peerObject checks the "to" and the JSON object of a request for a peer (an SDP, a candidate).
+func (v *validation) peerObject(to *string, object json.RawMessage) {
+	v.id(to)
+	v.required(!isNull(object))
+	v.valid(isNull(object) || isObject(object))
 }
 
 // id checks a required identifier given as *string.
@@ -163,12 +171,11 @@ func (v *validation) id(s *string) {
 	}
 }
 
-// failWith answers the code of a media plane error: its APICode, else 1280.
-func (c *conn) failWith(action string, err error) {
+// mediaCode is the code a media plane error is answered with: its APICode, else 1280.
+func mediaCode(err error) int {
 	var coder APICoder
 	if errors.As(err, &coder) {
-		c.fail(action, coder.APICode())
-		return
+		return coder.APICode()
 	}
-	c.fail(action, CodeSystem)
+	return protocol.CodeSystem
 }

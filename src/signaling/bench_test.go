@@ -1,11 +1,13 @@
 package signaling
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/gorilla/websocket"
+	"github.com/heytribe/live-webrtcsignaling/src/protocol"
 )
 
 // BenchmarkJoin measures one client's websocket dial, join and joinR, then its close (the others in the room get
@@ -55,7 +57,7 @@ func BenchmarkRelay(b *testing.B) {
 		if err := a.ws.WriteMessage(websocket.TextMessage, frame); err != nil {
 			b.Fatal(err)
 		}
-		if m := <-peer.msgs; m.A != EventMessage {
+		if m := <-peer.msgs; m.A != protocol.EventMessage {
 			b.Fatalf("peer got %s", m.A)
 		}
 		if m := <-a.msgs; m.A != "sendMessageR" {
@@ -69,10 +71,10 @@ func BenchmarkRelay(b *testing.B) {
 func BenchmarkHandleRelay(b *testing.B) {
 	h := newHarness(b, nil)
 	token := h.token("u", "")
-	a, peer := newConn(h.srv, nil, "127.0.0.1"), newConn(h.srv, nil, "127.0.0.1")
+	a, peer := newConn(h.srv, nil, "127.0.0.1", func() {}), newConn(h.srv, nil, "127.0.0.1", func() {})
 	join := []byte(`{"a":"join","d":{"roomId":"r","bearer":"` + token + `"}}`)
-	a.handle(join)
-	peer.handle(join)
+	a.handleSafely(context.Background(), join)
+	peer.handleSafely(context.Background(), join)
 	a.queue.take(nil)
 	peer.queue.take(nil)
 	frame := []byte(`{"a":"sendMessage","d":{"to":"` + peer.p.socketID + `","message":{"candidate":"` +
@@ -81,7 +83,7 @@ func BenchmarkHandleRelay(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
-		a.handle(frame)
+		a.handleSafely(context.Background(), frame)
 		for _, c := range []*conn{a, peer} {
 			batch = c.queue.take(batch)
 			for _, m := range batch {

@@ -2,6 +2,7 @@ package signaling
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/heytribe/live-webrtcsignaling/src/protocol"
 )
 
 // conn is one websocket. Its read goroutine reads frames and runs the handlers; its write goroutine drains the
@@ -27,8 +29,9 @@ type conn struct {
 	// Used by the read goroutine only.
 	log *slog.Logger
 	p   *participant
-	// failed is the code of the last error reply, for counting the message being handled.
-	failed int
+	// endCalls cancels the context of the connection's calls to the media plane: when the read goroutine ends, or
+	// when Shutdown gives up waiting for the connection.
+	endCalls context.CancelFunc
 
 	closeOnce sync.Once
 	// closing is closed to make the write goroutine send a close frame and end the connection.
@@ -41,11 +44,13 @@ type conn struct {
 	readDone chan struct{}
 }
 
-func newConn(s *Server, ws *websocket.Conn, ip string) *conn {
+// newConn makes the connection of ws; endCalls cancels the context its start is given.
+func newConn(s *Server, ws *websocket.Conn, ip string, endCalls context.CancelFunc) *conn {
 	return &conn{
 		srv:      s,
 		ws:       ws,
 		ip:       ip,
+		endCalls: endCalls,
 		queue:    newOutQueue(s.opts.SendQueueLimit),
 		limiter:  newRateLimiter(s.opts.RateLimit, s.opts.RateBurst, s.now()),
 		log:      s.log.With("remote", ip),
@@ -54,8 +59,9 @@ func newConn(s *Server, ws *websocket.Conn, ip string) *conn {
 	}
 }
 
-func (c *conn) start() {
-	go c.readPump()
+// start runs the connection's goroutines; ctx is the context of its calls, cancelled by endCalls.
+func (c *conn) start(ctx context.Context) {
+	go c.readPump(ctx)
 	go c.writePump()
 }
 
@@ -90,15 +96,16 @@ func (c *conn) reply(action string, data any) {
 	c.send(newReply(action, data))
 }
 
+// fail answers action with the error code, and counts the error reply.
 func (c *conn) fail(action string, code int) {
-	c.failed = code
 	c.srv.counters.errorReply(code)
 	c.send(newError(action, code))
 }
 
-func (c *conn) readPump() {
+func (c *conn) readPump(ctx context.Context) {
 	defer c.srv.connsWG.Done()
 	defer close(c.readDone)
+	defer c.endCalls()
 	defer c.recoverAndReport("read")
 	c.ws.SetReadLimit(int64(c.srv.opts.MaxMessageBytes))
 	pongWait := c.srv.opts.PongWait
@@ -113,7 +120,7 @@ func (c *conn) readPump() {
 			c.ended(err)
 			return
 		}
-		if !c.readFrame(kind, r) {
+		if !c.readFrame(ctx, kind, r) {
 			return
 		}
 	}
@@ -124,7 +131,7 @@ func (c *conn) readPump() {
 var readBufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // readFrame reads one message of kind from r and handles it; it reports false when the connection has ended.
-func (c *conn) readFrame(kind int, r io.Reader) bool {
+func (c *conn) readFrame(ctx context.Context, kind int, r io.Reader) bool {
 	buf := readBufPool.Get().(*bytes.Buffer)
 	defer readBufPool.Put(buf)
 	buf.Reset()
@@ -141,11 +148,11 @@ func (c *conn) readFrame(kind int, r io.Reader) bool {
 		return true
 	}
 	if kind != websocket.TextMessage {
-		c.fail(actionGeneral, CodeJSON)
-		c.srv.counters.message(actionGeneral, CodeJSON)
+		c.fail(protocol.ActionGeneral, protocol.CodeJSON)
+		c.srv.counters.message(protocol.ActionGeneral, protocol.CodeJSON)
 		return true
 	}
-	c.handleSafely(buf.Bytes())
+	c.handleSafely(ctx, buf.Bytes())
 	return true
 }
 
@@ -153,26 +160,32 @@ func (c *conn) rateLimited() {
 	c.srv.counters.rateLimited.Add(1)
 	switch dropped := c.limiter.dropped; {
 	case dropped == 1:
-		c.fail(actionGeneral, CodeRateLimited)
+		c.fail(protocol.ActionGeneral, protocol.CodeRateLimited)
 	case dropped >= c.srv.opts.RateBurst:
 		c.log.Warn("websocket closed: rate limit")
 		c.closeWith(websocket.ClosePolicyViolation, "rate limit", false)
 	}
 }
 
-// handleSafely runs one frame's handler and counts it; a panic is reported and answered 1280, and the connection
-// goes on.
-func (c *conn) handleSafely(data []byte) {
-	c.failed = 0
-	action := actionGeneral
+// handleSafely runs one frame's handler, answers its error code and counts it; a panic is reported and answered
+// 1280, and the connection goes on.
+func (c *conn) handleSafely(ctx context.Context, frame []byte) {
+	action, code := c.handleRecovering(ctx, frame)
+	if code != 0 {
+		c.fail(action, code)
+	}
+	c.srv.counters.message(action, code)
+}
+
+// handleRecovering is handle, with a panic turned into 1280 for protocol.ActionGeneral.
+func (c *conn) handleRecovering(ctx context.Context, frame []byte) (action string, code int) {
 	defer func() {
 		if v := recover(); v != nil {
 			c.log.Error("panic in API handler", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
-			c.fail(actionGeneral, CodeSystem)
+			action, code = protocol.ActionGeneral, protocol.CodeSystem
 		}
-		c.srv.counters.message(action, c.failed)
 	}()
-	action = c.handle(data)
+	return c.handle(ctx, frame)
 }
 
 // ended runs once the read side is over: the participant leaves (close frame, shutdown) or drops (anything else).

@@ -3,6 +3,8 @@ package signaling
 import (
 	"strings"
 	"testing"
+
+	"github.com/heytribe/live-webrtcsignaling/src/protocol"
 )
 
 // Messages are written as frames laid out by the server itself: every length encoding of RFC 6455 (7 bits, 16 bits,
@@ -21,8 +23,8 @@ func TestFramesOfEveryLength(t *testing.T) {
 		a.send("sendMessage", map[string]any{"to": jp.SocketID, "message": strings.Repeat("x", n)})
 	}
 	for _, n := range sizes {
-		m := peer.expect(EventMessage)
-		ev := decode[messageEvent](t, m.D)
+		m := peer.expect(protocol.EventMessage)
+		ev := decode[protocol.MessageEvent](t, m.D)
 		if got := decode[string](t, ev.Message); len(got) != n || strings.Trim(got, "x") != "" {
 			t.Fatalf("message of %d bytes arrived as %d bytes", n, len(got))
 		}

@@ -1,10 +1,18 @@
-// Package signaling is the websocket API of the server: connections, the action dispatch, rooms, reconnection and
-// the relay of SDP and ICE candidates between peers. docs/API.md is the protocol it implements.
+// Package signaling is the websocket API of the server (docs/API.md): it upgrades connections, dispatches the
+// actions, keeps the rooms and their participants, holds a dropped participant's place for a reconnect, and relays
+// SDP, candidates and messages between peers (relay mode) or hands them to the media plane (MCU mode).
 //
-// Concurrency, in one paragraph: every websocket has a read goroutine (which runs the action handlers one at a
-// time) and a write goroutine (which drains a bounded queue). A room's mutex guards its members and every mutable
-// field of those members; handlers change a room and enqueue the messages it causes while holding that mutex, so
-// each client receives messages in the order of the changes. Enqueueing never blocks: a full queue closes the slow
-// connection. Messages are encoded to JSON by the write goroutines, never under a room lock. Lock order:
-// room.mu, then hub.mu; hub.mu is never held while taking a room's.
+//	srv, err := signaling.NewServerWith(signaling.DefaultOptions(), verifier, publisher, mediaPlane, logger)
+//	mux.Handle("/api", srv) // each request is upgraded to a websocket that lives on in two goroutines
+//	go srv.Run(ctx)         // room.live every Options.LiveInterval, until ctx ends
+//	...
+//	<-srv.Drain()           // on SIGTERM: join refused (1335) until every participant has left ...
+//	err = srv.Shutdown(ctx) // ... then the websockets left are closed (1001) and their participants leave
+//
+// publisher receives the room events (bus.Discard{} for none). mediaPlane is nil in relay mode; in MCU mode it is
+// the MediaPlane the server calls for exchangeSdp and exchangeCandidate, which reaches clients back through
+// Server.Send and Server.Participant. Snapshot and Stats describe the server for the admin listener and /metrics.
+//
+// docs/ARCHITECTURE.md, "Signaling", describes the design: a read and a write goroutine per websocket, one lock
+// per room under which a change and every message it causes are queued, and the lock order.
 package signaling

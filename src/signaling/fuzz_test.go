@@ -2,6 +2,7 @@ package signaling
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -48,16 +49,16 @@ func FuzzHandle(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		a, b, fresh := newConn(srv, nil, "127.0.0.1"), newConn(srv, nil, "127.0.0.1"), newConn(srv, nil, "127.0.0.1")
-		a.handle(join)
-		b.handle(join)
+		a, b, fresh := newConn(srv, nil, "127.0.0.1", func() {}), newConn(srv, nil, "127.0.0.1", func() {}), newConn(srv, nil, "127.0.0.1", func() {})
+		a.handleSafely(context.Background(), join)
+		b.handleSafely(context.Background(), join)
 		if a.p == nil || b.p == nil {
 			t.Fatal("setup joins failed")
 		}
 		// "PEER" stands for the other member's socketId, which the fuzzer cannot guess.
 		frame = bytes.ReplaceAll(frame, []byte("PEER"), []byte(b.p.socketID))
-		a.handle(frame)
-		fresh.handle(frame)
+		a.handleSafely(context.Background(), frame)
+		fresh.handleSafely(context.Background(), frame)
 		for _, c := range []*conn{a, b, fresh} {
 			for _, m := range c.queue.take(nil) {
 				data, err := m.bytes()

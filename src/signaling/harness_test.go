@@ -15,6 +15,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/heytribe/live-webrtcsignaling/src/auth"
 	"github.com/heytribe/live-webrtcsignaling/src/bus"
+	"github.com/heytribe/live-webrtcsignaling/src/protocol"
 )
 
 var testSecret = []byte("test-secret-test-secret-test-secret")
@@ -60,7 +61,7 @@ type harness struct {
 
 func testOptions() Options {
 	o := DefaultOptions()
-	o.Mode = ModeRelay
+	o.Mode = protocol.ModeRelay
 	o.ReconnectGrace = time.Minute
 	return o
 }
@@ -234,7 +235,7 @@ func (c *client) expectError(action string, code int) {
 func (c *client) barrier() {
 	c.t.Helper()
 	c.sendRaw(`{"a":"barrier"}`)
-	c.expectError("barrier", CodeUnknownAction)
+	c.expectError("barrier", protocol.CodeUnknownAction)
 }
 
 // expectClose waits for the server to close the connection and returns the close error.
@@ -274,7 +275,7 @@ func decode[T any](t testing.TB, raw json.RawMessage) T {
 }
 
 // joinAs joins room as user and returns the joinR data.
-func (c *client) joinAs(h *harness, room, user string) joinResult {
+func (c *client) joinAs(h *harness, room, user string) protocol.JoinResult {
 	c.t.Helper()
 	c.send("join", map[string]any{"roomId": room, "bearer": h.token(user, ""), "platform": "Web", "orientation": 90,
 		"camera": "front"})
@@ -284,7 +285,7 @@ func (c *client) joinAs(h *harness, room, user string) joinResult {
 			if !m.ok() {
 				c.t.Fatalf("join %s/%s failed with %d", room, user, m.E)
 			}
-			return decode[joinResult](c.t, m.D)
+			return decode[protocol.JoinResult](c.t, m.D)
 		}
 	}
 }

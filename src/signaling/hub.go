@@ -3,11 +3,14 @@ package signaling
 import (
 	"sync"
 	"time"
+
+	"github.com/heytribe/live-webrtcsignaling/src/protocol"
 )
 
 // hub indexes the live rooms by roomId and the participants by socketId. While draining it takes no new
 // participant, and closes drained when the last one is gone.
 type hub struct {
+	// mu is taken after a room's mutex, never before: a room's change registers its participants here.
 	mu      sync.Mutex
 	rooms   map[string]*room
 	sockets map[string]*participant
@@ -66,17 +69,18 @@ func (h *hub) removeRoom(r *room) {
 	}
 }
 
-// addSocket registers p, or returns the error code of the join: CodeServerDraining while draining, CodeSystem if
-// the socketId is taken (never in practice: 128 random bits), so a collision cannot hijack a place.
+// addSocket registers p, or returns the error code of the join: protocol.CodeServerDraining while draining,
+// protocol.CodeSystem if the socketId is taken (never in practice: 128 random bits), so a collision cannot hijack a
+// place.
 // Called with p.room.mu held.
 func (h *hub) addSocket(p *participant) int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.draining {
-		return CodeServerDraining
+		return protocol.CodeServerDraining
 	}
 	if _, taken := h.sockets[p.socketID]; taken {
-		return CodeSystem
+		return protocol.CodeSystem
 	}
 	h.sockets[p.socketID] = p
 	return 0

@@ -1,20 +1,22 @@
 package signaling
 
 import (
+	"context"
 	"encoding/json"
 
 	"github.com/heytribe/live-webrtcsignaling/src/auth"
 	"github.com/heytribe/live-webrtcsignaling/src/bus"
+	"github.com/heytribe/live-webrtcsignaling/src/protocol"
 )
 
-func (c *conn) join(d json.RawMessage) {
+// join enters the room of the request, after checking its bearer.
+func (c *conn) join(_ context.Context, d json.RawMessage) int {
 	if c.p != nil {
-		c.fail(actionJoin, CodeRoomAlreadyJoined)
-		return
+		return protocol.CodeRoomAlreadyJoined
 	}
 	var req joinRequest
-	if !c.decode(actionJoin, d, &req) {
-		return
+	if code := decodeRequest(d, &req); code != 0 {
+		return code
 	}
 	var v validation
 	v.id(req.RoomID)
@@ -26,34 +28,28 @@ func (c *conn) join(d json.RawMessage) {
 	v.valid(req.MaxVideoBitrate >= 0 && req.MaxVideoBitrate <= maxBitrate)
 	v.valid(req.MaxAudioBitrate >= 0 && req.MaxAudioBitrate <= maxBitrate)
 	if v.code != 0 {
-		c.fail(actionJoin, v.code)
-		return
+		return v.code
 	}
-	claims, ok := c.authenticate(actionJoin, *req.Bearer)
+	claims, ok := c.authenticate(protocol.ActionJoin, *req.Bearer)
 	if !ok {
-		return
+		return protocol.CodeAuthFailed
 	}
 	if claims.RoomID != "" && claims.RoomID != *req.RoomID {
 		c.log.Info("join refused: token bound to another room", "userId", claims.UserID, "roomId", *req.RoomID)
-		c.fail(actionJoin, CodeAuthFailed)
-		return
+		return protocol.CodeAuthFailed
 	}
 	p, err := newParticipantWith(claims.UserID, c, &req, c.srv.now())
 	if err != nil {
-		c.fail(actionJoin, CodeSystem)
-		return
+		return protocol.CodeSystem
 	}
-	if code := c.srv.enter(p, *req.RoomID); code != 0 {
-		c.fail(actionJoin, code)
-	}
+	return c.srv.enter(p, *req.RoomID)
 }
 
-// authenticate verifies a bearer, answering 1286 itself on failure. The token is never logged.
+// authenticate verifies a bearer, logging why it is refused (1286). The token is never logged.
 func (c *conn) authenticate(action, bearer string) (auth.Claims, bool) {
 	claims, err := c.srv.verifier.Verify(bearer, c.srv.now())
 	if err != nil {
 		c.log.Info("bearer refused", "action", action, "reason", err)
-		c.fail(action, CodeAuthFailed)
 		return auth.Claims{}, false
 	}
 	return claims, true
@@ -88,7 +84,7 @@ func (s *Server) tryEnter(p *participant, r *room) (code int, entered bool) {
 // enterLocked is enter with r.mu held: the membership change and every message it causes, in order.
 func (s *Server) enterLocked(p *participant, r *room) int {
 	if len(r.members) >= s.opts.RoomMaxSize {
-		return CodeRoomIsFull
+		return protocol.CodeRoomIsFull
 	}
 	p.room = r
 	if code := s.hub.addSocket(p); code != 0 {
@@ -113,7 +109,7 @@ func (s *Server) enterLocked(p *participant, r *room) int {
 	}
 	umc := mediaConfigurationFor(len(others))
 	if len(others) > 0 {
-		umcEvent := newEvent(EventUserMediaConfiguration, umc)
+		umcEvent := newEvent(protocol.EventUserMediaConfiguration, umc)
 		joinerOrientation := p.orientationEvent()
 		for _, o := range others {
 			o.deliver(umcEvent, s.opts.ReplayLimit)
@@ -121,11 +117,11 @@ func (s *Server) enterLocked(p *participant, r *room) int {
 			o.deliver(joinerOrientation, s.opts.ReplayLimit)
 		}
 	}
-	sessions := make([]Session, len(others))
+	sessions := make([]protocol.Session, len(others))
 	for i, o := range others {
-		sessions[i] = Session{SocketID: o.socketID, UserID: o.userID}
+		sessions[i] = protocol.Session{SocketID: o.socketID, UserID: o.userID}
 	}
-	p.conn.reply(actionJoin, joinResult{
+	p.conn.reply(protocol.ActionJoin, protocol.JoinResult{
 		SocketID: p.socketID, UserID: p.userID, RoomSize: len(others), Mode: s.opts.Mode,
 		UserMediaConfiguration: umc, Sessions: sessions,
 	})

@@ -8,6 +8,7 @@ import (
 
 	"github.com/heytribe/live-webrtcsignaling/src/auth"
 	"github.com/heytribe/live-webrtcsignaling/src/bus"
+	"github.com/heytribe/live-webrtcsignaling/src/protocol"
 )
 
 var socketIDPattern = regexp.MustCompile(`^[0-9a-f]{32}$`)
@@ -17,7 +18,7 @@ func TestJoinTellsEveryoneInOrder(t *testing.T) {
 	a, b := h.dial(), h.dial()
 
 	ja := a.joinAs(h, "room1", "alice")
-	if !socketIDPattern.MatchString(ja.SocketID) || ja.UserID != "alice" || ja.RoomSize != 0 || ja.Mode != ModeRelay ||
+	if !socketIDPattern.MatchString(ja.SocketID) || ja.UserID != "alice" || ja.RoomSize != 0 || ja.Mode != protocol.ModeRelay ||
 		ja.Sessions == nil || len(ja.Sessions) != 0 || ja.UserMediaConfiguration != mediaConfigurationFor(0) {
 		t.Fatalf("alice joinR = %+v", ja)
 	}
@@ -26,22 +27,22 @@ func TestJoinTellsEveryoneInOrder(t *testing.T) {
 		"orientation": 180, "camera": "back", "deviceName": "iPhone", "networkType": "wifi", "version": "17",
 		"appVersion": "110", "maxVideoBitrate": 500000})
 	// The joiner gets each present peer's orientation, then joinR.
-	oe := decode[orientationEvent](t, b.expect(EventOrientationChange).D)
-	if oe.From != (From{SocketID: ja.SocketID, UserID: "alice"}) || oe.Orientation != 90 || oe.Camera != "front" ||
+	oe := decode[protocol.OrientationEvent](t, b.expect(protocol.EventOrientationChange).D)
+	if oe.From != (protocol.From{SocketID: ja.SocketID, UserID: "alice"}) || oe.Orientation != 90 || oe.Camera != "front" ||
 		oe.Platform != "Web" {
 		t.Fatalf("orientation of alice sent to bob = %+v", oe)
 	}
-	jb := decode[joinResult](t, b.expectOK("join").D)
-	if jb.RoomSize != 1 || len(jb.Sessions) != 1 || jb.Sessions[0] != (Session{ja.SocketID, "alice"}) ||
+	jb := decode[protocol.JoinResult](t, b.expectOK("join").D)
+	if jb.RoomSize != 1 || len(jb.Sessions) != 1 || jb.Sessions[0] != (protocol.Session{SocketID: ja.SocketID, UserID: "alice"}) ||
 		jb.SocketID == ja.SocketID {
 		t.Fatalf("bob joinR = %+v", jb)
 	}
 	// The others get the new configuration, then the joiner's orientation.
-	umc := decode[userMediaConfiguration](t, a.expect(EventUserMediaConfiguration).D)
+	umc := decode[protocol.UserMediaConfiguration](t, a.expect(protocol.EventUserMediaConfiguration).D)
 	if umc != mediaConfigurationFor(1) {
 		t.Fatalf("umc = %+v", umc)
 	}
-	ob := decode[orientationEvent](t, a.expect(EventOrientationChange).D)
+	ob := decode[protocol.OrientationEvent](t, a.expect(protocol.EventOrientationChange).D)
 	if ob.From.SocketID != jb.SocketID || ob.Orientation != 180 || ob.Camera != "back" || ob.Platform != "iOS" {
 		t.Fatalf("orientation of bob sent to alice = %+v", ob)
 	}
@@ -76,23 +77,23 @@ func TestJoinRefusalsLeaveTheConnectionFree(t *testing.T) {
 		frame string
 		code  int
 	}{
-		{"no data", `{"a":"join"}`, CodeJSONFieldMissing},
-		{"null data", `{"a":"join","d":null}`, CodeJSONFieldMissing},
-		{"data not an object", `{"a":"join","d":"room"}`, CodeJSON},
-		{"roomId not a string", `{"a":"join","d":{"roomId":1,"bearer":"` + h.token("u", "") + `"}}`, CodeJSON},
-		{"orientation not an int", `{"a":"join","d":{"roomId":"r","bearer":"x","orientation":"90"}}`, CodeJSON},
-		{"orientation fractional", `{"a":"join","d":{"roomId":"r","bearer":"x","orientation":90.5}}`, CodeJSON},
-		{"missing roomId", `{"a":"join","d":{"bearer":"` + h.token("u", "") + `"}}`, CodeJSONFieldMissing},
-		{"empty roomId", `{"a":"join","d":{"roomId":"","bearer":"` + h.token("u", "") + `"}}`, CodeJSONFieldMissing},
-		{"missing bearer", `{"a":"join","d":{"roomId":"r"}}`, CodeJSONFieldMissing},
-		{"long roomId", `{"a":"join","d":{"roomId":"` + long + `","bearer":"` + h.token("u", "") + `"}}`, CodeFieldInvalid},
-		{"long platform", `{"a":"join","d":{"roomId":"r","platform":"` + long + `","bearer":"x"}}`, CodeFieldInvalid},
-		{"orientation out of range", `{"a":"join","d":{"roomId":"r","bearer":"x","orientation":360}}`, CodeFieldInvalid},
-		{"negative bitrate", `{"a":"join","d":{"roomId":"r","bearer":"x","maxVideoBitrate":-1}}`, CodeFieldInvalid},
-		{"garbage bearer", `{"a":"join","d":{"roomId":"r","bearer":"not.a.jwt"}}`, CodeAuthFailed},
-		{"expired bearer", `{"a":"join","d":{"roomId":"r","bearer":"` + expired + `"}}`, CodeAuthFailed},
-		{"bearer of another key", `{"a":"join","d":{"roomId":"r","bearer":"` + otherKey + `"}}`, CodeAuthFailed},
-		{"bearer bound to another room", `{"a":"join","d":{"roomId":"r","bearer":"` + h.token("u", "r2") + `"}}`, CodeAuthFailed},
+		{"no data", `{"a":"join"}`, protocol.CodeJSONFieldMissing},
+		{"null data", `{"a":"join","d":null}`, protocol.CodeJSONFieldMissing},
+		{"data not an object", `{"a":"join","d":"room"}`, protocol.CodeJSON},
+		{"roomId not a string", `{"a":"join","d":{"roomId":1,"bearer":"` + h.token("u", "") + `"}}`, protocol.CodeJSON},
+		{"orientation not an int", `{"a":"join","d":{"roomId":"r","bearer":"x","orientation":"90"}}`, protocol.CodeJSON},
+		{"orientation fractional", `{"a":"join","d":{"roomId":"r","bearer":"x","orientation":90.5}}`, protocol.CodeJSON},
+		{"missing roomId", `{"a":"join","d":{"bearer":"` + h.token("u", "") + `"}}`, protocol.CodeJSONFieldMissing},
+		{"empty roomId", `{"a":"join","d":{"roomId":"","bearer":"` + h.token("u", "") + `"}}`, protocol.CodeJSONFieldMissing},
+		{"missing bearer", `{"a":"join","d":{"roomId":"r"}}`, protocol.CodeJSONFieldMissing},
+		{"long roomId", `{"a":"join","d":{"roomId":"` + long + `","bearer":"` + h.token("u", "") + `"}}`, protocol.CodeFieldInvalid},
+		{"long platform", `{"a":"join","d":{"roomId":"r","platform":"` + long + `","bearer":"x"}}`, protocol.CodeFieldInvalid},
+		{"orientation out of range", `{"a":"join","d":{"roomId":"r","bearer":"x","orientation":360}}`, protocol.CodeFieldInvalid},
+		{"negative bitrate", `{"a":"join","d":{"roomId":"r","bearer":"x","maxVideoBitrate":-1}}`, protocol.CodeFieldInvalid},
+		{"garbage bearer", `{"a":"join","d":{"roomId":"r","bearer":"not.a.jwt"}}`, protocol.CodeAuthFailed},
+		{"expired bearer", `{"a":"join","d":{"roomId":"r","bearer":"` + expired + `"}}`, protocol.CodeAuthFailed},
+		{"bearer of another key", `{"a":"join","d":{"roomId":"r","bearer":"` + otherKey + `"}}`, protocol.CodeAuthFailed},
+		{"bearer bound to another room", `{"a":"join","d":{"roomId":"r","bearer":"` + h.token("u", "r2") + `"}}`, protocol.CodeAuthFailed},
 	}
 	c := h.dial()
 	for _, tt := range tests {
@@ -106,9 +107,9 @@ func TestJoinRefusalsLeaveTheConnectionFree(t *testing.T) {
 	// After every refusal the same connection can still join, once.
 	c.joinAs(h, "r", "u")
 	c.send("join", map[string]any{"roomId": "r", "bearer": h.token("u", "")})
-	c.expectError("join", CodeRoomAlreadyJoined)
+	c.expectError("join", protocol.CodeRoomAlreadyJoined)
 	c.send("reconnect", map[string]any{"socketId": strings.Repeat("0", 32), "bearer": h.token("u", "")})
-	c.expectError("reconnect", CodeRoomAlreadyJoined)
+	c.expectError("reconnect", protocol.CodeRoomAlreadyJoined)
 }
 
 func TestActionsNeedAJoin(t *testing.T) {
@@ -117,7 +118,7 @@ func TestActionsNeedAJoin(t *testing.T) {
 	for _, action := range []string{"leave", "exchangeSdp", "exchangeCandidate", "orientationChange", "sendMessage",
 		"eventFreeze", "eventCpu", "eventNetworkChange"} {
 		c.send(action, map[string]any{"to": "x"})
-		c.expectError(action, CodeUserNotAuthenticated)
+		c.expectError(action, protocol.CodeUserNotAuthenticated)
 	}
 }
 
@@ -127,7 +128,7 @@ func TestRoomLimit(t *testing.T) {
 	a.joinAs(h, "r", "a")
 	b.joinAs(h, "r", "b")
 	c.send("join", map[string]any{"roomId": "r", "bearer": h.token("c", "")})
-	c.expectError("join", CodeRoomIsFull)
+	c.expectError("join", protocol.CodeRoomIsFull)
 	// Another room is not affected.
 	c.joinAs(h, "other", "c")
 	c.send("leave", nil)
@@ -156,8 +157,10 @@ func TestMediaConfigurationTable(t *testing.T) {
 	}
 	for _, tt := range tests {
 		got := mediaConfigurationFor(tt.others)
-		want := userMediaConfiguration{Audio: true, Video: videoRange{
-			Width: minMax{tt.minW, tt.maxW}, Height: minMax{tt.minH, tt.maxH}, FrameRate: minMax{"10", "30"}}}
+		want := protocol.UserMediaConfiguration{Audio: true, Video: protocol.VideoRange{
+			Width:     protocol.MinMax{Min: tt.minW, Max: tt.maxW},
+			Height:    protocol.MinMax{Min: tt.minH, Max: tt.maxH},
+			FrameRate: protocol.MinMax{Min: "10", Max: "30"}}}
 		if got != want {
 			t.Errorf("others=%d: %+v, want %+v", tt.others, got, want)
 		}

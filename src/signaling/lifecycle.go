@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/heytribe/live-webrtcsignaling/src/bus"
+	"github.com/heytribe/live-webrtcsignaling/src/protocol"
 )
 
 // detach runs when c's websocket has ended while attached to a participant: the participant leaves, or it is kept
@@ -91,8 +92,9 @@ func (s *Server) leaveLocked(p *participant, why string) {
 		r.closed = true
 		s.hub.removeRoom(r)
 	} else {
-		left := newEvent(EventLeave, leaveEvent{RoomID: r.id, RoomSize: size, SocketID: p.socketID, UserID: p.userID})
-		umc := newEvent(EventUserMediaConfiguration, mediaConfigurationFor(size-1))
+		left := newEvent(protocol.EventLeave,
+			protocol.LeaveEvent{RoomID: r.id, RoomSize: size, SocketID: p.socketID, UserID: p.userID})
+		umc := newEvent(protocol.EventUserMediaConfiguration, mediaConfigurationFor(size-1))
 		for _, m := range r.members {
 			m.deliver(left, s.opts.ReplayLimit)
 			m.deliver(umc, s.opts.ReplayLimit)
@@ -102,17 +104,18 @@ func (s *Server) leaveLocked(p *participant, why string) {
 		"roomSize", size)
 }
 
-// lockJoined locks the room of c's participant and checks that c still holds it. On false nothing is locked.
-func (c *conn) lockJoined() (*participant, bool) {
+// inRoom runs change on c's participant with its room locked, and returns change's result, or 1297 when c holds no
+// participant (it never joined, it left, or a reconnect took its place).
+func (c *conn) inRoom(change func(p *participant) int) int {
 	p := c.p
 	if p == nil {
-		return nil, false
+		return protocol.CodeUserNotAuthenticated
 	}
 	p.room.mu.Lock()
+	defer p.room.mu.Unlock()
 	if p.gone || p.conn != c {
-		p.room.mu.Unlock()
 		c.p = nil
-		return nil, false
+		return protocol.CodeUserNotAuthenticated
 	}
-	return p, true
+	return change(p)
 }

@@ -20,7 +20,7 @@ type MediaPlane interface {
 	// Answer takes the client's answer to the server's offer for the stream of publisherSocketID.
 	Answer(ctx context.Context, roomID, socketID, publisherSocketID, answerSDP string) error
 	// Candidate takes a trickled ICE candidate (an RTCIceCandidateInit) for the session toward to
-	// (PublisherSocketID for the upstream).
+	// (protocol.PublisherSocketID for the upstream).
 	Candidate(ctx context.Context, roomID, socketID, to string, candidate json.RawMessage) error
 	// Joined tells that socketID entered roomID.
 	Joined(roomID, socketID string)

@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/heytribe/live-webrtcsignaling/src/protocol"
 )
 
 // fakeMedia records the calls of the server and answers offers with a fixed SDP.
@@ -54,25 +57,25 @@ type codedError int
 func (e codedError) Error() string { return "coded" }
 func (e codedError) APICode() int  { return int(e) }
 
-func mcu(o *Options) { o.Mode = ModeMCU }
+func mcu(o *Options) { o.Mode = protocol.ModeMCU }
 
 func TestMCUWithoutMediaPlane(t *testing.T) {
 	h := newHarness(t, mcu)
 	a, b := h.dial(), h.dial()
 	ja := a.joinAs(h, "r", "a")
-	if ja.Mode != ModeMCU {
+	if ja.Mode != protocol.ModeMCU {
 		t.Fatalf("mode %q", ja.Mode)
 	}
 	jb := b.joinAs(h, "r", "b")
 	offer := map[string]any{"type": "offer", "sdp": "v=0"}
-	b.send("exchangeSdp", map[string]any{"to": PublisherSocketID, "sdp": offer})
-	b.expectError("exchangeSdp", CodeMediaUnavailable)
+	b.send("exchangeSdp", map[string]any{"to": protocol.PublisherSocketID, "sdp": offer})
+	b.expectError("exchangeSdp", protocol.CodeMediaUnavailable)
 	b.send("exchangeSdp", map[string]any{"to": ja.SocketID, "sdp": map[string]any{"type": "answer", "sdp": "v=0"}})
-	b.expectError("exchangeSdp", CodeMediaUnavailable)
+	b.expectError("exchangeSdp", protocol.CodeMediaUnavailable)
 	// Candidates are accepted and ignored, as the original did; completed gets no reply.
-	b.send("exchangeCandidate", map[string]any{"to": PublisherSocketID, "candidate": map[string]any{"candidate": "c"}})
+	b.send("exchangeCandidate", map[string]any{"to": protocol.PublisherSocketID, "candidate": map[string]any{"candidate": "c"}})
 	b.expectOK("exchangeCandidate")
-	b.send("exchangeCandidate", map[string]any{"to": PublisherSocketID, "candidate": map[string]any{"completed": true}})
+	b.send("exchangeCandidate", map[string]any{"to": protocol.PublisherSocketID, "candidate": map[string]any{"completed": true}})
 	b.barrier()
 	a.flush()
 	_ = jb
@@ -86,41 +89,44 @@ func TestMCUWithMediaPlane(t *testing.T) {
 	jb := b.joinAs(h, "r", "b")
 	a.flush()
 
-	a.send("exchangeSdp", map[string]any{"to": PublisherSocketID, "sdp": map[string]any{"type": "offer", "sdp": "v=0 offer"}})
-	se := decode[exchangeSdpEvent](t, a.expect(EventExchangeSdp).D)
-	if se.From != (From{SocketID: PublisherSocketID}) || decode[sessionDescription](t, se.SDP) != (sessionDescription{"answer", "v=0 answer"}) {
+	a.send("exchangeSdp", map[string]any{"to": protocol.PublisherSocketID, "sdp": map[string]any{"type": "offer", "sdp": "v=0 offer"}})
+	se := decode[protocol.ExchangeSdpEvent](t, a.expect(protocol.EventExchangeSdp).D)
+	if se.From != (protocol.From{SocketID: protocol.PublisherSocketID}) ||
+		se.SDP != (protocol.SessionDescription{Type: "answer", SDP: "v=0 answer"}) {
 		t.Fatalf("publisher answer = %+v %s", se.From, se.SDP)
 	}
 	a.expectOK("exchangeSdp")
 
 	// The media plane reaches b by socketId, and b answers the offer from a.
-	if !h.srv.Send(jb.SocketID, EventExchangeSdp, exchangeSdpEvent{From: From{ja.SocketID, "a"}, SDP: json.RawMessage(`{"type":"offer","sdp":"v=0 down"}`)}) {
+	down := protocol.ExchangeSdpEvent{From: protocol.From{SocketID: ja.SocketID, UserID: "a"},
+		SDP: protocol.SessionDescription{Type: "offer", SDP: "v=0 down"}}
+	if !h.srv.Send(jb.SocketID, protocol.EventExchangeSdp, down) {
 		t.Fatal("Send to a participant failed")
 	}
-	if h.srv.Send("nobody", EventWebrtcUp, nil) {
+	if h.srv.Send("nobody", protocol.EventWebrtcUp, nil) {
 		t.Fatal("Send to nobody succeeded")
 	}
-	b.expect(EventExchangeSdp)
+	b.expect(protocol.EventExchangeSdp)
 	b.send("exchangeSdp", map[string]any{"to": ja.SocketID, "sdp": map[string]any{"type": "answer", "sdp": "v=0 ans"}})
 	b.expectOK("exchangeSdp")
 	b.send("exchangeCandidate", map[string]any{"to": ja.SocketID, "candidate": map[string]any{"candidate": "c1"}})
 	b.expectOK("exchangeCandidate")
 
 	// Refusals: wrong type, unknown peer, and the media plane's own codes.
-	b.send("exchangeSdp", map[string]any{"to": PublisherSocketID, "sdp": map[string]any{"type": "answer", "sdp": "v=0"}})
-	b.expectError("exchangeSdp", CodeFieldInvalid)
+	b.send("exchangeSdp", map[string]any{"to": protocol.PublisherSocketID, "sdp": map[string]any{"type": "answer", "sdp": "v=0"}})
+	b.expectError("exchangeSdp", protocol.CodeFieldInvalid)
 	b.send("exchangeSdp", map[string]any{"to": "nobody", "sdp": map[string]any{"type": "answer", "sdp": "v=0"}})
-	b.expectError("exchangeSdp", CodeSocketIDDoesNotExist)
+	b.expectError("exchangeSdp", protocol.CodeSocketIDDoesNotExist)
 	media.mu.Lock()
-	media.failure = codedError(CodeSDPAlreadyNegotiated)
+	media.failure = codedError(protocol.CodeSDPAlreadyNegotiated)
 	media.mu.Unlock()
-	b.send("exchangeSdp", map[string]any{"to": PublisherSocketID, "sdp": map[string]any{"type": "offer", "sdp": "v=0"}})
-	b.expectError("exchangeSdp", CodeSDPAlreadyNegotiated)
+	b.send("exchangeSdp", map[string]any{"to": protocol.PublisherSocketID, "sdp": map[string]any{"type": "offer", "sdp": "v=0"}})
+	b.expectError("exchangeSdp", protocol.CodeSDPAlreadyNegotiated)
 	media.mu.Lock()
 	media.failure = errors.New("boom")
 	media.mu.Unlock()
-	b.send("exchangeCandidate", map[string]any{"to": PublisherSocketID, "candidate": map[string]any{"candidate": "c"}})
-	b.expectError("exchangeCandidate", CodeSystem)
+	b.send("exchangeCandidate", map[string]any{"to": protocol.PublisherSocketID, "candidate": map[string]any{"candidate": "c"}})
+	b.expectError("exchangeCandidate", protocol.CodeSystem)
 
 	// A drop is not a leave for the media plane; the end of the grace period or a leave is.
 	b.drop()
@@ -141,4 +147,70 @@ func TestMCUWithMediaPlane(t *testing.T) {
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("media calls:\n%q\nwant\n%q", got, want)
 	}
+}
+
+// blockingMedia's Publish waits for the end of its context and reports why it ended.
+type blockingMedia struct {
+	fakeMedia
+	entered chan struct{}
+	ended   chan error
+}
+
+func newBlockingMedia() *blockingMedia {
+	return &blockingMedia{entered: make(chan struct{}, 1), ended: make(chan error, 1)}
+}
+
+func (m *blockingMedia) Publish(ctx context.Context, _, _, _ string) (string, error) {
+	m.entered <- struct{}{}
+	<-ctx.Done()
+	m.ended <- ctx.Err()
+	return "", ctx.Err()
+}
+
+// TestMediaCallContext: a call to the media plane runs with the connection's context, bounded by MediaTimeout, and
+// Shutdown cancels the calls it stops waiting for.
+func TestMediaCallContext(t *testing.T) {
+	offer := map[string]any{"to": protocol.PublisherSocketID, "sdp": map[string]any{"type": "offer", "sdp": "v=0"}}
+	t.Run("MediaTimeout", func(t *testing.T) {
+		media := newBlockingMedia()
+		h := newHarnessWithMedia(t, func(o *Options) {
+			o.Mode = protocol.ModeMCU
+			o.MediaTimeout = 50 * time.Millisecond
+		}, media)
+		a := h.dial()
+		a.joinAs(h, "r", "a")
+		a.send("exchangeSdp", offer)
+		a.expectError("exchangeSdp", protocol.CodeSystem)
+		if err := <-media.ended; !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("the call ended with %v, want its deadline", err)
+		}
+	})
+	t.Run("Shutdown", func(t *testing.T) {
+		media := newBlockingMedia()
+		h := newHarnessWithMedia(t, func(o *Options) {
+			o.Mode = protocol.ModeMCU
+			o.MediaTimeout = time.Hour
+		}, media)
+		a := h.dial()
+		a.joinAs(h, "r", "a")
+		a.send("exchangeSdp", offer)
+		select {
+		case <-media.entered:
+		case <-time.After(waitFor):
+			t.Fatal("the offer did not reach the media plane")
+		}
+		expired, cancel := context.WithCancel(context.Background())
+		cancel()
+		if err := h.srv.Shutdown(expired); !errors.Is(err, context.Canceled) {
+			t.Fatalf("Shutdown = %v, want it to give up at once", err)
+		}
+		select {
+		case err := <-media.ended:
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("the call ended with %v, want it cancelled", err)
+			}
+		case <-time.After(waitFor):
+			t.Fatal("Shutdown did not cancel the call in progress")
+		}
+	})
 }

@@ -3,6 +3,8 @@ package signaling
 import (
 	"encoding/json"
 	"sync"
+
+	"github.com/heytribe/live-webrtcsignaling/src/protocol"
 )
 
 // outMsg is one outgoing websocket message. It is encoded once, lazily, by the first write goroutine that sends it,
@@ -25,7 +27,8 @@ func newEncodedMsg(data []byte) *outMsg {
 
 // okReplies are the data-less success replies, encoded once: most requests are answered with one of them.
 var okReplies = func() map[string]*outMsg {
-	actions := []string{actionLeave, actionExchangeSdp, actionExchangeCandidate, actionOrientationChange, actionSendMessage}
+	actions := []string{protocol.ActionLeave, protocol.ActionExchangeSdp, protocol.ActionExchangeCandidate,
+		protocol.ActionOrientationChange, protocol.ActionSendMessage}
 	out := make(map[string]*outMsg, len(actions))
 	for _, action := range actions {
 		out[action] = newEncodedMsg([]byte(`{"a":"` + action + `R","s":true}`))

@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"time"
+
+	"github.com/heytribe/live-webrtcsignaling/src/protocol"
 )
 
 // participant is one place in a room, named by its socketId. It outlives websockets: a dropped participant waits
@@ -48,7 +50,7 @@ type stopper interface{ Stop() bool }
 // newParticipantWith makes the participant of a join request, attached to c, with a fresh socketId.
 func newParticipantWith(userID string, c *conn, req *joinRequest, now time.Time) (*participant, error) {
 	socketID := newSocketID()
-	from, err := json.Marshal(From{SocketID: socketID, UserID: userID})
+	from, err := json.Marshal(protocol.From{SocketID: socketID, UserID: userID})
 	if err != nil {
 		return nil, err
 	}
@@ -79,11 +81,13 @@ func newSocketID() string {
 	return hex.EncodeToString(b[:])
 }
 
-func (p *participant) from() From { return From{SocketID: p.socketID, UserID: p.userID} }
+func (p *participant) from() protocol.From {
+	return protocol.From{SocketID: p.socketID, UserID: p.userID}
+}
 
 // orientationEvent builds this participant's eventOrientationChange. Called with room.mu held.
 func (p *participant) orientationEvent() *outMsg {
-	return newEvent(EventOrientationChange, orientationEvent{
+	return newEvent(protocol.EventOrientationChange, protocol.OrientationEvent{
 		From: p.from(), Platform: p.platform, Orientation: p.orientation, Camera: p.camera,
 	})
 }

@@ -1,45 +1,42 @@
 package signaling
 
 import (
+	"context"
 	"encoding/json"
 
 	"github.com/gorilla/websocket"
+	"github.com/heytribe/live-webrtcsignaling/src/protocol"
 )
 
 // reconnect takes over the place of a participant from a new websocket.
-func (c *conn) reconnect(d json.RawMessage) {
+func (c *conn) reconnect(_ context.Context, d json.RawMessage) int {
 	if c.p != nil {
-		c.fail(actionReconnect, CodeRoomAlreadyJoined)
-		return
+		return protocol.CodeRoomAlreadyJoined
 	}
 	var req reconnectRequest
-	if !c.decode(actionReconnect, d, &req) {
-		return
+	if code := decodeRequest(d, &req); code != 0 {
+		return code
 	}
 	var v validation
 	v.id(req.SocketID)
 	hasBearer := req.Bearer != nil && *req.Bearer != ""
 	v.required(hasBearer || c.srv.opts.ReconnectWithoutBearer)
 	if v.code != 0 {
-		c.fail(actionReconnect, v.code)
-		return
+		return v.code
 	}
 	userID, roomID := "", ""
 	if hasBearer {
-		claims, ok := c.authenticate(actionReconnect, *req.Bearer)
+		claims, ok := c.authenticate(protocol.ActionReconnect, *req.Bearer)
 		if !ok {
-			return
+			return protocol.CodeAuthFailed
 		}
 		userID, roomID = claims.UserID, claims.RoomID
 	}
 	p := c.srv.hub.socket(*req.SocketID)
 	if p == nil {
-		c.fail(actionReconnect, CodeReconnectUnknownSocket)
-		return
+		return protocol.CodeReconnectUnknownSocket
 	}
-	if code := c.srv.takeOver(c, p, userID, roomID); code != 0 {
-		c.fail(actionReconnect, code)
-	}
+	return c.srv.takeOver(c, p, userID, roomID)
 }
 
 // takeOver attaches c to p if the bearer's user (userID, when not empty) owns p. It answers reconnectR and replays
@@ -49,12 +46,12 @@ func (s *Server) takeOver(c *conn, p *participant, userID, roomID string) int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if p.gone {
-		return CodeReconnectUnknownSocket
+		return protocol.CodeReconnectUnknownSocket
 	}
 	if userID != "" && (userID != p.userID || (roomID != "" && roomID != r.id)) {
 		s.log.Warn("reconnect refused: bearer of another user or room", "socketId", p.socketID, "roomId", r.id,
 			"userId", p.userID, "bearerUserId", userID)
-		return CodeAuthFailed
+		return protocol.CodeAuthFailed
 	}
 	if old := p.conn; old != nil {
 		// The old websocket may still look alive (half-open TCP): its unsent messages move to the new one.
@@ -64,11 +61,11 @@ func (s *Server) takeOver(c *conn, p *participant, userID, roomID string) int {
 	p.stopGrace()
 	if p.overflowed {
 		s.leaveLocked(p, "too many events missed during reconnect")
-		return CodeReconnectReplayOverflow
+		return protocol.CodeReconnectReplayOverflow
 	}
 	p.conn = c
 	c.attach(p)
-	c.reply(actionReconnect, reconnectResult{
+	c.reply(protocol.ActionReconnect, protocol.ReconnectResult{
 		SocketID: p.socketID, UserID: p.userID, RoomSize: len(r.members) - 1, Mode: s.opts.Mode,
 	})
 	for _, m := range p.replay {
@@ -82,15 +79,12 @@ func (s *Server) takeOver(c *conn, p *participant, userID, roomID string) int {
 }
 
 // leave leaves the room now; the websocket stays open.
-func (c *conn) leave(json.RawMessage) {
-	p, ok := c.lockJoined()
-	if !ok {
-		c.fail(actionLeave, CodeUserNotAuthenticated)
-		return
-	}
-	defer p.room.mu.Unlock()
-	c.srv.leaveLocked(p, "leave action")
-	c.p = nil
-	c.log = c.srv.log.With("remote", c.ip)
-	c.reply(actionLeave, nil)
+func (c *conn) leave(context.Context, json.RawMessage) int {
+	return c.inRoom(func(p *participant) int {
+		c.srv.leaveLocked(p, "leave action")
+		c.p = nil
+		c.log = c.srv.log.With("remote", c.ip)
+		c.reply(protocol.ActionLeave, nil)
+		return 0
+	})
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/heytribe/live-webrtcsignaling/src/bus"
+	"github.com/heytribe/live-webrtcsignaling/src/protocol"
 )
 
 // awayIn waits until the server has noticed that socketID dropped.
@@ -43,26 +44,26 @@ func TestReconnectReplaysWhatWasMissed(t *testing.T) {
 
 	a2 := h.dial()
 	a2.send("reconnect", map[string]any{"socketId": ja.SocketID, "bearer": h.token("a", "")})
-	rr := decode[reconnectResult](t, a2.expectOK("reconnect").D)
-	if rr != (reconnectResult{SocketID: ja.SocketID, UserID: "a", RoomSize: 1, Mode: ModeRelay}) {
+	rr := decode[protocol.ReconnectResult](t, a2.expectOK("reconnect").D)
+	if rr != (protocol.ReconnectResult{SocketID: ja.SocketID, UserID: "a", RoomSize: 1, Mode: protocol.ModeRelay}) {
 		t.Fatalf("reconnectR = %+v", rr)
 	}
-	if m := decode[messageEvent](t, a2.expect(EventMessage).D); string(m.Message) != `"one"` || m.From.SocketID != jb.SocketID {
+	if m := decode[protocol.MessageEvent](t, a2.expect(protocol.EventMessage).D); string(m.Message) != `"one"` || m.From.SocketID != jb.SocketID {
 		t.Fatalf("first replayed = %+v", m)
 	}
-	if o := decode[orientationEvent](t, a2.expect(EventOrientationChange).D); o.Orientation != 180 {
+	if o := decode[protocol.OrientationEvent](t, a2.expect(protocol.EventOrientationChange).D); o.Orientation != 180 {
 		t.Fatalf("second replayed = %+v", o)
 	}
-	if m := decode[messageEvent](t, a2.expect(EventMessage).D); string(m.Message) != `"two"` {
+	if m := decode[protocol.MessageEvent](t, a2.expect(protocol.EventMessage).D); string(m.Message) != `"two"` {
 		t.Fatalf("third replayed = %+v", m)
 	}
 	// The place is the same: same socketId, room and orientation; new messages reach the new websocket.
 	b.send("sendMessage", map[string]any{"to": ja.SocketID, "message": "three"})
 	b.expectOK("sendMessage")
-	a2.expect(EventMessage)
+	a2.expect(protocol.EventMessage)
 	c := h.dial()
 	c.send("join", map[string]any{"roomId": "r", "bearer": h.token("c", "")})
-	if o := decode[orientationEvent](t, c.expect(EventOrientationChange).D); o.From.SocketID != ja.SocketID || o.Orientation != 90 {
+	if o := decode[protocol.OrientationEvent](t, c.expect(protocol.EventOrientationChange).D); o.From.SocketID != ja.SocketID || o.Orientation != 90 {
 		t.Fatalf("orientation kept = %+v", o)
 	}
 	if len(h.pub.ofKey(bus.KeyRoomLeave)) != 0 {
@@ -83,12 +84,12 @@ func TestReconnectRefusals(t *testing.T) {
 		data map[string]any
 		code int
 	}{
-		{"no bearer", map[string]any{"socketId": ja.SocketID}, CodeJSONFieldMissing},
-		{"no socketId", map[string]any{"bearer": h.token("a", "")}, CodeJSONFieldMissing},
-		{"another user", map[string]any{"socketId": ja.SocketID, "bearer": h.token("mallory", "")}, CodeAuthFailed},
-		{"token for another room", map[string]any{"socketId": ja.SocketID, "bearer": h.token("a", "r2")}, CodeAuthFailed},
-		{"bad bearer", map[string]any{"socketId": ja.SocketID, "bearer": "x.y.z"}, CodeAuthFailed},
-		{"unknown socketId", map[string]any{"socketId": newSocketID(), "bearer": h.token("a", "")}, CodeReconnectUnknownSocket},
+		{"no bearer", map[string]any{"socketId": ja.SocketID}, protocol.CodeJSONFieldMissing},
+		{"no socketId", map[string]any{"bearer": h.token("a", "")}, protocol.CodeJSONFieldMissing},
+		{"another user", map[string]any{"socketId": ja.SocketID, "bearer": h.token("mallory", "")}, protocol.CodeAuthFailed},
+		{"token for another room", map[string]any{"socketId": ja.SocketID, "bearer": h.token("a", "r2")}, protocol.CodeAuthFailed},
+		{"bad bearer", map[string]any{"socketId": ja.SocketID, "bearer": "x.y.z"}, protocol.CodeAuthFailed},
+		{"unknown socketId", map[string]any{"socketId": newSocketID(), "bearer": h.token("a", "")}, protocol.CodeReconnectUnknownSocket},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			c.t = t
@@ -119,18 +120,18 @@ func TestGracePeriodExpiry(t *testing.T) {
 	ja := a.joinAs(h, "r", "a")
 	b.joinAs(h, "r", "b")
 	a.drop()
-	le := decode[leaveEvent](t, b.expect(EventLeave).D)
+	le := decode[protocol.LeaveEvent](t, b.expect(protocol.EventLeave).D)
 	if le.SocketID != ja.SocketID || le.RoomSize != 1 {
 		t.Fatalf("eventLeave = %+v", le)
 	}
-	b.expect(EventUserMediaConfiguration)
+	b.expect(protocol.EventUserMediaConfiguration)
 	leaves := h.pub.ofKey(bus.KeyRoomLeave)
 	if len(leaves) != 1 || leaves[0].(bus.RoomLeave).RoomSize != 1 {
 		t.Fatalf("room.leave = %+v", leaves)
 	}
 	c := h.dial()
 	c.send("reconnect", map[string]any{"socketId": ja.SocketID, "bearer": h.token("a", "")})
-	c.expectError("reconnect", CodeReconnectUnknownSocket)
+	c.expectError("reconnect", protocol.CodeReconnectUnknownSocket)
 }
 
 func TestReconnectReplayOverflow(t *testing.T) {
@@ -147,8 +148,8 @@ func TestReconnectReplayOverflow(t *testing.T) {
 	}
 	a2 := h.dial()
 	a2.send("reconnect", map[string]any{"socketId": ja.SocketID, "bearer": h.token("a", "")})
-	a2.expectError("reconnect", CodeReconnectReplayOverflow)
-	if le := decode[leaveEvent](t, b.expect(EventLeave).D); le.SocketID != ja.SocketID || le.RoomSize != 1 {
+	a2.expectError("reconnect", protocol.CodeReconnectReplayOverflow)
+	if le := decode[protocol.LeaveEvent](t, b.expect(protocol.EventLeave).D); le.SocketID != ja.SocketID || le.RoomSize != 1 {
 		t.Fatalf("eventLeave = %+v", le)
 	}
 	// The client joins again on the same websocket.
@@ -171,7 +172,7 @@ func TestReconnectTakesOverALiveWebsocket(t *testing.T) {
 	// The old websocket's end does not make the participant leave.
 	b.send("sendMessage", map[string]any{"to": ja.SocketID, "message": "still here"})
 	b.expectOK("sendMessage")
-	a2.expect(EventMessage)
+	a2.expect(protocol.EventMessage)
 	if st := h.srv.Snapshot(); st.Participants != 2 || !st.Rooms[0].Participants[0].Connected {
 		t.Fatalf("state after takeover: %+v", st)
 	}

@@ -4,55 +4,50 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+
+	"github.com/heytribe/live-webrtcsignaling/src/protocol"
 )
 
 // exchangeSdp relays an SDP to a peer (relay mode) or hands it to the media plane (MCU mode).
-func (c *conn) exchangeSdp(d json.RawMessage) {
+func (c *conn) exchangeSdp(ctx context.Context, d json.RawMessage) int {
 	var req exchangeSdpRequest
-	if !c.decode(actionExchangeSdp, d, &req) {
-		return
+	if code := decodeRequest(d, &req); code != 0 {
+		return code
 	}
 	var v validation
-	v.id(req.To)
-	v.required(!isNull(req.SDP))
-	v.valid(isNull(req.SDP) || isObject(req.SDP))
+	v.peerObject(req.To, req.SDP)
 	if v.code != 0 {
-		c.fail(actionExchangeSdp, v.code)
-		return
+		return v.code
 	}
-	if c.srv.opts.Mode == ModeRelay {
-		c.relay(actionExchangeSdp, *req.To, true, EventExchangeSdp, "sdp", req.SDP)
-		return
+	if c.srv.opts.Mode == protocol.ModeRelay {
+		return c.relay(protocol.ActionExchangeSdp, *req.To, true, protocol.EventExchangeSdp, "sdp", req.SDP)
 	}
-	c.mediaSdp(*req.To, req.SDP)
+	return c.mediaSdp(ctx, *req.To, req.SDP)
 }
 
 // exchangeCandidate relays an ICE candidate to a peer (relay mode) or hands it to the media plane (MCU mode).
 // A candidate {"completed":true} gets no reply on success, as in the original.
-func (c *conn) exchangeCandidate(d json.RawMessage) {
+func (c *conn) exchangeCandidate(ctx context.Context, d json.RawMessage) int {
 	var req exchangeCandidateRequest
-	if !c.decode(actionExchangeCandidate, d, &req) {
-		return
+	if code := decodeRequest(d, &req); code != 0 {
+		return code
 	}
 	var v validation
-	v.id(req.To)
-	v.required(!isNull(req.Candidate))
-	v.valid(isNull(req.Candidate) || isObject(req.Candidate))
+	v.peerObject(req.To, req.Candidate)
 	var completion candidateCompletion
 	// Most candidates have no key "completed": they skip a third decoding of the same bytes.
 	if v.code == 0 && mayHaveKeyCompleted(req.Candidate) && json.Unmarshal(req.Candidate, &completion) != nil {
-		v.code = CodeJSON
+		v.code = protocol.CodeJSON
 	}
 	if v.code != 0 {
-		c.fail(actionExchangeCandidate, v.code)
-		return
+		return v.code
 	}
 	answer := !completion.Completed
-	if c.srv.opts.Mode == ModeRelay {
-		c.relay(actionExchangeCandidate, *req.To, answer, EventExchangeCandidate, "candidate", req.Candidate)
-		return
+	if c.srv.opts.Mode == protocol.ModeRelay {
+		return c.relay(protocol.ActionExchangeCandidate, *req.To, answer, protocol.EventExchangeCandidate, "candidate",
+			req.Candidate)
 	}
-	c.mediaCandidate(*req.To, req.Candidate, answer)
+	return c.mediaCandidate(ctx, *req.To, req.Candidate, answer)
 }
 
 // mayHaveKeyCompleted reports whether the JSON object raw may have a key that json.Unmarshal matches with
@@ -73,132 +68,114 @@ func mayHaveKeyCompleted(raw []byte) bool {
 }
 
 // sendMessage relays any JSON value to a peer of the same room, in both modes.
-func (c *conn) sendMessage(d json.RawMessage) {
+func (c *conn) sendMessage(_ context.Context, d json.RawMessage) int {
 	var req sendMessageRequest
-	if !c.decode(actionSendMessage, d, &req) {
-		return
+	if code := decodeRequest(d, &req); code != 0 {
+		return code
 	}
 	var v validation
 	v.id(req.To)
 	v.required(req.Message != nil)
 	if v.code != 0 {
-		c.fail(actionSendMessage, v.code)
-		return
+		return v.code
 	}
-	c.relay(actionSendMessage, *req.To, true, EventMessage, "message", req.Message)
+	return c.relay(protocol.ActionSendMessage, *req.To, true, protocol.EventMessage, "message", req.Message)
 }
 
 // relay delivers the event {"a":name,"d":{"from":<sender>,field:raw}} to the member to of c's room and answers
-// action (when answer is true). The event is built before the room is locked.
-func (c *conn) relay(action, to string, answer bool, name, field string, raw json.RawMessage) {
+// action (when answer is true), or returns the error code. The event is built before the room is locked.
+func (c *conn) relay(action, to string, answer bool, name, field string, raw json.RawMessage) int {
 	if c.p == nil {
-		c.fail(action, CodeUserNotAuthenticated)
-		return
+		return protocol.CodeUserNotAuthenticated
 	}
 	msg := relayEvent(name, c.p.fromJSON, field, raw)
-	p, ok := c.lockJoined()
-	if !ok {
-		c.fail(action, CodeUserNotAuthenticated)
-		return
-	}
-	defer p.room.mu.Unlock()
-	target := p.room.member(to)
-	if target == nil || target == p {
-		c.fail(action, CodeSocketIDDoesNotExist)
-		return
-	}
-	target.deliver(msg, c.srv.opts.ReplayLimit)
-	if answer {
-		c.reply(action, nil)
-	}
+	return c.inRoom(func(p *participant) int {
+		target := p.room.member(to)
+		if target == nil || target == p {
+			return protocol.CodeSocketIDDoesNotExist
+		}
+		target.deliver(msg, c.srv.opts.ReplayLimit)
+		if answer {
+			c.reply(action, nil)
+		}
+		return 0
+	})
 }
 
-// checkPeer reports whether to is PublisherSocketID or another member of c's room, answering the error itself.
-func (c *conn) checkPeer(action, to string) (*participant, bool) {
-	p, ok := c.lockJoined()
-	if !ok {
-		c.fail(action, CodeUserNotAuthenticated)
-		return nil, false
-	}
-	defer p.room.mu.Unlock()
-	if to == PublisherSocketID {
-		return p, true
-	}
-	if target := p.room.member(to); target == nil || target == p {
-		c.fail(action, CodeSocketIDDoesNotExist)
-		return nil, false
-	}
-	return p, true
+// checkPeer returns c's participant when to is protocol.PublisherSocketID or another member of c's room, else the
+// error code.
+func (c *conn) checkPeer(to string) (p *participant, code int) {
+	code = c.inRoom(func(joined *participant) int {
+		if to != protocol.PublisherSocketID {
+			if target := joined.room.member(to); target == nil || target == joined {
+				return protocol.CodeSocketIDDoesNotExist
+			}
+		}
+		p = joined
+		return 0
+	})
+	return p, code
 }
 
 // mediaSdp serves exchangeSdp in MCU mode.
-func (c *conn) mediaSdp(to string, raw json.RawMessage) {
-	const action = actionExchangeSdp
+func (c *conn) mediaSdp(ctx context.Context, to string, raw json.RawMessage) int {
 	media := c.srv.media
 	if media == nil {
-		c.fail(action, CodeMediaUnavailable)
-		return
+		return protocol.CodeMediaUnavailable
 	}
-	var desc sessionDescription
+	var desc protocol.SessionDescription
 	if err := json.Unmarshal(raw, &desc); err != nil {
-		c.fail(action, CodeJSON)
-		return
+		return protocol.CodeJSON
 	}
-	p, ok := c.checkPeer(action, to)
-	if !ok {
-		return
+	p, code := c.checkPeer(to)
+	if code != 0 {
+		return code
 	}
-	ctx, cancel := context.WithTimeout(c.srv.ctx, c.srv.opts.MediaTimeout)
+	ctx, cancel := context.WithTimeout(ctx, c.srv.opts.MediaTimeout)
 	defer cancel()
-	if to != PublisherSocketID {
+	if to != protocol.PublisherSocketID {
 		if desc.Type != "answer" || desc.SDP == "" {
-			c.fail(action, CodeFieldInvalid)
-			return
+			return protocol.CodeFieldInvalid
 		}
 		if err := media.Answer(ctx, p.room.id, p.socketID, to, desc.SDP); err != nil {
 			c.log.Warn("media plane refused an answer", "peer", to, "err", err)
-			c.failWith(action, err)
-			return
+			return mediaCode(err)
 		}
-		c.reply(action, nil)
-		return
+		c.reply(protocol.ActionExchangeSdp, nil)
+		return 0
 	}
 	if desc.Type != "offer" || desc.SDP == "" {
-		c.fail(action, CodeFieldInvalid)
-		return
+		return protocol.CodeFieldInvalid
 	}
 	answer, err := media.Publish(ctx, p.room.id, p.socketID, desc.SDP)
 	if err != nil {
 		c.log.Warn("media plane refused an offer", "err", err)
-		c.failWith(action, err)
-		return
+		return mediaCode(err)
 	}
-	answerSDP, err := json.Marshal(sessionDescription{Type: "answer", SDP: answer})
-	if err != nil {
-		c.failWith(action, err)
-		return
-	}
-	c.send(newEvent(EventExchangeSdp, exchangeSdpEvent{From: From{SocketID: PublisherSocketID}, SDP: answerSDP}))
-	c.reply(action, nil)
+	c.send(newEvent(protocol.EventExchangeSdp, protocol.ExchangeSdpEvent{
+		From: protocol.From{SocketID: protocol.PublisherSocketID},
+		SDP:  protocol.SessionDescription{Type: "answer", SDP: answer},
+	}))
+	c.reply(protocol.ActionExchangeSdp, nil)
+	return 0
 }
 
 // mediaCandidate serves exchangeCandidate in MCU mode; without a media plane candidates are accepted and ignored.
-func (c *conn) mediaCandidate(to string, candidate json.RawMessage, answer bool) {
-	const action = actionExchangeCandidate
-	p, ok := c.checkPeer(action, to)
-	if !ok {
-		return
+func (c *conn) mediaCandidate(ctx context.Context, to string, candidate json.RawMessage, answer bool) int {
+	p, code := c.checkPeer(to)
+	if code != 0 {
+		return code
 	}
 	if media := c.srv.media; media != nil {
-		ctx, cancel := context.WithTimeout(c.srv.ctx, c.srv.opts.MediaTimeout)
+		ctx, cancel := context.WithTimeout(ctx, c.srv.opts.MediaTimeout)
 		defer cancel()
 		if err := media.Candidate(ctx, p.room.id, p.socketID, to, candidate); err != nil {
 			c.log.Warn("media plane refused a candidate", "peer", to, "err", err)
-			c.failWith(action, err)
-			return
+			return mediaCode(err)
 		}
 	}
 	if answer {
-		c.reply(action, nil)
+		c.reply(protocol.ActionExchangeCandidate, nil)
 	}
+	return 0
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/heytribe/live-webrtcsignaling/src/bus"
+	"github.com/heytribe/live-webrtcsignaling/src/protocol"
 )
 
 func TestOversizedMessageClosesOnlyThatConnection(t *testing.T) {
@@ -32,7 +33,7 @@ func TestOversizedMessageClosesOnlyThatConnection(t *testing.T) {
 	if ce := a.expectClose(); ce.Code != websocket.CloseMessageTooBig {
 		t.Fatalf("close code %d, want 1009", ce.Code)
 	}
-	b.expect(EventMessage)
+	b.expect(protocol.EventMessage)
 	b.barrier()
 }
 
@@ -48,9 +49,9 @@ func TestFloodIsAnsweredThenClosed(t *testing.T) {
 		}
 	}
 	for range 4 {
-		a.expectError("flood", CodeUnknownAction)
+		a.expectError("flood", protocol.CodeUnknownAction)
 	}
-	a.expectError("general", CodeRateLimited)
+	a.expectError("general", protocol.CodeRateLimited)
 	if ce := a.expectClose(); ce.Code != websocket.ClosePolicyViolation || ce.Text != "rate limit" {
 		t.Fatalf("closed with %d %q", ce.Code, ce.Text)
 	}
@@ -325,7 +326,7 @@ func raceJoin(t *testing.T, ws *websocket.Conn, bearer string) string {
 			if !m.ok() {
 				return ""
 			}
-			return decode[joinResult](t, m.D).SocketID
+			return decode[protocol.JoinResult](t, m.D).SocketID
 		}
 	}
 }
@@ -353,7 +354,7 @@ func TestPanicInACallbackWedgesNothing(t *testing.T) {
 	h.srv.publisher = pub
 	a, b := h.dial(), h.dial()
 	a.send("join", map[string]any{"roomId": "r", "bearer": h.token("a", "")})
-	a.expectError("general", CodeSystem)
+	a.expectError("general", protocol.CodeSystem)
 	// The room is not locked forever, and the half-joined participant drops with its websocket like any other.
 	b.joinAs(h, "r", "b")
 	a.drop()

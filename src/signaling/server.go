@@ -16,17 +16,13 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/heytribe/live-webrtcsignaling/src/auth"
 	"github.com/heytribe/live-webrtcsignaling/src/bus"
-)
-
-// Media modes, as in MEDIA_MODE.
-const (
-	ModeMCU   = "mcu"
-	ModeRelay = "relay"
+	"github.com/heytribe/live-webrtcsignaling/src/defaults"
+	"github.com/heytribe/live-webrtcsignaling/src/protocol"
 )
 
 // Options tune a Server. DefaultOptions gives the documented defaults.
 type Options struct {
-	// Mode is ModeMCU or ModeRelay.
+	// Mode is protocol.ModeMCU or protocol.ModeRelay.
 	Mode string
 	// RoomMaxSize is the number of participants a room takes.
 	RoomMaxSize int
@@ -56,15 +52,16 @@ type Options struct {
 	MediaTimeout time.Duration
 }
 
-// DefaultOptions returns the documented defaults (docs/OPERATIONS.md).
+// DefaultOptions returns the documented defaults (docs/OPERATIONS.md): those of the environment variables from
+// package defaults, the fixed ones from here.
 func DefaultOptions() Options {
 	return Options{
-		Mode:            ModeMCU,
-		RoomMaxSize:     8,
-		ReconnectGrace:  30 * time.Second,
-		MaxMessageBytes: 64 << 10,
-		RateLimit:       100,
-		RateBurst:       200,
+		Mode:            defaults.MediaMode,
+		RoomMaxSize:     defaults.RoomMaxSize,
+		ReconnectGrace:  defaults.ReconnectGrace,
+		MaxMessageBytes: defaults.WSMaxMessageBytes,
+		RateLimit:       defaults.WSRateLimit,
+		RateBurst:       defaults.WSRateBurst,
 		PingPeriod:      5 * time.Second,
 		PongWait:        15 * time.Second,
 		WriteWait:       10 * time.Second,
@@ -77,7 +74,7 @@ func DefaultOptions() Options {
 
 func (o Options) validate() error {
 	switch {
-	case o.Mode != ModeMCU && o.Mode != ModeRelay:
+	case o.Mode != protocol.ModeMCU && o.Mode != protocol.ModeRelay:
 		return errors.New("signaling: Mode must be mcu or relay")
 	case o.RoomMaxSize < 1:
 		return errors.New("signaling: RoomMaxSize must be at least 1")
@@ -107,10 +104,6 @@ type Server struct {
 	counters  *counters
 	now       func() time.Time
 
-	// ctx bounds calls to the media plane; cancelled by Shutdown.
-	ctx    context.Context
-	cancel context.CancelFunc
-
 	connsMu  sync.Mutex
 	conns    map[*conn]struct{}
 	closing  bool
@@ -127,7 +120,6 @@ func NewServerWith(opts Options, verifier *auth.Verifier, publisher bus.Publishe
 	if verifier == nil || publisher == nil || logger == nil {
 		return nil, errors.New("signaling: verifier, publisher and logger are required")
 	}
-	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{
 		opts:      opts,
 		verifier:  verifier,
@@ -137,8 +129,6 @@ func NewServerWith(opts Options, verifier *auth.Verifier, publisher bus.Publishe
 		hub:       newHub(),
 		counters:  newCounters(),
 		now:       time.Now,
-		ctx:       ctx,
-		cancel:    cancel,
 		conns:     make(map[*conn]struct{}),
 	}
 	s.upgrader = websocket.Upgrader{
@@ -170,15 +160,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.log.Debug("websocket upgrade refused", "remote", r.RemoteAddr, "err", err)
 		return
 	}
-	c := newConn(s, ws, s.clientIP(r))
+	// The connection outlives the request: its calls' context keeps the request's values, not its end.
+	ctx, endCalls := context.WithCancel(context.WithoutCancel(r.Context()))
+	c := newConn(s, ws, s.clientIP(r), endCalls)
 	if !s.track(c) {
 		// Shutdown began during the upgrade.
+		endCalls()
 		msg := websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down")
 		_ = ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(s.opts.WriteWait))
 		_ = ws.Close()
 		return
 	}
-	c.start()
+	c.start(ctx)
 }
 
 // track registers c for Shutdown, unless shutdown has begun.
@@ -302,6 +295,7 @@ func (s *Server) Drain() <-chan struct{} {
 
 // Shutdown stops accepting websockets, closes every one with close code 1001, makes every participant leave its
 // room (the others are told and room.leave is published), and waits for the connections to end or ctx to expire.
+// Then it cancels the calls to the media plane still in progress, whose connections it has stopped waiting for.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.connsMu.Lock()
 	s.closing = true
@@ -322,7 +316,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.connsWG.Wait()
 		close(done)
 	}()
-	defer s.cancel()
+	defer func() {
+		for _, c := range conns {
+			c.endCalls()
+		}
+	}()
 	select {
 	case <-done:
 		return nil

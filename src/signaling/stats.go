@@ -1,6 +1,10 @@
 package signaling
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+
+	"github.com/heytribe/live-webrtcsignaling/src/protocol"
+)
 
 // Stats are the server's gauges and counters (since start), read at scrape time for /metrics. Reading them locks
 // the hub only, never a room.
@@ -15,14 +19,11 @@ type Stats struct {
 	Reconnects uint64
 	// RateLimited counts messages dropped by the per-connection rate limit (they are not in Messages).
 	RateLimited uint64
-	// Messages counts the handled messages of every action, ActionGeneral for unknown or unreadable ones.
+	// Messages counts the handled messages of every action, protocol.ActionGeneral for unknown or unreadable ones.
 	Messages []MessageCount
 	// Errors counts the error replies sent, by code; codes never sent are left out.
 	Errors []ErrorCount
 }
-
-// ActionGeneral is the action of MessageCount for frames whose action is unknown or unreadable.
-const ActionGeneral = actionGeneral
 
 // MessageCount is the number of messages of one action, answered with success (OK) or an error (Failed). A
 // message that needs no reply (a candidate {"completed":true}, telemetry) counts as OK.
@@ -37,10 +38,11 @@ type ErrorCount struct {
 	Count uint64
 }
 
-// countedActions are the actions Stats reports, in this order; any other name counts as actionGeneral.
+// countedActions are the actions Stats reports, in this order; any other name counts as protocol.ActionGeneral.
 var countedActions = []string{
-	actionJoin, actionReconnect, actionLeave, actionExchangeSdp, actionExchangeCandidate, actionOrientationChange,
-	actionSendMessage, actionEventFreeze, actionEventCPU, actionEventNetworkChange, actionGeneral,
+	protocol.ActionJoin, protocol.ActionReconnect, protocol.ActionLeave, protocol.ActionExchangeSdp,
+	protocol.ActionExchangeCandidate, protocol.ActionOrientationChange, protocol.ActionSendMessage,
+	protocol.ActionEventFreeze, protocol.ActionEventCPU, protocol.ActionEventNetworkChange, protocol.ActionGeneral,
 }
 
 var actionIndex = func() map[string]int {
@@ -60,7 +62,7 @@ const (
 // counters are updated atomically on the read goroutines.
 type counters struct {
 	ok, failed  []atomic.Uint64 // by index in countedActions
-	codes       []atomic.Uint64 // by code - codeBase; codes outside the range count as CodeSystem
+	codes       []atomic.Uint64 // by code - codeBase; codes outside the range count as protocol.CodeSystem
 	reconnects  atomic.Uint64
 	rateLimited atomic.Uint64
 }
@@ -77,7 +79,7 @@ func newCounters() *counters {
 func (c *counters) message(action string, code int) {
 	i, ok := actionIndex[action]
 	if !ok {
-		i = actionIndex[actionGeneral]
+		i = actionIndex[protocol.ActionGeneral]
 	}
 	if code == 0 {
 		c.ok[i].Add(1)
@@ -90,7 +92,7 @@ func (c *counters) message(action string, code int) {
 func (c *counters) errorReply(code int) {
 	n := code - codeBase
 	if n < 0 || n >= codeCounters {
-		n = CodeSystem - codeBase
+		n = protocol.CodeSystem - codeBase
 	}
 	c.codes[n].Add(1)
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/heytribe/live-webrtcsignaling/src/bus"
+	"github.com/heytribe/live-webrtcsignaling/src/protocol"
 )
 
 func messageCount(st Stats, action string) MessageCount {
@@ -38,15 +39,15 @@ func TestStatsCountMessagesErrorsAndReconnects(t *testing.T) {
 	a.send("orientationChange", map[string]any{"orientation": 180})
 	a.expectOK("orientationChange")
 	a.send("sendMessage", map[string]any{"to": "nobody"})
-	a.expectError("sendMessage", CodeJSONFieldMissing)
+	a.expectError("sendMessage", protocol.CodeJSONFieldMissing)
 	a.sendRaw(`{"a":"no such action"}`)
-	a.expectError("no such action", CodeUnknownAction)
+	a.expectError("no such action", protocol.CodeUnknownAction)
 	a.sendRaw(`not json`)
-	a.expectError("general", CodeJSON)
+	a.expectError("general", protocol.CodeJSON)
 	if err := a.ws.WriteMessage(websocket.BinaryMessage, []byte{1}); err != nil {
 		t.Fatal(err)
 	}
-	a.expectError("general", CodeJSON)
+	a.expectError("general", protocol.CodeJSON)
 	a.drop()
 	h.awayIn(ja.SocketID)
 	a2 := h.dial()
@@ -59,13 +60,13 @@ func TestStatsCountMessagesErrorsAndReconnects(t *testing.T) {
 	}
 	for _, want := range []MessageCount{
 		{Action: "join", OK: 2}, {Action: "reconnect", OK: 1}, {Action: "orientationChange", OK: 1},
-		{Action: "sendMessage", Failed: 1}, {Action: ActionGeneral, Failed: 3}, {Action: "leave"},
+		{Action: "sendMessage", Failed: 1}, {Action: protocol.ActionGeneral, Failed: 3}, {Action: "leave"},
 	} {
 		if got := messageCount(st, want.Action); got != want {
 			t.Errorf("messages %s = %+v, want %+v", want.Action, got, want)
 		}
 	}
-	for code, want := range map[int]uint64{CodeJSONFieldMissing: 1, CodeUnknownAction: 1, CodeJSON: 2, CodeAuthFailed: 0} {
+	for code, want := range map[int]uint64{protocol.CodeJSONFieldMissing: 1, protocol.CodeUnknownAction: 1, protocol.CodeJSON: 2, protocol.CodeAuthFailed: 0} {
 		if got := errorCount(st, code); got != want {
 			t.Errorf("errors %d = %d, want %d", code, got, want)
 		}
@@ -79,8 +80,8 @@ func TestStatsCountRateLimitedMessages(t *testing.T) {
 		a.sendRaw(`{"a":"eventFreeze"}`)
 	}
 	a.expectClose()
-	if st := h.srv.Stats(); st.RateLimited == 0 || errorCount(st, CodeRateLimited) != 1 {
-		t.Fatalf("rate limited %d, 1331 replies %d", st.RateLimited, errorCount(st, CodeRateLimited))
+	if st := h.srv.Stats(); st.RateLimited == 0 || errorCount(st, protocol.CodeRateLimited) != 1 {
+		t.Fatalf("rate limited %d, 1331 replies %d", st.RateLimited, errorCount(st, protocol.CodeRateLimited))
 	}
 }
 
@@ -88,11 +89,11 @@ func TestCountersOutOfRangeCodes(t *testing.T) {
 	c := newCounters()
 	c.errorReply(42)
 	c.errorReply(codeBase + codeCounters)
-	c.message("made up", CodeJSON)
-	if got := c.codes[CodeSystem-codeBase].Load(); got != 2 {
+	c.message("made up", protocol.CodeJSON)
+	if got := c.codes[protocol.CodeSystem-codeBase].Load(); got != 2 {
 		t.Fatalf("codes outside the range counted as 1280: %d", got)
 	}
-	if got := c.failed[actionIndex[actionGeneral]].Load(); got != 1 {
+	if got := c.failed[actionIndex[protocol.ActionGeneral]].Load(); got != 1 {
 		t.Fatalf("unknown action counted as general: %d", got)
 	}
 }
@@ -110,7 +111,7 @@ func TestDrainRefusesJoinsAndWaitsForTheLastParticipant(t *testing.T) {
 	c := h.dial()
 	for _, room := range []string{"r", "new"} {
 		c.send("join", map[string]any{"roomId": room, "bearer": h.token("c", "")})
-		c.expectError("join", CodeServerDraining)
+		c.expectError("join", protocol.CodeServerDraining)
 	}
 	if st := h.srv.Stats(); st.Rooms != 1 || st.Participants != 2 {
 		t.Fatalf("after refused joins: %+v", st)
@@ -118,7 +119,7 @@ func TestDrainRefusesJoinsAndWaitsForTheLastParticipant(t *testing.T) {
 	// The call goes on: messages flow, and a dropped participant may come back.
 	a.send("sendMessage", map[string]any{"to": jb.SocketID, "message": "still here"})
 	a.expectOK("sendMessage")
-	b.expect(EventMessage)
+	b.expect(protocol.EventMessage)
 	a.drop()
 	h.awayIn(ja.SocketID)
 	a2 := h.dial()

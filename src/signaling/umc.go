@@ -1,27 +1,14 @@
 package signaling
 
-import "strconv"
+import (
+	"strconv"
 
-// userMediaConfiguration is the getUserMedia() constraint object. Its numbers are strings, as the original sent them.
-type userMediaConfiguration struct {
-	Audio bool       `json:"audio"`
-	Video videoRange `json:"video"`
-}
-
-type videoRange struct {
-	Width     minMax `json:"width"`
-	Height    minMax `json:"height"`
-	FrameRate minMax `json:"frameRate"`
-}
-
-type minMax struct {
-	Min string `json:"min"`
-	Max string `json:"max"`
-}
+	"github.com/heytribe/live-webrtcsignaling/src/protocol"
+)
 
 // mediaConfigurationFor computes the configuration as the original did, from others = the number of participants
 // in the room besides the one it is computed for (the joiner, on join).
-func mediaConfigurationFor(others int) userMediaConfiguration {
+func mediaConfigurationFor(others int) protocol.UserMediaConfiguration {
 	maxWidth, maxHeight := 640, 580
 	if others > 1 {
 		if others > 2 {
@@ -29,12 +16,12 @@ func mediaConfigurationFor(others int) userMediaConfiguration {
 		}
 		maxHeight = 580 / ((others + others%2) / 2)
 	}
-	return userMediaConfiguration{
+	return protocol.UserMediaConfiguration{
 		Audio: true,
-		Video: videoRange{
-			Width:     minMax{Min: strconv.Itoa(maxWidth / 3), Max: strconv.Itoa(maxWidth)},
-			Height:    minMax{Min: strconv.Itoa(maxHeight / 3), Max: strconv.Itoa(maxHeight)},
-			FrameRate: minMax{Min: "10", Max: "30"},
+		Video: protocol.VideoRange{
+			Width:     protocol.MinMax{Min: strconv.Itoa(maxWidth / 3), Max: strconv.Itoa(maxWidth)},
+			Height:    protocol.MinMax{Min: strconv.Itoa(maxHeight / 3), Max: strconv.Itoa(maxHeight)},
+			FrameRate: protocol.MinMax{Min: "10", Max: "30"},
 		},
 	}
 }

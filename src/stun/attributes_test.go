@@ -148,7 +148,7 @@ func TestText(t *testing.T) {
 }
 
 func TestICEUsername(t *testing.T) {
-	long := strings.Repeat("a", maxUfrag)
+	long := strings.Repeat("a", MaxICECredentialLen)
 	tests := []struct {
 		name             string
 		value            string
@@ -181,6 +181,38 @@ func TestICEUsername(t *testing.T) {
 	}
 	if _, _, err := parsed(t, rawMessage(BindingRequest)).ICEUsername(); !errors.Is(err, ErrAttributeNotFound) {
 		t.Errorf("no USERNAME: %v", err)
+	}
+}
+
+func TestValidICECredential(t *testing.T) {
+	longest := strings.Repeat("a", MaxICECredentialLen)
+	tests := []struct {
+		name   string
+		s      string
+		minLen int
+		want   bool
+	}{
+		{"ufrag", "aZ09", MinICEUfragLen, true},
+		{"every ice-char", "azAZ09+/", MinICEUfragLen, true},
+		{"ufrag too short", "aZ0", MinICEUfragLen, false},
+		{"password", strings.Repeat("p", MinICEPwdLen), MinICEPwdLen, true},
+		{"password too short", strings.Repeat("p", MinICEPwdLen-1), MinICEPwdLen, false},
+		{"longest", longest, MinICEUfragLen, true},
+		{"too long", longest + "a", MinICEUfragLen, false},
+		{"empty", "", 1, false},
+		{"minus", "abc-d", MinICEUfragLen, false},
+		{"space", "abc d", MinICEUfragLen, false},
+		{"equals", "abcd=", MinICEUfragLen, false},
+		{"UTF-8", "abc\u00e9", MinICEUfragLen, false},
+		{"NUL", "abc\x00", MinICEUfragLen, false},
+	}
+	for _, tt := range tests {
+		if got := ValidICECredential(tt.s, tt.minLen); got != tt.want {
+			t.Errorf("%s: ValidICECredential(%q, %d) = %v, want %v", tt.name, tt.s, tt.minLen, got, tt.want)
+		}
+		if got := ValidICECredential([]byte(tt.s), tt.minLen); got != tt.want {
+			t.Errorf("%s: ValidICECredential([]byte(%q), %d) = %v, want %v", tt.name, tt.s, tt.minLen, got, tt.want)
+		}
 	}
 }
 

@@ -5,8 +5,28 @@ import (
 	"encoding/binary"
 )
 
-// maxUfrag is the longest ice-ufrag RFC 8839 5.4 allows.
-const maxUfrag = 256
+// Lengths of ICE credentials, in ice-chars (RFC 8839 5.4): a ufrag has 4 to 256, a password 22 to 256.
+const (
+	MinICEUfragLen      = 4
+	MinICEPwdLen        = 22
+	MaxICECredentialLen = 256
+)
+
+// ValidICECredential reports whether s has minLen to MaxICECredentialLen characters, each an ice-char
+// (ALPHA / DIGIT / "+" / "/", RFC 8839 5.4): a ufrag with MinICEUfragLen, a password with MinICEPwdLen. It is the
+// one check of the packages that take ICE credentials (transport, sdp/negotiate, webrtc) and of ICEUsername, which
+// lives here because STUN carries the credentials and package stun imports nothing of the project.
+func ValidICECredential[S ~string | ~[]byte](s S, minLen int) bool {
+	if len(s) < minLen || len(s) > MaxICECredentialLen {
+		return false
+	}
+	for i := range len(s) {
+		if c := s[i]; !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '+' || c == '/') {
+			return false
+		}
+	}
+	return true
+}
 
 // Role is the ICE role the sender of a connectivity check claims (RFC 8445 7.1.3).
 type Role uint8
@@ -101,7 +121,8 @@ func (m *Message) ICEUsername() (receiver, sender []byte, err error) {
 		return nil, nil, err
 	}
 	colon := bytes.IndexByte(v, ':')
-	if colon < 0 || !isUfrag(v[:colon]) || !isUfrag(v[colon+1:]) {
+	// Any non-empty ufrag is taken here: a too short one simply finds no session.
+	if colon < 0 || !ValidICECredential(v[:colon], 1) || !ValidICECredential(v[colon+1:], 1) {
 		return nil, nil, errICEUsername
 	}
 	return v[:colon], v[colon+1:], nil
@@ -118,20 +139,4 @@ func (m *Message) CheckICEUsername(local, remote string) error {
 		return ErrUsername
 	}
 	return nil
-}
-
-func isUfrag(b []byte) bool {
-	if len(b) == 0 || len(b) > maxUfrag {
-		return false
-	}
-	for _, c := range b {
-		if !isICEChar(c) {
-			return false
-		}
-	}
-	return true
-}
-
-func isICEChar(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '+' || c == '/'
 }

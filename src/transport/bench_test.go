@@ -12,7 +12,7 @@ import (
 func BenchmarkRoute(b *testing.B) {
 	m := newTestMux(b, nil)
 	e := newTestEndpoint(b, m, "abcdefghijklmnop")
-	bound := netip.MustParseAddrPort("127.0.0.1:40000")
+	bound := UDPAddr(netip.MustParseAddrPort("127.0.0.1:40000"))
 	if err := e.Bind(bound); err != nil {
 		b.Fatal(err)
 	}
@@ -21,12 +21,12 @@ func BenchmarkRoute(b *testing.B) {
 	for _, bc := range []struct {
 		name      string
 		datagram  []byte
-		source    netip.AddrPort
+		source    Addr
 		delivered bool
 	}{
 		{"srtp by source", srtp, bound, true},
 		{"stun by ufrag", bindingRequest(b, "abcdefghijklmnop:peerUfrag"), bound, true},
-		{"unknown source dropped", srtp, netip.MustParseAddrPort("127.0.0.1:40001"), false},
+		{"unknown source dropped", srtp, UDPAddr(netip.MustParseAddrPort("127.0.0.1:40001")), false},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			msg := stun.NewMessage()

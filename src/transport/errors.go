@@ -3,7 +3,7 @@ package transport
 import "errors"
 
 var (
-	// ErrBadConfig is returned by NewMuxWithConfig for an invalid Config.
+	// ErrBadConfig is returned by NewMuxWith for an invalid Config.
 	ErrBadConfig = errors.New("transport: bad configuration")
 	// ErrClosed is returned by a closed Mux or Endpoint.
 	ErrClosed = errors.New("transport: closed")
@@ -17,4 +17,16 @@ var (
 	ErrAddressFamily = errors.New("transport: address family not served")
 	// ErrTooLarge is returned by WriteTo for a datagram larger than MaxDatagramSize.
 	ErrTooLarge = errors.New("transport: datagram too large")
+)
+
+var (
+	// ErrNoAddress is returned by NewMuxWith when no public address is set and no interface has a usable
+	// address to advertise.
+	ErrNoAddress = errors.New("transport: no address to advertise")
+	// ErrNoConnection is returned by Bind and WriteTo for a TCP Addr that names no open ICE-TCP connection of the
+	// Endpoint (it was closed, or belongs to another session).
+	ErrNoConnection = errors.New("transport: no such ICE-TCP connection")
+	// ErrWriteQueueFull is returned by WriteTo when the write queue of the ICE-TCP connection is full: the frame is
+	// dropped and counted.
+	ErrWriteQueueFull = errors.New("transport: ICE-TCP write queue full")
 )

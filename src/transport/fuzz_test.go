@@ -25,7 +25,7 @@ func FuzzRoute(f *testing.F) {
 
 	m := newTestMux(f, nil)
 	e := newTestEndpoint(f, m, "abcd")
-	bound := netip.MustParseAddrPort("127.0.0.1:40000")
+	bound := UDPAddr(netip.MustParseAddrPort("127.0.0.1:40000"))
 	if err := e.Bind(bound); err != nil {
 		f.Fatal(err)
 	}
@@ -37,7 +37,7 @@ func FuzzRoute(f *testing.F) {
 		}
 		p := getPacket()
 		p.Data = p.buf[:copy(p.buf, data)]
-		p.Source = netip.MustParseAddrPort("127.0.0.1:40001")
+		p.Source = UDPAddr(netip.MustParseAddrPort("127.0.0.1:40001"))
 		if fromBound {
 			p.Source = bound
 		}

@@ -4,9 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/netip"
+	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/heytribe/live-webrtcsignaling/src/stun"
 )
@@ -18,66 +21,134 @@ const (
 	numFamilies
 )
 
-// Mux owns the UDP sockets of the media plane and routes their datagrams to Endpoints. See the package
-// documentation.
+// Mux owns the sockets of the media plane (UDP, and the ICE-TCP listeners and connections) and routes what they
+// receive to Endpoints. See the package documentation.
 type Mux struct {
-	cfg    Config
-	logger *slog.Logger
-	stats  muxCounters
-	pumps  sync.WaitGroup
+	cfg      Config
+	logger   *slog.Logger
+	stats    muxCounters
+	pumps    sync.WaitGroup
+	hosts    *hostAddrs
+	families [numFamilies]bool // the address families served
 
-	// mu guards the routing tables (byUfrag, every socket's routes and every Endpoint's bound sources) and the
-	// fields below. Pumps hold it for reading while they route; it is never held across I/O.
-	mu       sync.RWMutex
-	closed   bool
-	byUfrag  map[string]*Endpoint
-	shared   [numFamilies]*socket // single-port mode; nil in range mode and for IPv6 when not served
-	ports    map[int]bool         // range mode: ports reserved by Endpoints
-	nextPort int                  // range mode: where the search for a free port starts
+	// mu guards the routing tables (byUfrag, every socket's routes, tcpConns, every Endpoint's bound sources and
+	// TCP connections, every connection's endpoint and bound flag) and the fields below. Pumps hold it for
+	// reading while they route; it is never held across I/O.
+	mu         sync.RWMutex
+	closed     bool
+	byUfrag    map[string]*Endpoint
+	shared     [numFamilies]*socket      // single-port mode; nil in range mode and for a family not served
+	listeners  [numFamilies]*tcpListener // ICE-TCP; nil when off and for a family not served
+	tcpConns   map[netip.AddrPort]*tcpConn
+	tcpUnbound int          // connections without a verified check
+	ports      map[int]bool // range mode: ports reserved by Endpoints
+	nextPort   int          // range mode: where the search for a free port starts
 }
 
-// NewMuxWithConfig validates cfg, opens the shared sockets (single-port mode) and starts their read pumps.
-func NewMuxWithConfig(cfg Config) (*Mux, error) {
+// NewMuxWith validates cfg, reads the addresses to advertise, opens the shared sockets (single-port mode) and the
+// ICE-TCP listeners, and starts their pumps.
+func NewMuxWith(cfg Config) (*Mux, error) {
 	if err := cfg.applyDefaults(); err != nil {
+		return nil, err
+	}
+	hosts, err := newHostAddrs(&cfg, readInterfaces)
+	if err != nil {
 		return nil, err
 	}
 	m := &Mux{
 		cfg:      cfg,
 		logger:   cfg.Logger,
+		hosts:    hosts,
 		byUfrag:  make(map[string]*Endpoint),
+		tcpConns: make(map[netip.AddrPort]*tcpConn),
 		ports:    make(map[int]bool),
 		nextPort: cfg.PortMin,
 	}
-	if cfg.rangeMode() {
-		m.logger.Info("media UDP in range mode", "portMin", cfg.PortMin, "portMax", cfg.PortMax)
-		return m, nil
+	m.families[family4] = cfg.serves(family4)
+	m.families[family6] = cfg.serves(family6) && (cfg.fixedAddrs() || ipv6Available())
+	if !cfg.rangeMode() {
+		sockets, err := m.openSockets(cfg.Port, nil)
+		if err != nil {
+			return nil, err
+		}
+		m.shared = sockets
 	}
-	sockets, err := m.openSockets(cfg.Port, nil)
-	if err != nil {
-		return nil, err
+	if cfg.TCP {
+		if err := m.openListeners(); err != nil {
+			return nil, errors.Join(err, m.closeSockets())
+		}
 	}
-	m.shared = sockets
-	m.startPumps(sockets)
-	m.logger.Info("media UDP listening", "port", sockets[family4].port, "ipv6", sockets[family6] != nil)
+	m.startPumps(m.shared)
+	m.startAccepts()
+	addrs, _ := hosts.get(time.Now())
+	m.logger.Info("media transport listening", "udpPort", m.udpPorts(), "tcpPort", m.tcpPort(),
+		"ipv6", m.families[family6], "candidates", fmt.Sprint(addrs), "fromInterfaces", !cfg.fixedAddrs())
 	return m, nil
 }
 
-// openSockets opens the socket of each family served on port (0: any port for IPv4, then the same one for IPv6).
+// ipv6Available reports whether the host can open an IPv6 socket (a kernel may have IPv6 off).
+func ipv6Available() bool {
+	c, err := net.ListenUDP("udp6", &net.UDPAddr{IP: net.IPv6unspecified})
+	if err != nil {
+		return false
+	}
+	return c.Close() == nil
+}
+
+// udpPorts is the UDP port for the start line: the shared one, or the range.
+func (m *Mux) udpPorts() string {
+	if m.cfg.rangeMode() {
+		return fmt.Sprintf("%d-%d", m.cfg.PortMin, m.cfg.PortMax)
+	}
+	for _, s := range m.shared {
+		if s != nil {
+			return strconv.Itoa(s.port)
+		}
+	}
+	return ""
+}
+
+// listenIP is the address the sockets of family f bind.
+func (m *Mux) listenIP(f int) netip.Addr {
+	if f == family6 {
+		return m.cfg.ListenIPv6
+	}
+	return m.cfg.ListenIPv4
+}
+
+// openSockets opens the UDP socket of each family served on port (0: any port for the first, then the same one
+// for the other).
 func (m *Mux) openSockets(port int, owner *Endpoint) ([numFamilies]*socket, error) {
 	var sockets [numFamilies]*socket
-	v4, err := listen(m, family4, m.cfg.ListenIPv4, port, owner)
-	if err != nil {
-		return sockets, err
-	}
-	sockets[family4] = v4
-	if m.cfg.ipv6() {
-		v6, err := listen(m, family6, m.cfg.ListenIPv6, v4.port, owner)
-		if err != nil {
-			return sockets, errors.Join(err, v4.conn.Close())
+	for f := range numFamilies {
+		if !m.families[f] {
+			continue
 		}
-		sockets[family6] = v6
+		s, err := listen(m, f, m.listenIP(f), port, owner)
+		if err != nil {
+			errs := []error{err}
+			for _, open := range sockets {
+				if open != nil {
+					errs = append(errs, open.close())
+				}
+			}
+			return [numFamilies]*socket{}, errors.Join(errs...)
+		}
+		sockets[f] = s
+		port = s.port
 	}
 	return sockets, nil
+}
+
+// closeSockets closes the shared sockets; their pumps, if started, end.
+func (m *Mux) closeSockets() error {
+	var errs []error
+	for _, s := range m.shared {
+		if s != nil {
+			errs = append(errs, s.close())
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func (m *Mux) startPumps(sockets [numFamilies]*socket) {
@@ -93,16 +164,24 @@ func (m *Mux) startPumps(sockets [numFamilies]*socket) {
 }
 
 // NewEndpoint registers an Endpoint under the local ICE ufrag of a session: Binding requests whose USERNAME starts
-// with "ufrag:" are routed to it from now on. In range mode it also opens the Endpoint's own socket(s).
+// with "ufrag:" are routed to it from now on, on UDP and on new ICE-TCP connections. In range mode it also opens
+// the Endpoint's own socket(s). The Endpoint's candidates are the addresses to advertise at this moment.
 func (m *Mux) NewEndpoint(ufrag string) (*Endpoint, error) {
-	if !validUfrag(ufrag) {
+	if !stun.ValidICECredential(ufrag, stun.MinICEUfragLen) {
 		return nil, ErrBadUfrag
+	}
+	addrs, err := m.hosts.get(time.Now())
+	if err != nil {
+		m.logger.Warn("transport: reading the interfaces' addresses failed, the previous ones are advertised",
+			"err", err, "candidates", fmt.Sprint(addrs))
 	}
 	e := &Endpoint{
 		mux:     m,
 		ufrag:   ufrag,
+		addrs:   addrs,
 		queue:   make(chan *Packet, m.cfg.QueueLen),
 		sockets: m.shared,
+		tcp:     make(map[*tcpConn]struct{}),
 	}
 	if m.cfg.rangeMode() {
 		sockets, err := m.openOwnSockets(e)
@@ -182,7 +261,8 @@ func (m *Mux) releasePort(port int) {
 	delete(m.ports, port)
 }
 
-// unregister removes e from every routing table. It reports false when e was already unregistered.
+// unregister removes e from every routing table and shuts its ICE-TCP connections. It reports false when e was
+// already unregistered.
 func (m *Mux) unregister(e *Endpoint) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -194,15 +274,16 @@ func (m *Mux) unregister(e *Endpoint) bool {
 		delete(m.byUfrag, e.ufrag)
 	}
 	for _, src := range e.bound {
-		if s := e.socketFor(src); s != nil && s.routes[src] == e {
-			delete(s.routes, src)
-		}
+		e.unroute(src)
 	}
 	e.bound = nil
+	for c := range e.tcp {
+		c.shutdown(&m.stats.tcpClosedLocal)
+	}
 	return true
 }
 
-// route delivers one datagram read on s, or drops and counts it. msg is the pump's reusable STUN message.
+// route delivers one UDP datagram read on s, or drops and counts it. msg is the pump's reusable STUN message.
 func (m *Mux) route(s *socket, p *Packet, msg *stun.Message) {
 	m.stats.datagramsIn.Add(1)
 	m.stats.bytesIn.Add(uint64(len(p.Data)))
@@ -216,7 +297,7 @@ func (m *Mux) route(s *socket, p *Packet, msg *stun.Message) {
 		ufrag = checkUfrag(p.Data, msg)
 	}
 	m.mu.RLock()
-	e, unrouted := m.lookup(s, p.Source, ufrag)
+	e, unrouted := m.lookup(s, p.Source.AddrPort, ufrag)
 	delivered := e != nil && e.deliver(p)
 	m.mu.RUnlock()
 	switch {
@@ -264,11 +345,13 @@ func (m *Mux) Stats() Stats {
 	st := m.stats.snapshot()
 	m.mu.RLock()
 	st.Endpoints = len(m.byUfrag)
+	st.TCPConns, st.TCPUnbound = len(m.tcpConns), m.tcpUnbound
 	m.mu.RUnlock()
 	return st
 }
 
-// Close closes every Endpoint and socket and returns once every read pump has ended. It is idempotent.
+// Close closes every Endpoint, socket, listener and ICE-TCP connection and returns once every pump has ended. It
+// is idempotent.
 func (m *Mux) Close() error {
 	m.mu.Lock()
 	if m.closed {
@@ -285,25 +368,12 @@ func (m *Mux) Close() error {
 	for _, e := range endpoints {
 		errs = append(errs, e.Close())
 	}
-	for _, s := range m.shared {
-		if s != nil {
-			errs = append(errs, s.close())
-		}
+	errs = append(errs, m.closeSockets(), m.closeListeners())
+	m.mu.Lock()
+	for _, c := range m.tcpConns {
+		c.shutdown(&m.stats.tcpClosedLocal)
 	}
+	m.mu.Unlock()
 	m.pumps.Wait()
 	return errors.Join(errs...)
-}
-
-// validUfrag reports whether u is 4 to 256 ICE characters (RFC 8839 5.4: ALPHA / DIGIT / "+" / "/").
-func validUfrag(u string) bool {
-	if len(u) < 4 || len(u) > 256 {
-		return false
-	}
-	for i := range len(u) {
-		c := u[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '+' || c == '/') {
-			return false
-		}
-	}
-	return true
 }

@@ -27,7 +27,7 @@ func newTestMux(tb testing.TB, edit func(*Config)) *Mux {
 	if edit != nil {
 		edit(&cfg)
 	}
-	m, err := NewMuxWithConfig(cfg)
+	m, err := NewMuxWith(cfg)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -69,7 +69,7 @@ func newClient(tb testing.TB) *client {
 	return &client{tb: tb, conn: conn}
 }
 
-func (c *client) addr() netip.AddrPort { return c.conn.LocalAddr().(*net.UDPAddr).AddrPort() }
+func (c *client) addr() Addr { return UDPAddr(c.conn.LocalAddr().(*net.UDPAddr).AddrPort()) }
 
 func (c *client) send(b []byte, to netip.AddrPort) {
 	c.tb.Helper()
@@ -196,11 +196,11 @@ func TestRouteBySource(t *testing.T) {
 func TestBind(t *testing.T) {
 	m := newTestMux(t, nil)
 	a, b := newTestEndpoint(t, m, "aaaa"), newTestEndpoint(t, m, "bbbb")
-	src := netip.MustParseAddrPort("127.0.0.1:40000")
+	src := UDPAddr(netip.MustParseAddrPort("127.0.0.1:40000"))
 	if err := a.Bind(src); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.Bind(netip.MustParseAddrPort("[::ffff:127.0.0.1]:40000")); err != nil { // the same, 4-in-6
+	if err := b.Bind(UDPAddr(netip.MustParseAddrPort("[::ffff:127.0.0.1]:40000"))); err != nil { // the same, 4-in-6
 		t.Fatal(err)
 	}
 	if got := a.Bound(); len(got) != 0 {
@@ -209,9 +209,9 @@ func TestBind(t *testing.T) {
 	if got := b.Bound(); len(got) != 1 || got[0] != src {
 		t.Fatalf("b bound to %v", got)
 	}
-	var srcs []netip.AddrPort
+	var srcs []Addr
 	for i := range MaxBoundSources + 2 {
-		s := netip.AddrPortFrom(loopback4, uint16(41000+i))
+		s := UDPAddr(netip.AddrPortFrom(loopback4, uint16(41000+i)))
 		srcs = append(srcs, s)
 		if err := a.Bind(s); err != nil {
 			t.Fatal(err)
@@ -221,11 +221,11 @@ func TestBind(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := a.Bound()
-	want := append(append([]netip.AddrPort{}, srcs[3:]...), srcs[2])
+	want := append(append([]Addr{}, srcs[3:]...), srcs[2])
 	if len(got) != MaxBoundSources || got[0] != want[0] || got[len(got)-1] != srcs[2] {
 		t.Fatalf("bound %v, want %v", got, want)
 	}
-	if err := a.Bind(netip.MustParseAddrPort("[::1]:5000")); !errors.Is(err, ErrAddressFamily) {
+	if err := a.Bind(UDPAddr(netip.MustParseAddrPort("[::1]:5000"))); !errors.Is(err, ErrAddressFamily) {
 		t.Fatalf("IPv6 source without IPv6: %v", err)
 	}
 }
@@ -267,7 +267,7 @@ func TestWriteTo(t *testing.T) {
 	if err := e.WriteTo(make([]byte, MaxDatagramSize+1), c.addr()); !errors.Is(err, ErrTooLarge) {
 		t.Fatalf("oversize: %v", err)
 	}
-	if err := e.WriteTo([]byte("x"), netip.MustParseAddrPort("[::1]:9")); !errors.Is(err, ErrAddressFamily) {
+	if err := e.WriteTo([]byte("x"), UDPAddr(netip.MustParseAddrPort("[::1]:9"))); !errors.Is(err, ErrAddressFamily) {
 		t.Fatalf("IPv6: %v", err)
 	}
 	if st, ms := e.Stats(), m.Stats(); st.DatagramsOut != 1 || st.BytesOut != 5 || ms.DatagramsOut != 1 {
@@ -382,7 +382,7 @@ func TestMuxClose(t *testing.T) {
 			cfg.PortMin = freePorts(t, 3)
 			cfg.PortMax = cfg.PortMin + 2
 		}
-		m, err := NewMuxWithConfig(cfg)
+		m, err := NewMuxWith(cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -399,7 +399,7 @@ func TestMuxClose(t *testing.T) {
 		if _, err := m.NewEndpoint("efgh"); !errors.Is(err, ErrClosed) {
 			t.Fatalf("NewEndpoint after Close: %v", err)
 		}
-		if err := e.WriteTo([]byte("x"), netip.MustParseAddrPort("127.0.0.1:9")); !errors.Is(err, ErrClosed) {
+		if err := e.WriteTo([]byte("x"), UDPAddr(netip.MustParseAddrPort("127.0.0.1:9"))); !errors.Is(err, ErrClosed) {
 			t.Fatalf("write after Close: %v", err)
 		}
 	}
@@ -417,7 +417,11 @@ func TestConfig(t *testing.T) {
 		name string
 		edit func(*Config)
 	}{
-		{"no IPv4", func(c *Config) { c.PublicIPv4 = netip.Addr{} }},
+		{"interfaces with a public address", func(c *Config) { c.Interfaces = []string{"lo"} }},
+		{"unknown interface", func(c *Config) { c.PublicIPv4, c.Interfaces = netip.Addr{}, []string{"nosuch0"} }},
+		{"TCP port too big", func(c *Config) { c.TCP, c.TCPPort = true, 70000 }},
+		{"TCP queue below a frame", func(c *Config) { c.TCP, c.TCPWriteQueue = true, MaxDatagramSize }},
+		{"negative unbound cap", func(c *Config) { c.TCP, c.TCPMaxUnbound = true, -1 }},
 		{"IPv6 as IPv4", func(c *Config) { c.PublicIPv4 = netip.IPv6Loopback() }},
 		{"IPv4 as IPv6", func(c *Config) { c.PublicIPv6 = loopback4 }},
 		{"4-in-6 as IPv6", func(c *Config) { c.PublicIPv6 = netip.MustParseAddr("::ffff:1.2.3.4") }},
@@ -434,7 +438,7 @@ func TestConfig(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := testConfig()
 			tt.edit(&cfg)
-			m, err := NewMuxWithConfig(cfg)
+			m, err := NewMuxWith(cfg)
 			if !errors.Is(err, ErrBadConfig) {
 				if m != nil {
 					_ = m.Close()
@@ -469,7 +473,7 @@ func TestIPv6(t *testing.T) {
 	}
 	p := receive(t, e)
 	defer p.Release()
-	if p.Source != conn.LocalAddr().(*net.UDPAddr).AddrPort() {
+	if p.Source != UDPAddr(conn.LocalAddr().(*net.UDPAddr).AddrPort()) {
 		t.Fatalf("source %v", p.Source)
 	}
 	if err := e.WriteTo([]byte("back"), p.Source); err != nil {

@@ -1,7 +1,6 @@
 package transport
 
 import (
-	"net/netip"
 	"sync"
 	"time"
 )
@@ -11,7 +10,7 @@ import (
 // one is dropped and counted (DropOversize) rather than kept in a bigger buffer.
 const MaxDatagramSize = 1500
 
-// Packet is one datagram received, in a pooled buffer. It belongs to the goroutine that took it from
+// Packet is one datagram (or ICE-TCP frame) received, in a pooled buffer. It belongs to the goroutine that took it from
 // Endpoint.Inbound until Release; Data may be modified in place (SRTP decrypts in place).
 type Packet struct {
 	// buf is an allocation of its own: cgo refuses a pointer into memory that holds Go pointers (Data, Source), and
@@ -19,8 +18,9 @@ type Packet struct {
 	buf []byte
 	// Data is the datagram, a prefix of the Packet's buffer.
 	Data []byte
-	// Source is the sender's address (IPv4 addresses unmapped).
-	Source netip.AddrPort
+	// Source is where the datagram came from: the sender's UDP address, or the remote end of the ICE-TCP
+	// connection it came on (IPv4 addresses unmapped).
+	Source Addr
 	// Kind is what Classify said of Data.
 	Kind Kind
 	// Received is when the read pump took the datagram off the socket: the start of the forwarding latency.
@@ -42,7 +42,7 @@ func getPacket() *Packet {
 // Release gives the Packet's buffer back to the pool. The Packet must not be used afterwards.
 func (p *Packet) Release() {
 	p.Data = nil
-	p.Source = netip.AddrPort{}
+	p.Source = Addr{}
 	p.Kind = KindUnknown
 	p.Received = time.Time{}
 	packetPool.Put(p)

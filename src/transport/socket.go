@@ -89,7 +89,7 @@ func (s *socket) read(msg *stun.Message) (again bool) {
 		failing = false
 		p.Received = time.Now()
 		p.Data = p.buf[:n]
-		p.Source = netip.AddrPortFrom(src.Addr().Unmap(), src.Port())
+		p.Source = UDPAddr(netip.AddrPortFrom(src.Addr().Unmap(), src.Port()))
 		s.mux.route(s, p, msg)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -44,6 +45,54 @@ func TestServesTheClient(t *testing.T) {
 	if res, _ := get(t, h, "/missing.js"); res.StatusCode != http.StatusNotFound {
 		t.Errorf("GET /missing.js: %d, want 404", res.StatusCode)
 	}
+}
+
+// Hostile paths get a 4xx, never a 500.
+func TestHostilePaths(t *testing.T) {
+	h, err := Handler()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		path string
+		want int
+	}{
+		{"/%c0%ae%c0%ae/etc/passwd", http.StatusBadRequest},
+		{"/%c0%ae%c0%ae/%c0%ae%c0%ae/etc/passwd", http.StatusBadRequest},
+		{"/%ff", http.StatusBadRequest},
+		{"/app.js%c0", http.StatusBadRequest},
+		{"/%2e%2e/%2e%2e/etc/passwd", http.StatusNotFound},
+		{"/..%2f..%2fetc/passwd", http.StatusNotFound},
+		{"/a%00b", http.StatusNotFound},
+	}
+	for _, tc := range tests {
+		if res, _ := get(t, h, tc.path); res.StatusCode != tc.want {
+			t.Errorf("GET %s: %d, want %d", tc.path, res.StatusCode, tc.want)
+		}
+	}
+}
+
+func FuzzPathNeverServerError(f *testing.F) {
+	for _, path := range []string{"/", "/app.js", "/%c0%ae%c0%ae/etc/passwd", "/%2e%2e/x", "/a/../b", "//x", "/%ff"} {
+		f.Add(path)
+	}
+	h, err := Handler()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, path string) {
+		u, err := url.ParseRequestURI(path)
+		if err != nil || u.Host != "" {
+			return
+		}
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		req.URL = u
+		h.ServeHTTP(rec, req)
+		if rec.Code >= http.StatusInternalServerError {
+			t.Fatalf("GET %q: %d", path, rec.Code)
+		}
+	})
 }
 
 // The browser loads every module the pages name; a missing one breaks the client silently for the person.

@@ -135,8 +135,8 @@ func TestEngineClose(t *testing.T) {
 		}
 	}
 	waitDone(t, idle)
-	if _, err := e.NewSession(SessionParams{Handler: newRecorder()}); !errors.Is(err, ErrEngineClosed) {
-		t.Fatalf("NewSession after Close: %v", err)
+	if _, err := e.NewSessionWith(SessionParams{Handler: newRecorder()}); !errors.Is(err, ErrEngineClosed) {
+		t.Fatalf("NewSessionWith after Close: %v", err)
 	}
 	st := e.Stats()
 	if st.SessionsClosed != 2 || st.Ended[ReasonEngineClosed] != 2 || st.SessionsNew+st.SessionsChecking+st.SessionsConnected != 0 {
@@ -155,12 +155,12 @@ func TestCloseReleasesEverything(t *testing.T) {
 	cfg := testConfig()
 	cfg.ICETimeout = 100 * time.Millisecond
 	cfg.Logger = nil // the default, which counts leak reports
-	e, err := NewEngineWithConfig(cfg)
+	e, err := NewEngineWith(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := range 12 {
-		s, err := e.NewSession(SessionParams{Handler: newRecorder()})
+		s, err := e.NewSessionWith(SessionParams{Handler: newRecorder()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -260,7 +260,7 @@ func TestSessionCycles(t *testing.T) {
 	const cycles = 100
 	e := newTestEngine(t, nil)
 	cycle := func() {
-		s, err := e.NewSession(SessionParams{Handler: newRecorder()})
+		s, err := e.NewSessionWith(SessionParams{Handler: newRecorder()})
 		if err != nil {
 			t.Fatal(err)
 		}

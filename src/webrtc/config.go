@@ -6,28 +6,23 @@ import (
 	"time"
 
 	"github.com/heytribe/live-webrtcsignaling/cgo/dtls"
+	"github.com/heytribe/live-webrtcsignaling/src/defaults"
 	"github.com/heytribe/live-webrtcsignaling/src/transport"
 )
 
-// Defaults of Config.
-const (
-	// DefaultICETimeout bounds the wait for the first verified connectivity check (ICE_TIMEOUT).
-	DefaultICETimeout = 30 * time.Second
-	// DefaultConsentTimeout is how long consent lasts without a verified check (CONSENT_TIMEOUT, RFC 7675).
-	DefaultConsentTimeout = 30 * time.Second
-	// DefaultDTLSTimeout bounds the DTLS handshake, from the first verified check (DTLS_TIMEOUT).
-	DefaultDTLSTimeout = 30 * time.Second
-	// DefaultWriteQueue is the write queue of a Session, in packets: about 0.2 s of a 5 Mbit/s video.
-	DefaultWriteQueue = 128
-)
+// DefaultWriteQueue is the write queue of a Session, in packets: about 0.2 s of a 5 Mbit/s video.
+const DefaultWriteQueue = 128
 
-// Config configures an Engine. Only Transport.PublicIPv4 is required.
+// Config configures an Engine. Every field has a default: without public addresses, the candidates are the host's
+// interfaces' (see package transport).
 type Config struct {
-	// Transport configures the UDP sockets (UDP_PORT or UDP_PORT_RANGE, PUBLIC_IPV4, PUBLIC_IPV6).
+	// Transport configures the sockets (UDP_PORT or UDP_PORT_RANGE, PUBLIC_IPV4, PUBLIC_IPV6, MEDIA_INTERFACES,
+	// ICE_TCP_PORT).
 	Transport transport.Config
 	// Certificate is the process's DTLS certificate; nil makes a new one.
 	Certificate *dtls.Certificate
-	// ICETimeout, ConsentTimeout and DTLSTimeout: see the package documentation; 0 means the default.
+	// ICETimeout, ConsentTimeout and DTLSTimeout: see the package documentation; 0 means defaults.ICETimeout,
+	// defaults.ConsentTimeout and defaults.DTLSTimeout (ICE_TIMEOUT, CONSENT_TIMEOUT, DTLS_TIMEOUT).
 	ICETimeout, ConsentTimeout, DTLSTimeout time.Duration
 	// WriteQueue is the default write queue of a Session, in packets; 0 means DefaultWriteQueue.
 	WriteQueue int
@@ -41,9 +36,9 @@ func (c *Config) applyDefaults() error {
 		v    *time.Duration
 		def  time.Duration
 	}{
-		{"ICETimeout", &c.ICETimeout, DefaultICETimeout},
-		{"ConsentTimeout", &c.ConsentTimeout, DefaultConsentTimeout},
-		{"DTLSTimeout", &c.DTLSTimeout, DefaultDTLSTimeout},
+		{"ICETimeout", &c.ICETimeout, defaults.ICETimeout},
+		{"ConsentTimeout", &c.ConsentTimeout, defaults.ConsentTimeout},
+		{"DTLSTimeout", &c.DTLSTimeout, defaults.DTLSTimeout},
 	} {
 		if *d.v == 0 {
 			*d.v = d.def

@@ -4,6 +4,8 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
+
+	"github.com/heytribe/live-webrtcsignaling/src/stun"
 )
 
 // Lengths of the generated ICE credentials, in characters. RFC 8839 5.4 asks for at least 4 and 22 (24 and 128
@@ -24,16 +26,7 @@ func newICECredentials() (ufrag, pwd string, err error) {
 	return s[:ufragLen], s[ufragLen:], nil
 }
 
-// validICE reports whether s has min to 256 ICE characters (ALPHA / DIGIT / "+" / "/").
-func validICE(s string, min int) bool {
-	if len(s) < min || len(s) > 256 {
-		return false
-	}
-	for i := range len(s) {
-		c := s[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '+' || c == '/') {
-			return false
-		}
-	}
-	return true
+// validICECredentials reports whether ufrag and pwd are ICE credentials RFC 8839 allows.
+func validICECredentials(ufrag, pwd string) bool {
+	return stun.ValidICECredential(ufrag, stun.MinICEUfragLen) && stun.ValidICECredential(pwd, stun.MinICEPwdLen)
 }

@@ -4,11 +4,13 @@
 //
 // # Engine
 //
-// One Engine per process owns the UDP sockets (a transport.Mux), the DTLS certificate and the dtls.Context:
+// One Engine per process owns the sockets (a transport.Mux: UDP, and ICE-TCP when on), the DTLS certificate and
+// the dtls.Context:
 //
-//	eng, err := webrtc.NewEngineWithConfig(webrtc.Config{
+//	eng, err := webrtc.NewEngineWith(webrtc.Config{
 //		Transport:      transport.Config{Port: cfg.UDPPort, PortMin: cfg.UDPPortMin, PortMax: cfg.UDPPortMax,
-//			PublicIPv4: cfg.PublicIPv4, PublicIPv6: cfg.PublicIPv6},
+//			PublicIPv4: cfg.PublicIPv4, PublicIPv6: cfg.PublicIPv6, Interfaces: cfg.MediaInterfaces,
+//			TCP: cfg.ICETCP, TCPPort: cfg.ICETCPPort},
 //		ICETimeout:     cfg.ICETimeout,
 //		ConsentTimeout: cfg.ConsentTimeout,
 //		DTLSTimeout:    cfg.DTLSTimeout,
@@ -20,7 +22,7 @@
 // A Session is created before the SDP exchange completes, because its local ICE credentials and candidates go in
 // the server's description, and it accepts the browser's connectivity checks from that moment:
 //
-//	s, err := eng.NewSession(webrtc.SessionParams{Handler: h, Logger: logger})
+//	s, err := eng.NewSessionWith(webrtc.SessionParams{Handler: h, Logger: logger})
 //	local := s.Local()           // negotiate.Local with ICE ufrag/pwd, fingerprint, candidates
 //	local.SessionID, local.SessionVersion = ...
 //	answer, up, err := negotiate.AnswerPublisher(offer, local, prefs) // or OfferListener, then ReadListenerAnswer
@@ -37,9 +39,12 @@
 // The server is ICE-lite (RFC 8445 6.1.1): it answers checks and never sends any. A check is answered after its
 // USERNAME ("<local ufrag>:<remote ufrag>"), FINGERPRINT and MESSAGE-INTEGRITY (the local ICE password) are
 // verified; a peer that claims the controlled role gets 487 Role Conflict. A verified check binds its source address
-// in the transport, so that DTLS and SRTP from it reach the session; USE-CANDIDATE selects that address for
-// everything the session sends, and a later nomination of another address switches to it. Before any nomination
-// the source of the latest verified check is used.
+// in the transport (a transport.Addr: a UDP address or an ICE-TCP connection), so that DTLS and SRTP from it reach
+// the session; USE-CANDIDATE selects that address for everything the session sends, and a later nomination of
+// another address switches to it, between UDP and ICE-TCP and between IPv4 and IPv6 alike (Counters.AddressSwitches).
+// Before any nomination the source of the latest verified check is used, except that a TCP check does not take
+// media off UDP: browsers check their TCP pairs too, and use them only when UDP fails. Over ICE-TCP, checks, DTLS
+// and SRTP are the same packets, each in an RFC 4571 frame.
 //
 // Timeouts end a session with StateFailed and a Reason (Reason.Phase groups them for logs and clients): no verified check within Config.ICETimeout of creation
 // (ReasonICETimeout); after that, no verified check from the selected address for Config.ConsentTimeout

@@ -32,8 +32,8 @@ type Engine struct {
 	failedN  uint64
 }
 
-// NewEngineWithConfig opens the sockets and makes the DTLS context (and the certificate when cfg has none).
-func NewEngineWithConfig(cfg Config) (*Engine, error) {
+// NewEngineWith opens the sockets and makes the DTLS context (and the certificate when cfg has none).
+func NewEngineWith(cfg Config) (*Engine, error) {
 	if err := cfg.applyDefaults(); err != nil {
 		return nil, err
 	}
@@ -44,7 +44,7 @@ func NewEngineWithConfig(cfg Config) (*Engine, error) {
 			return nil, fmt.Errorf("webrtc: certificate: %w", err)
 		}
 	}
-	ctx, err := dtls.NewContextWithConfig(dtls.Config{
+	ctx, err := dtls.NewContextWith(dtls.Config{
 		Certificate:      cert,
 		HandshakeTimeout: cfg.DTLSTimeout,
 		Logger:           cfg.Logger,
@@ -52,7 +52,7 @@ func NewEngineWithConfig(cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("webrtc: DTLS context: %w", err)
 	}
-	mux, err := transport.NewMuxWithConfig(cfg.Transport)
+	mux, err := transport.NewMuxWith(cfg.Transport)
 	if err != nil {
 		return nil, errors.Join(err, ctx.Close())
 	}

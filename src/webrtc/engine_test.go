@@ -20,7 +20,7 @@ func TestEngineConfig(t *testing.T) {
 		name string
 		edit func(*Config)
 	}{
-		{"no public IPv4", func(c *Config) { c.Transport.PublicIPv4 = netip.Addr{} }},
+		{"public IPv4 not IPv4", func(c *Config) { c.Transport.PublicIPv4 = netip.IPv6Loopback() }},
 		{"ICE timeout too short", func(c *Config) { c.ICETimeout = 1 }},
 		{"negative consent timeout", func(c *Config) { c.ConsentTimeout = -1 }},
 		{"huge write queue", func(c *Config) { c.WriteQueue = 1 << 20 }},
@@ -30,7 +30,7 @@ func TestEngineConfig(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := testConfig()
 			tt.edit(&cfg)
-			e, err := NewEngineWithConfig(cfg)
+			e, err := NewEngineWith(cfg)
 			if err == nil {
 				_ = e.Close()
 				t.Fatal("accepted")
@@ -80,7 +80,7 @@ func TestSessionParams(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, err := e.NewSession(tt.params)
+			s, err := e.NewSessionWith(tt.params)
 			if !errors.Is(err, tt.err) {
 				t.Fatalf("error %v, want %v", err, tt.err)
 			}
@@ -94,7 +94,7 @@ func TestSessionParams(t *testing.T) {
 			if err := s.SetRemote(good); !errors.Is(err, ErrRemoteSet) {
 				t.Fatalf("second remote: %v", err)
 			}
-			if _, err := e.NewSession(SessionParams{Handler: newRecorder(), LocalUfrag: tt.params.LocalUfrag,
+			if _, err := e.NewSessionWith(SessionParams{Handler: newRecorder(), LocalUfrag: tt.params.LocalUfrag,
 				LocalPwd: tt.params.LocalPwd}); !errors.Is(err, transport.ErrUfragInUse) {
 				t.Fatalf("same ufrag twice: %v", err)
 			}
@@ -108,7 +108,7 @@ func TestLocal(t *testing.T) {
 	a, _ := newTestSession(t, e, nil)
 	b, _ := newTestSession(t, e, nil)
 	la, lb := a.Local(), b.Local()
-	if len(la.ICEUfrag) < 4 || len(la.ICEPwd) < 22 || !validICE(la.ICEUfrag, 4) || !validICE(la.ICEPwd, 22) {
+	if !validICECredentials(la.ICEUfrag, la.ICEPwd) {
 		t.Fatalf("credentials %q %q", la.ICEUfrag, la.ICEPwd)
 	}
 	if la.ICEUfrag == lb.ICEUfrag || la.ICEPwd == lb.ICEPwd {
@@ -138,7 +138,7 @@ func TestPortRange(t *testing.T) {
 		ports[addrs[0].Port()] = s
 		sessions = append(sessions, s)
 	}
-	if _, err := e.NewSession(SessionParams{Handler: newRecorder()}); !errors.Is(err, transport.ErrNoPort) {
+	if _, err := e.NewSessionWith(SessionParams{Handler: newRecorder()}); !errors.Is(err, transport.ErrNoPort) {
 		t.Fatalf("fourth session: %v", err)
 	}
 	freed := sessions[1].Local().Addrs[0].Port()
@@ -205,7 +205,7 @@ func TestIPv6(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.connect(rec)
-	if sel, _ := s.Selected(); !sel.Addr().Is6() {
+	if sel, _ := s.Selected(); !sel.AddrPort.Addr().Is6() {
 		t.Fatalf("selected %v", sel)
 	}
 	sent := rtpPacket(3, 6, []byte("over IPv6"))

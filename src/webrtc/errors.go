@@ -3,14 +3,14 @@ package webrtc
 import "errors"
 
 var (
-	// ErrBadConfig is returned by NewEngineWithConfig for an invalid Config.
+	// ErrBadConfig is returned by NewEngineWith for an invalid Config.
 	ErrBadConfig = errors.New("webrtc: bad configuration")
-	// ErrBadParams is returned by NewSession and SetRemote for invalid parameters.
+	// ErrBadParams is returned by NewSessionWith and SetRemote for invalid parameters.
 	ErrBadParams = errors.New("webrtc: bad session parameters")
 	// ErrRemoteSet is returned by SetRemote when the remote transport is already known: renegotiating ICE or DTLS
 	// needs a new Session.
 	ErrRemoteSet = errors.New("webrtc: remote transport already set")
-	// ErrEngineClosed is returned by NewSession after Engine.Close.
+	// ErrEngineClosed is returned by NewSessionWith after Engine.Close.
 	ErrEngineClosed = errors.New("webrtc: engine closed")
 	// ErrClosed is returned by writes once the Session is closing or has ended.
 	ErrClosed = errors.New("webrtc: session closed")

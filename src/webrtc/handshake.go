@@ -3,16 +3,16 @@ package webrtc
 import (
 	"errors"
 	"fmt"
-	"net/netip"
 	"time"
 
 	"github.com/heytribe/live-webrtcsignaling/cgo/dtls"
 	"github.com/heytribe/live-webrtcsignaling/cgo/srtp"
+	"github.com/heytribe/live-webrtcsignaling/src/transport"
 )
 
 // handleDTLS feeds one DTLS datagram to the association; as the DTLS server, the first one makes it. Before
 // SetRemote the datagram waits (the peer's certificate cannot be checked yet).
-func (s *Session) handleDTLS(data []byte, source netip.AddrPort) error {
+func (s *Session) handleDTLS(data []byte, source transport.Addr) error {
 	if s.in.remote == nil {
 		if len(s.in.pending) >= maxPendingDTLS {
 			s.stats.dtlsDropped.Add(1)
@@ -50,7 +50,7 @@ func (s *Session) handleDTLS(data []byte, source netip.AddrPort) error {
 
 // newDTLS makes the association in the session's role.
 func (s *Session) newDTLS() error {
-	ep, err := s.engine.dtls.NewEndpointWithParams(dtls.EndpointParams{
+	ep, err := s.engine.dtls.NewEndpointWith(dtls.EndpointParams{
 		Role:               s.in.remote.role,
 		RemoteFingerprints: s.in.remote.fingerprints,
 		Logger:             s.logger,
@@ -108,11 +108,11 @@ func (s *Session) connect() error {
 	}
 	defer keys.Wipe()
 	profile := srtp.Profile(keys.Profile)
-	in, err := srtp.NewInboundWithKey(profile, keys.RemoteKey, keys.RemoteSalt)
+	in, err := srtp.NewInbound(profile, keys.RemoteKey, keys.RemoteSalt)
 	if err != nil {
 		return failed(ReasonInternal, fmt.Errorf("SRTP inbound: %w", err))
 	}
-	out, err := srtp.NewOutboundWithKey(profile, keys.LocalKey, keys.LocalSalt)
+	out, err := srtp.NewOutbound(profile, keys.LocalKey, keys.LocalSalt)
 	if err != nil {
 		return failed(ReasonInternal, errors.Join(fmt.Errorf("SRTP outbound: %w", err), in.Close()))
 	}
@@ -133,7 +133,7 @@ func (s *Session) refreshDTLSTimer() {
 }
 
 // sendDTLS sends the datagrams of the association to dst.
-func (s *Session) sendDTLS(datagrams [][]byte, dst netip.AddrPort) {
+func (s *Session) sendDTLS(datagrams [][]byte, dst transport.Addr) {
 	for _, d := range datagrams {
 		if err := s.ep.WriteTo(d, dst); err != nil {
 			s.logger.Debug("webrtc: DTLS datagram not sent", "err", err)

@@ -195,7 +195,7 @@ func TestCloseDuringHandshakeTellsPeer(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.mustCheck(true)
-	ep, err := p.ctx.NewEndpointWithParams(dtls.EndpointParams{Role: dtls.RoleClient, RemoteFingerprints: []dtls.Fingerprint{p.serverFP}})
+	ep, err := p.ctx.NewEndpointWith(dtls.EndpointParams{Role: dtls.RoleClient, RemoteFingerprints: []dtls.Fingerprint{p.serverFP}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,7 +31,7 @@ func newTestEngine(tb testing.TB, edit func(*Config)) *Engine {
 	if edit != nil {
 		edit(&cfg)
 	}
-	e, err := NewEngineWithConfig(cfg)
+	e, err := NewEngineWith(cfg)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -143,7 +143,7 @@ func waitDone(tb testing.TB, s *Session) {
 func newTestSession(tb testing.TB, e *Engine, remote *negotiate.Transport) (*Session, *recorder) {
 	tb.Helper()
 	rec := newRecorder()
-	s, err := e.NewSession(SessionParams{Handler: rec, Remote: remote})
+	s, err := e.NewSessionWith(SessionParams{Handler: rec, Remote: remote})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -159,6 +159,7 @@ func newTestSession(tb testing.TB, e *Engine, remote *negotiate.Transport) (*Ses
 type testPeer struct {
 	tb          testing.TB
 	conn        *net.UDPConn
+	tcp         *tcpPath // when set, the peer talks over this ICE-TCP connection instead of conn
 	server      netip.AddrPort
 	ufrag, pwd  string
 	serverUfrag string
@@ -204,7 +205,7 @@ func makeTestPeer(tb testing.TB, s *Session, server netip.AddrPort, profiles ...
 	if err != nil {
 		tb.Fatal(err)
 	}
-	ctx, err := dtls.NewContextWithConfig(dtls.Config{Certificate: cert, SRTPProfiles: profiles,
+	ctx, err := dtls.NewContextWith(dtls.Config{Certificate: cert, SRTPProfiles: profiles,
 		RetransmitTimeout: 100 * time.Millisecond})
 	if err != nil {
 		tb.Fatal(err)
@@ -258,8 +259,11 @@ func (p *testPeer) close() {
 }
 
 // addr is the peer's own address.
-func (p *testPeer) addr() netip.AddrPort {
-	return p.conn.LocalAddr().(*net.UDPAddr).AddrPort()
+func (p *testPeer) addr() transport.Addr {
+	if p.tcp != nil {
+		return p.tcp.addr()
+	}
+	return transport.UDPAddr(p.conn.LocalAddr().(*net.UDPAddr).AddrPort())
 }
 
 // transport is what the peer's SDP says of its transport.
@@ -285,6 +289,10 @@ func splitFingerprint(f dtls.Fingerprint) (hash, value string) {
 
 func (p *testPeer) send(b []byte) {
 	p.tb.Helper()
+	if p.tcp != nil {
+		p.tcp.send(p.tb, b)
+		return
+	}
 	if _, err := p.conn.WriteToUDPAddrPort(b, p.server); err != nil {
 		p.tb.Fatal(err)
 	}
@@ -293,6 +301,9 @@ func (p *testPeer) send(b []byte) {
 // read returns the next datagram from the server, false after timeout.
 func (p *testPeer) read(timeout time.Duration) ([]byte, bool) {
 	p.tb.Helper()
+	if p.tcp != nil {
+		return p.tcp.read(p.tb, p.buf, timeout)
+	}
 	if err := p.conn.SetReadDeadline(time.Now().Add(timeout)); err != nil {
 		p.tb.Fatal(err)
 	}
@@ -399,7 +410,7 @@ func (p *testPeer) mustCheck(useCandidate bool) {
 		p.tb.Fatalf("success response fingerprint: %v", err)
 	}
 	mapped, err := resp.XORMappedAddress()
-	if err != nil || mapped != p.addr() {
+	if err != nil || mapped != p.addr().AddrPort {
 		p.tb.Fatalf("XOR-MAPPED-ADDRESS %v (%v), want %v", mapped, err, p.addr())
 	}
 }
@@ -422,7 +433,7 @@ func (p *testPeer) handshake() error {
 	if p.passive {
 		role = dtls.RoleServer
 	}
-	ep, err := p.ctx.NewEndpointWithParams(dtls.EndpointParams{Role: role, RemoteFingerprints: []dtls.Fingerprint{p.serverFP}})
+	ep, err := p.ctx.NewEndpointWith(dtls.EndpointParams{Role: role, RemoteFingerprints: []dtls.Fingerprint{p.serverFP}})
 	if err != nil {
 		p.tb.Fatal(err)
 	}
@@ -472,10 +483,10 @@ func (p *testPeer) makeSRTP() error {
 	}
 	defer keys.Wipe()
 	profile := srtp.Profile(keys.Profile)
-	if p.in, err = srtp.NewInboundWithKey(profile, keys.RemoteKey, keys.RemoteSalt); err != nil {
+	if p.in, err = srtp.NewInbound(profile, keys.RemoteKey, keys.RemoteSalt); err != nil {
 		return err
 	}
-	p.out, err = srtp.NewOutboundWithKey(profile, keys.LocalKey, keys.LocalSalt)
+	p.out, err = srtp.NewOutbound(profile, keys.LocalKey, keys.LocalSalt)
 	return err
 }
 

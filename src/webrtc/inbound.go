@@ -3,7 +3,6 @@ package webrtc
 import (
 	"errors"
 	"fmt"
-	"net/netip"
 	"runtime/debug"
 	"time"
 
@@ -20,7 +19,7 @@ const maxPendingDTLS = 8
 // pendingDatagram is a DTLS datagram received before SetRemote.
 type pendingDatagram struct {
 	data   []byte
-	source netip.AddrPort
+	source transport.Addr
 }
 
 // inbound is the state the inbound goroutine owns: nothing else touches it.
@@ -38,7 +37,7 @@ type inbound struct {
 	dtls *dtls.Endpoint
 	// dtlsPeer is where DTLS retransmissions go: the source of the last DTLS datagram, or the selected address
 	// when the session, as the DTLS client, sent its ClientHello.
-	dtlsPeer netip.AddrPort
+	dtlsPeer transport.Addr
 	dtlsAt   time.Time      // the DTLS retransmission timer; zero when none runs
 	srtp     *srtp.Inbound  // non-nil once connected
 	srtpOut  *srtp.Outbound // the writer's context, closed by the inbound goroutine at the end
@@ -142,7 +141,7 @@ func (s *Session) takeRemote() error {
 
 // handle processes one datagram, read from the socket at received. It returns an *ending when the session must end;
 // every other problem is counted and the datagram dropped.
-func (s *Session) handle(kind transport.Kind, data []byte, source netip.AddrPort, received time.Time) error {
+func (s *Session) handle(kind transport.Kind, data []byte, source transport.Addr, received time.Time) error {
 	switch kind {
 	case transport.KindSTUN:
 		return s.handleSTUN(data, source)

@@ -29,7 +29,7 @@ func TestLogsCarryCallerFields(t *testing.T) {
 		With("socketId", "sock1", "roomId", "room1", "userId", "alice")
 	e := newTestEngine(t, nil)
 	rec := newRecorder()
-	s, err := e.NewSession(SessionParams{Handler: rec, Logger: logger})
+	s, err := e.NewSessionWith(SessionParams{Handler: rec, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -65,7 +64,7 @@ type Session struct {
 	state    atomic.Int32
 	reason   atomic.Pointer[Reason]
 	profile  atomic.Pointer[string]
-	selected atomic.Pointer[netip.AddrPort] // where media goes; nil before the first verified check
+	selected atomic.Pointer[transport.Addr] // where media goes; nil before the first verified check
 	outbound atomic.Pointer[srtp.Outbound]  // nil until connected, and again once ending
 
 	writeQ      chan *outPacket
@@ -76,9 +75,9 @@ type Session struct {
 	in inbound // owned by the inbound goroutine
 }
 
-// NewSession creates a Session, registers its ufrag with the transport and starts its goroutines: it accepts
+// NewSessionWith creates a Session, registers its ufrag with the transport and starts its goroutines: it accepts
 // connectivity checks from now on.
-func (e *Engine) NewSession(p SessionParams) (*Session, error) {
+func (e *Engine) NewSessionWith(p SessionParams) (*Session, error) {
 	if p.Handler == nil {
 		return nil, fmt.Errorf("%w: nil Handler", ErrBadParams)
 	}
@@ -150,7 +149,7 @@ func localCredentials(ufrag, pwd string) (string, string, error) {
 	if ufrag == "" && pwd == "" {
 		return newICECredentials()
 	}
-	if !validICE(ufrag, 4) || !validICE(pwd, 22) {
+	if !validICECredentials(ufrag, pwd) {
 		return "", "", fmt.Errorf("%w: local ICE ufrag must be 4 and pwd 22 to 256 ICE characters", ErrBadParams)
 	}
 	return ufrag, pwd, nil
@@ -160,7 +159,7 @@ func localCredentials(ufrag, pwd string) (string, string, error) {
 // match one of them: the dtls package applies RFC 8122's choice among them) and derives the session's DTLS role
 // from its setup (RFC 5763 5): passive makes the session the client, active, actpass or none the server.
 func parseRemote(t negotiate.Transport) (remoteTransport, error) {
-	if !validICE(t.ICEUfrag, 4) || !validICE(t.ICEPwd, 22) {
+	if !validICECredentials(t.ICEUfrag, t.ICEPwd) {
 		return remoteTransport{}, fmt.Errorf("%w: remote ICE ufrag must be 4 and pwd 22 to 256 ICE characters", ErrBadParams)
 	}
 	if t.Setup == sdp.SetupHoldConn {
@@ -194,6 +193,7 @@ func (s *Session) Local() negotiate.Local {
 		ICEPwd:       s.pwd,
 		Fingerprints: []sdp.Fingerprint{s.engine.fingerprint},
 		Addrs:        s.ep.LocalAddrs(),
+		TCPAddrs:     s.ep.LocalTCPAddrs(),
 	}
 }
 
@@ -223,12 +223,12 @@ func (s *Session) Reason() Reason {
 	return ReasonNone
 }
 
-// Selected returns the address media is sent to; false before the first verified check.
-func (s *Session) Selected() (netip.AddrPort, bool) {
+// Selected returns the address media is sent to, over UDP or ICE-TCP; false before the first verified check.
+func (s *Session) Selected() (transport.Addr, bool) {
 	if a := s.selected.Load(); a != nil {
 		return *a, true
 	}
-	return netip.AddrPort{}, false
+	return transport.Addr{}, false
 }
 
 // Stats returns the session's counters.

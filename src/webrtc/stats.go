@@ -1,7 +1,6 @@
 package webrtc
 
 import (
-	"net/netip"
 	"sync/atomic"
 
 	"github.com/heytribe/live-webrtcsignaling/src/transport"
@@ -46,8 +45,8 @@ type SessionStats struct {
 	Counters
 	State  State
 	Reason Reason
-	// Selected is the address media is sent to; invalid before the first verified check.
-	Selected netip.AddrPort
+	// Selected is the address media is sent to, over UDP or ICE-TCP; invalid before the first verified check.
+	Selected transport.Addr
 	// SRTPProfile is the negotiated profile's name, "" before the handshake.
 	SRTPProfile string
 	// Transport are the counters of the session's transport endpoint.

@@ -1,16 +1,36 @@
 package main
 
 import (
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
+	"time"
 
 	"github.com/heytribe/live-webrtcsignaling/src/admin"
 	"github.com/heytribe/live-webrtcsignaling/src/config"
 	"github.com/heytribe/live-webrtcsignaling/src/metrics"
 	"github.com/heytribe/live-webrtcsignaling/src/signaling"
 )
+
+// listenAdmin opens the admin listener (ADMIN_ADDR) and builds its server; both are nil when ADMIN_ADDR is empty.
+func listenAdmin(cfg *config.Config, srv *signaling.Server, level *slog.LevelVar, reg *metrics.Registry,
+	logger *slog.Logger) (net.Listener, *http.Server, error) {
+	if cfg.AdminAddr == "" {
+		return nil, nil, nil
+	}
+	handler, err := newAdminHandler(cfg, srv, level, reg, logger)
+	if err != nil {
+		return nil, nil, err
+	}
+	ln, err := net.Listen("tcp", cfg.AdminAddr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("ADMIN_ADDR: %w", err)
+	}
+	return ln, &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelDebug)}, nil
+}
 
 // newAdminHandler builds the admin listener's endpoints, /metrics included, behind ADMIN_TOKEN when it is set.
 func newAdminHandler(cfg *config.Config, srv *signaling.Server, level *slog.LevelVar, reg *metrics.Registry,

@@ -24,7 +24,7 @@ func newEventBus(cfg *config.Config, logger *slog.Logger) (*eventBus, error) {
 	opts := bus.DefaultOptions()
 	opts.URL = string(cfg.RabbitMQURL)
 	opts.OutboxLimit = cfg.RabbitMQOutboxLimit
-	opts.OutboxHardLimit = 10 * cfg.RabbitMQOutboxLimit
+	opts.OutboxHardLimit = bus.OutboxHardLimitRatio * cfg.RabbitMQOutboxLimit
 	// Used for amqps:// only.
 	tlsConfig, err := bus.NewTLSConfig(cfg.RabbitMQCAFile, cfg.RabbitMQCertFile, cfg.RabbitMQKeyFile)
 	if err != nil {

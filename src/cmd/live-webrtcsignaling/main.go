@@ -49,8 +49,10 @@ type listeners struct {
 	public, admin string
 }
 
-// run serves until ctx ends, then drains. It returns configuration and listen errors.
-func run(ctx context.Context, lookup config.Lookup, logOut io.Writer, ready func(listeners)) error {
+// run serves until ctx ends, then drains. It returns configuration and listen errors. Whatever it has opened when it
+// returns (the media plane's sockets and goroutines, the bus, the listeners) is closed, on every path: each is
+// closed by a deferred call as soon as it is open, and the closes are idempotent, so the drain may close them first.
+func run(ctx context.Context, lookup config.Lookup, logOut io.Writer, ready func(listeners)) (err error) {
 	started := time.Now()
 	cfg, err := config.Load(lookup)
 	if err != nil {
@@ -70,16 +72,17 @@ func run(ctx context.Context, lookup config.Lookup, logOut io.Writer, ready func
 	if err != nil {
 		return err
 	}
-	// Returns before serving have queued nothing; after serving, the drain below flushes and reports.
+	// Before serving nothing is queued; after serving, the drain has flushed the bus and reported how it went.
 	defer func() { _ = events.close() }()
 	mediaPlane, err := newMediaPlane(cfg, logger)
 	if err != nil {
 		return err
 	}
+	defer func() { err = errors.Join(err, mediaPlane.closeWithin(drainTimeout)) }()
 	srv, err := signaling.NewServerWith(signalingOptions(cfg), verifier, events.publisher(), mediaPlane.forSignaling(),
 		logger)
 	if err != nil {
-		return errors.Join(err, mediaPlane.close(context.Background()))
+		return err
 	}
 	mediaPlane.attach(srv)
 	var draining atomic.Bool
@@ -95,36 +98,53 @@ func run(ctx context.Context, lookup config.Lookup, logOut io.Writer, ready func
 	if err != nil {
 		return fmt.Errorf("PORT_NUMBER/BIND_ADDRESS: %w", err)
 	}
+	// Serving, http.Server.Shutdown closes the listeners first; closing them again only fails.
+	defer func() { _ = publicLn.Close() }()
 	publicSrv := &http.Server{Handler: public, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelDebug)}
-	var adminLn net.Listener
-	var adminSrv *http.Server
-	if cfg.AdminAddr != "" {
-		adminHandler, err := newAdminHandler(cfg, srv, level, reg, logger)
-		if err != nil {
-			_ = publicLn.Close()
-			return err
-		}
-		if adminLn, err = net.Listen("tcp", cfg.AdminAddr); err != nil {
-			_ = publicLn.Close()
-			return fmt.Errorf("ADMIN_ADDR: %w", err)
-		}
-		adminSrv = &http.Server{Handler: adminHandler, ReadHeaderTimeout: 10 * time.Second,
-			ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelDebug)}
+	adminLn, adminSrv, err := listenAdmin(cfg, srv, level, reg, logger)
+	if err != nil {
+		return err
 	}
+	if adminLn != nil {
+		defer func() { _ = adminLn.Close() }()
+	}
+	s := &server{cfg: cfg, logger: logger, verifier: verifier, srv: srv, draining: &draining, events: events,
+		media: mediaPlane, public: publicSrv, publicLn: publicLn, admin: adminSrv, adminLn: adminLn}
+	return s.serve(ctx, ready)
+}
 
+// server is what run has built and opened, for serve.
+type server struct {
+	cfg      *config.Config
+	logger   *slog.Logger
+	verifier *auth.Verifier
+	srv      *signaling.Server
+	draining *atomic.Bool
+	events   *eventBus
+	media    *mediaPlane
+	public   *http.Server
+	publicLn net.Listener
+	// admin and adminLn are nil when ADMIN_ADDR is empty.
+	admin   *http.Server
+	adminLn net.Listener
+}
+
+// serve serves the listeners until ctx ends or one fails, then drains everything.
+func (s *server) serve(ctx context.Context, ready func(listeners)) error {
 	errs := make(chan error, 2)
-	go func() { errs <- servePublic(publicSrv, publicLn, cfg) }()
-	addrs := listeners{public: publicLn.Addr().String()}
-	if adminSrv != nil {
-		addrs.admin = adminLn.Addr().String()
-		go func() { errs <- adminSrv.Serve(adminLn) }()
+	go func() { errs <- servePublic(s.public, s.publicLn, s.cfg) }()
+	addrs := listeners{public: s.publicLn.Addr().String()}
+	if s.admin != nil {
+		addrs.admin = s.adminLn.Addr().String()
+		go func() { errs <- s.admin.Serve(s.adminLn) }()
 	}
 	liveCtx, stopLive := context.WithCancel(ctx)
 	defer stopLive()
-	go srv.Run(liveCtx)
-	logger.Info("live-webrtcsignaling started", "version", version, "listen", addrs.public, "tls", cfg.TLS(),
-		"admin", addrs.admin, "mode", cfg.MediaMode, "devMode", cfg.DevMode, "jwtAlgorithms", verifier.Algorithms())
+	go s.srv.Run(liveCtx)
+	s.logger.Info("live-webrtcsignaling started", "version", version, "listen", addrs.public, "tls", s.cfg.TLS(),
+		"admin", addrs.admin, "mode", s.cfg.MediaMode, "devMode", s.cfg.DevMode,
+		"jwtAlgorithms", s.verifier.Algorithms())
 	if ready != nil {
 		ready(addrs)
 	}
@@ -133,13 +153,13 @@ func run(ctx context.Context, lookup config.Lookup, logOut io.Writer, ready func
 	start := time.Now()
 	select {
 	case <-ctx.Done():
-		drainCalls(srv, &draining, cfg.DrainTimeout, logger)
+		drainCalls(s.srv, s.draining, s.cfg.DrainTimeout, s.logger)
 	case serveErr = <-errs:
-		logger.Error("listener failed: stopping", "err", serveErr)
+		s.logger.Error("listener failed: stopping", "err", serveErr)
 	}
 	// The drain publishes every remaining participant's room.leave: the bus is flushed after it.
-	err = errors.Join(serveErr, drain(publicSrv, adminSrv, srv, mediaPlane), events.close())
-	logger.Info("live-webrtcsignaling stopped", "drainedIn", time.Since(start).String(), "err", err)
+	err := errors.Join(serveErr, drain(s.public, s.admin, s.srv, s.media), s.events.close())
+	s.logger.Info("live-webrtcsignaling stopped", "drainedIn", time.Since(start).String(), "err", err)
 	return err
 }
 

@@ -4,9 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -166,5 +169,54 @@ func TestStartRefusals(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), variable) {
 			t.Errorf("%s: err = %v", variable, err)
 		}
+	}
+}
+
+// TestStartFailureReleasesEverything: a start that fails late, here on ADMIN_ADDR after the media plane has opened
+// its UDP socket and started its goroutines, returns the error with everything closed: the UDP port can be bound
+// again and no goroutine is left.
+func TestStartFailureReleasesEverything(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	udp, err := net.ListenUDP("udp4", &net.UDPAddr{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	udpPort := udp.LocalAddr().(*net.UDPAddr).Port
+	if err := udp.Close(); err != nil {
+		t.Fatal(err)
+	}
+	http.DefaultClient.CloseIdleConnections()
+	before := runtime.NumGoroutine()
+	env := map[string]string{"PORT_NUMBER": "0", "ADMIN_ADDR": taken.Addr().String(), "MEDIA_MODE": "mcu",
+		"UDP_PORT": strconv.Itoa(udpPort), "PUBLIC_IPV4": "127.0.0.1"}
+	err = run(context.Background(), func(n string) (string, bool) { v, ok := env[n]; return v, ok }, io.Discard, nil)
+	if err == nil || !strings.Contains(err.Error(), "ADMIN_ADDR") {
+		t.Fatalf("run = %v, want the ADMIN_ADDR listen error", err)
+	}
+	again, err := net.ListenUDP("udp4", &net.UDPAddr{Port: udpPort})
+	if err != nil {
+		t.Fatalf("UDP port %d still taken after run returned: %v", udpPort, err)
+	}
+	_ = again.Close()
+	waitGoroutinesBack(t, before, "a failed start")
+}
+
+// waitGoroutinesBack waits until the process has no more goroutines than before, and fails the test with every
+// goroutine's stack if that takes longer than a generous deadline (goroutines that end as what they served closes
+// may take a moment; leaked ones never end).
+func waitGoroutinesBack(t *testing.T, before int, after string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for runtime.NumGoroutine() > before {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<20)
+			t.Fatalf("%d goroutines before %s, %d after:\n%s", before, after, runtime.NumGoroutine(),
+				buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

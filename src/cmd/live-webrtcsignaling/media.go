@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"log/slog"
 	"sync/atomic"
+	"time"
 
 	"github.com/heytribe/live-webrtcsignaling/src/config"
 	"github.com/heytribe/live-webrtcsignaling/src/media"
+	"github.com/heytribe/live-webrtcsignaling/src/protocol"
 	"github.com/heytribe/live-webrtcsignaling/src/signaling"
 	"github.com/heytribe/live-webrtcsignaling/src/transport"
 	"github.com/heytribe/live-webrtcsignaling/src/webrtc"
@@ -21,21 +23,23 @@ type mediaPlane struct {
 	notifier *serverNotifier
 }
 
-// newMediaPlane opens the media UDP sockets and builds the plane; nil in relay mode, where media goes peer to peer.
+// newMediaPlane opens the media sockets (UDP, ICE-TCP) and builds the plane; nil in relay mode, where media goes peer
+// to peer.
 func newMediaPlane(cfg *config.Config, logger *slog.Logger) (*mediaPlane, error) {
-	if cfg.MediaMode != config.ModeMCU {
+	if cfg.MediaMode != protocol.ModeMCU {
 		return nil, nil
 	}
-	engine, err := webrtc.NewEngineWithConfig(webrtc.Config{
+	engine, err := webrtc.NewEngineWith(webrtc.Config{
 		Transport: transport.Config{Port: cfg.UDPPort, PortMin: cfg.UDPPortMin, PortMax: cfg.UDPPortMax,
-			PublicIPv4: cfg.PublicIPv4, PublicIPv6: cfg.PublicIPv6, Logger: logger},
+			PublicIPv4: cfg.PublicIPv4, PublicIPv6: cfg.PublicIPv6, Interfaces: cfg.MediaInterfaces,
+			TCP: cfg.ICETCP, TCPPort: cfg.ICETCPPort, Logger: logger},
 		ICETimeout:     cfg.ICETimeout,
 		ConsentTimeout: cfg.ConsentTimeout,
 		DTLSTimeout:    cfg.DTLSTimeout,
 		Logger:         logger,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("UDP_PORT/UDP_PORT_RANGE/PUBLIC_IPV4/PUBLIC_IPV6: %w", err)
+		return nil, fmt.Errorf("UDP_PORT/UDP_PORT_RANGE/ICE_TCP_PORT/PUBLIC_IPV4/PUBLIC_IPV6/MEDIA_INTERFACES: %w", err)
 	}
 	notifier := &serverNotifier{}
 	plane, err := media.NewPlaneWith(media.Config{
@@ -71,6 +75,14 @@ func (m *mediaPlane) close(ctx context.Context) error {
 		return nil
 	}
 	return errors.Join(m.plane.Close(ctx), m.engine.Close())
+}
+
+// closeWithin is close with a deadline, for the paths that end run before the drain (which closes the plane
+// first, within its own deadline; a second close does nothing).
+func (m *mediaPlane) closeWithin(timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	return m.close(ctx)
 }
 
 // serverNotifier is the plane's way to the signaling server, which is built after the plane (it takes the plane).

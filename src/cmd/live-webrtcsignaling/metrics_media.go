@@ -6,6 +6,7 @@ import (
 	"github.com/heytribe/live-webrtcsignaling/src/bus"
 	"github.com/heytribe/live-webrtcsignaling/src/media"
 	"github.com/heytribe/live-webrtcsignaling/src/metrics"
+	"github.com/heytribe/live-webrtcsignaling/src/transport"
 	"github.com/heytribe/live-webrtcsignaling/src/webrtc"
 )
 
@@ -84,7 +85,29 @@ func webrtcCollector(engine *webrtc.Engine) metrics.Collector {
 		})
 		counters(e, "udp_errors_total", "Failed socket reads and writes.", "op",
 			map[string]uint64{"read": t.ReadErrors, "write": t.WriteErrors})
+		iceTCPMetrics(e, t)
 	})
+}
+
+// iceTCPMetrics exposes the ICE-TCP connections: how many, why they closed, what they carried and dropped.
+func iceTCPMetrics(e *metrics.Emitter, t transport.Stats) {
+	tcp := t.TCP
+	const connsHelp = "Open ICE-TCP connections, by whether a check on them was verified (bound) or not yet."
+	e.Gauge(metricPrefix+"ice_tcp_connections", connsHelp, float64(t.TCPConns-t.TCPUnbound), label("state", "bound"))
+	e.Gauge(metricPrefix+"ice_tcp_connections", connsHelp, float64(t.TCPUnbound), label("state", "unbound"))
+	counters(e, "ice_tcp_accepted_total", "ICE-TCP connections accepted, or rejected at once (too many unbound).",
+		"result", map[string]uint64{"accepted": tcp.Accepted, "rejected": tcp.Rejected})
+	counters(e, "ice_tcp_closed_total", "ICE-TCP connections closed, by cause.", "cause", map[string]uint64{
+		"peer": tcp.ClosedPeer, "garbage": tcp.ClosedGarbage, "oversize": tcp.ClosedOversize,
+		"bind_timeout": tcp.ClosedBindTimeout, "write_stall": tcp.ClosedWriteStall, "local": tcp.ClosedLocal,
+	})
+	counters(e, "ice_tcp_frames_total", "ICE-TCP frames read (in) and written (out).", "direction",
+		map[string]uint64{"in": tcp.FramesIn, "out": tcp.FramesOut})
+	counters(e, "ice_tcp_bytes_total", "ICE-TCP bytes read (in, payload) and written (out, with framing).",
+		"direction", map[string]uint64{"in": tcp.BytesIn, "out": tcp.BytesOut})
+	e.Counter(metricPrefix+"ice_tcp_dropped_total", "ICE-TCP frames dropped because the connection's write "+
+		"queue was full (its peer reads too slowly).", float64(tcp.DropQueueFull))
+	e.Counter(metricPrefix+"ice_tcp_accept_errors_total", "Failed ICE-TCP accepts.", float64(tcp.AcceptErrors))
 }
 
 // mediaCollector exposes the MCU's forwarding: streams, RTP in and out, drops, NACK/RTX, keyframe requests and

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"runtime"
@@ -428,14 +429,6 @@ func TestRunCyclesLeaveNoGoroutine(t *testing.T) {
 		_ = c.ws.Close()
 	}
 	http.DefaultClient.CloseIdleConnections()
-	deadline := time.Now().Add(10 * time.Second)
-	for runtime.NumGoroutine() > before {
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<20)
-			t.Fatalf("%d goroutines before %d cycles, %d after:\n%s", before, cycles, runtime.NumGoroutine(),
-				buf[:runtime.Stack(buf, true)])
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitGoroutinesBack(t, before, fmt.Sprintf("%d cycles", cycles))
 	t.Logf("%d cycles: %d goroutines before, %d after", cycles, before, runtime.NumGoroutine())
 }

@@ -44,7 +44,7 @@ type loadTest struct {
 	errs  map[string]int
 }
 
-func newLoadTest(cfg config, logger *slog.Logger) *loadTest {
+func newLoadTestWith(cfg config, logger *slog.Logger) *loadTest {
 	return &loadTest{
 		cfg:   cfg,
 		log:   logger,

@@ -14,6 +14,7 @@ import (
 
 	"github.com/heytribe/live-webrtcsignaling/src/auth"
 	"github.com/heytribe/live-webrtcsignaling/src/bus"
+	"github.com/heytribe/live-webrtcsignaling/src/protocol"
 	"github.com/heytribe/live-webrtcsignaling/src/signaling"
 )
 
@@ -61,8 +62,8 @@ func TestRunAgainstServer(t *testing.T) {
 	tests := []struct {
 		name, mode, secret, wantVia string
 	}{
-		{"relay mode relays candidates, signed bearers", signaling.ModeRelay, testSecret, viaCandidate},
-		{"mcu mode relays messages, dev tokens", signaling.ModeMCU, "", viaMessage},
+		{"relay mode relays candidates, signed bearers", protocol.ModeRelay, testSecret, viaCandidate},
+		{"mcu mode relays messages, dev tokens", protocol.ModeMCU, "", viaMessage},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -73,7 +74,7 @@ func TestRunAgainstServer(t *testing.T) {
 				t.Fatal(err)
 			}
 			cfg.pid = os.Getpid() // the server runs in this process
-			res, err := newLoadTest(cfg, slog.New(slog.DiscardHandler)).run(context.Background())
+			res, err := newLoadTestWith(cfg, slog.New(slog.DiscardHandler)).run(context.Background())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -106,12 +107,12 @@ func TestRunAgainstServer(t *testing.T) {
 }
 
 func TestRunCountsRefusedJoins(t *testing.T) {
-	cfg, err := parseFlags([]string{"-url", startSignaling(t, signaling.ModeRelay), "-conns", "4", "-msg-rate", "0",
+	cfg, err := parseFlags([]string{"-url", startSignaling(t, protocol.ModeRelay), "-conns", "4", "-msg-rate", "0",
 		"-settle", "0s", "-secret", "not-the-server-secret"}, func(string) string { return "" }, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := newLoadTest(cfg, slog.New(slog.DiscardHandler)).run(context.Background())
+	res, err := newLoadTestWith(cfg, slog.New(slog.DiscardHandler)).run(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -87,7 +87,7 @@ func runAndPrint(ctx context.Context, cfg config, logger *slog.Logger) error {
 	} else {
 		logger.Info("RLIMIT_NOFILE raised", "limit", soft)
 	}
-	res, err := newLoadTest(cfg, logger).run(ctx)
+	res, err := newLoadTestWith(cfg, logger).run(ctx)
 	if err != nil {
 		return err
 	}

@@ -26,11 +26,13 @@ type remoteDescription struct {
 	ufrag, pwd   string
 	fingerprints []dtls.Fingerprint
 	addr         netip.AddrPort
-	session      *sdp.Session
+	// tcpAddr is the first IPv4 passive ICE-TCP candidate; invalid when the server has ICE-TCP off.
+	tcpAddr netip.AddrPort
+	session *sdp.Session
 }
 
-// readRemote reads the server's description: the transport of its first section in use and its first IPv4 UDP
-// candidate.
+// readRemote reads the server's description: the transport of its first section in use, its first IPv4 UDP
+// candidate and its first IPv4 passive ICE-TCP one.
 func readRemote(text string) (remoteDescription, error) {
 	s, err := sdp.Unmarshal([]byte(text))
 	if err != nil {
@@ -51,8 +53,13 @@ func readRemote(text string) (remoteDescription, error) {
 			}
 		}
 		for _, c := range m.Candidates {
-			if a, ok := c.Addr(); ok && a.Is4() && strings.EqualFold(c.Transport, "udp") && !r.addr.IsValid() {
+			a, ok := c.Addr()
+			switch {
+			case !ok || !a.Is4():
+			case strings.EqualFold(c.Transport, "udp") && !r.addr.IsValid():
 				r.addr = netip.AddrPortFrom(a, c.Port)
+			case strings.EqualFold(c.Transport, "tcp") && c.TCPType == "passive" && !r.tcpAddr.IsValid():
+				r.tcpAddr = netip.AddrPortFrom(a, c.Port)
 			}
 		}
 	}

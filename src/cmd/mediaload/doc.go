@@ -31,5 +31,10 @@
 //	bin/mediaload -url http://127.0.0.1:18080 -secret s -pid $! -admin http://127.0.0.1:16060 \
 //	    -admin-token admin-token-0123456789 -duration 30s
 //
+// With -tcp every client connects over ICE-TCP instead: a TCP connection to the server's passive TCP candidate
+// carries its checks, DTLS and SRTP in RFC 4571 frames, as a browser whose UDP is blocked does; the figures then
+// compare the server's CPU per forwarded packet over TCP against UDP. TCP gives no kernel timestamp per packet,
+// so a listener stamps arrivals when it reads them, which adds its own scheduling to the outside latency.
+//
 // A run lasts at most 10 minutes (-warmup + -duration), the span of a publisher's record of send times.
 package main

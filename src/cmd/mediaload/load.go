@@ -25,12 +25,12 @@ type load struct {
 	participants []*participant
 }
 
-func newLoad(cfg config, log *slog.Logger) (*load, error) {
+func newLoadWith(cfg config, log *slog.Logger) (*load, error) {
 	cert, err := dtls.NewCertificate()
 	if err != nil {
 		return nil, err
 	}
-	dtlsCtx, err := dtls.NewContextWithConfig(dtls.Config{Certificate: cert, Logger: log})
+	dtlsCtx, err := dtls.NewContextWith(dtls.Config{Certificate: cert, Logger: log})
 	if err != nil {
 		return nil, err
 	}

@@ -22,6 +22,8 @@ type config struct {
 	rooms, publishers, listeners   int
 	shape                          mediaShape
 	warmup, duration, setupTimeout time.Duration
+	// tcp has every client connect over ICE-TCP, as a browser whose UDP is blocked does.
+	tcp bool
 }
 
 // maxRun bounds warm-up and measurement together, so that a publisher's send clock never wraps (sendClockSize).
@@ -48,6 +50,8 @@ func parseFlags(args []string, lookup func(string) string, errOut io.Writer) (co
 	fs.DurationVar(&cfg.warmup, "warmup", 5*time.Second, "time between the last stream flowing and the measurement")
 	fs.DurationVar(&cfg.duration, "duration", 30*time.Second, "length of the measurement")
 	fs.DurationVar(&cfg.setupTimeout, "setup-timeout", time.Minute, "how long each participant may take to set up")
+	fs.BoolVar(&cfg.tcp, "tcp", false, "connect every client over ICE-TCP (the server's passive TCP candidate, "+
+		"RFC 4571 frames) instead of UDP, as a browser whose UDP is blocked does")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -88,7 +92,7 @@ func runAndPrint(ctx context.Context, cfg config, log *slog.Logger) error {
 
 // runLoad runs the load described by cfg and returns its figures once every participant has left.
 func runLoad(ctx context.Context, cfg config, log *slog.Logger) (result, error) {
-	l, err := newLoad(cfg, log)
+	l, err := newLoadWith(cfg, log)
 	if err != nil {
 		return result{}, err
 	}

@@ -183,6 +183,7 @@ func (pt *participant) newPeer() (*peer, error) {
 	if err != nil {
 		return nil, err
 	}
+	p.overTCP = pt.load.cfg.tcp
 	pt.peers = append(pt.peers, p)
 	return p, nil
 }

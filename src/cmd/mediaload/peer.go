@@ -24,9 +24,12 @@ const consentInterval = 5 * time.Second
 
 // peer is one synthetic WebRTC connection with the server: its own UDP socket on loopback, a full ICE agent that
 // only nominates the server's candidate, a DTLS client, SRTP contexts. The socket has kernel receive timestamps
-// on (SO_TIMESTAMPNS), so that a listener knows when each packet left the server.
+// on (SO_TIMESTAMPNS), so that a listener knows when each packet left the server. With overTCP, connect opens an
+// ICE-TCP connection to the server's passive candidate instead, and everything goes over it in RFC 4571 frames.
 type peer struct {
 	conn         *net.UDPConn
+	overTCP      bool
+	tcp          *tcpPath // set by connect when overTCP
 	ufrag, pwd   string
 	tieBreaker   uint64
 	dtlsCtx      *dtls.Context
@@ -111,6 +114,17 @@ func (p *peer) candidate() sdp.Candidate {
 // SRTP contexts, before ctx ends.
 func (p *peer) connect(ctx context.Context, remote remoteDescription) error {
 	p.remote = remote
+	if p.overTCP {
+		if !remote.tcpAddr.IsValid() {
+			return errors.New("ICE-TCP: the server offers no IPv4 passive TCP candidate (ICE_TCP_PORT=off?)")
+		}
+		var d net.Dialer
+		conn, err := d.DialContext(ctx, "tcp4", remote.tcpAddr.String())
+		if err != nil {
+			return fmt.Errorf("ICE-TCP: %w", err)
+		}
+		p.tcp = newTCPPath(conn.(*net.TCPConn))
+	}
 	integrity, err := stun.NewShortTermIntegrity(remote.pwd)
 	if err != nil {
 		return err
@@ -138,8 +152,16 @@ func (p *peer) check() (stun.TransactionID, error) {
 		return id, err
 	}
 	p.checkBuf = b
-	_, err = p.conn.WriteToUDPAddrPort(b, p.remote.addr)
-	return id, err
+	return id, p.send(b)
+}
+
+// send sends one datagram to the server: on the UDP socket, or as one frame on the ICE-TCP connection.
+func (p *peer) send(b []byte) error {
+	if p.tcp != nil {
+		return p.tcp.send(b)
+	}
+	_, err := p.conn.WriteToUDPAddrPort(b, p.remote.addr)
+	return err
 }
 
 func (p *peer) checkUntilAnswered(ctx context.Context) error {
@@ -171,7 +193,7 @@ func (p *peer) checkUntilAnswered(ctx context.Context) error {
 }
 
 func (p *peer) handshake(ctx context.Context) error {
-	ep, err := p.dtlsCtx.NewEndpointWithParams(dtls.EndpointParams{Role: dtls.RoleClient,
+	ep, err := p.dtlsCtx.NewEndpointWith(dtls.EndpointParams{Role: dtls.RoleClient,
 		RemoteFingerprints: p.remote.fingerprints})
 	if err != nil {
 		return err
@@ -209,7 +231,7 @@ func (p *peer) handshake(ctx context.Context) error {
 
 func (p *peer) sendAll(datagrams [][]byte) error {
 	for _, d := range datagrams {
-		if _, err := p.conn.WriteToUDPAddrPort(d, p.remote.addr); err != nil {
+		if err := p.send(d); err != nil {
 			return err
 		}
 	}
@@ -223,10 +245,10 @@ func (p *peer) makeSRTP() error {
 	}
 	defer keys.Wipe()
 	profile := srtp.Profile(keys.Profile)
-	if p.in, err = srtp.NewInboundWithKey(profile, keys.RemoteKey, keys.RemoteSalt); err != nil {
+	if p.in, err = srtp.NewInbound(profile, keys.RemoteKey, keys.RemoteSalt); err != nil {
 		return err
 	}
-	p.out, err = srtp.NewOutboundWithKey(profile, keys.LocalKey, keys.LocalSalt)
+	p.out, err = srtp.NewOutbound(profile, keys.LocalKey, keys.LocalSalt)
 	return err
 }
 
@@ -250,8 +272,11 @@ func (p *peer) readKind(ctx context.Context, kind transport.Kind, deadline time.
 }
 
 // read returns the next datagram (valid until the next read) and the kernel's time of its arrival (0 when the
-// kernel gave none), or a timeout error after deadline.
+// kernel gave none; over ICE-TCP, the time of the read), or a timeout error after deadline.
 func (p *peer) read(deadline time.Time) ([]byte, int64, error) {
+	if p.tcp != nil {
+		return p.tcp.read(p.readBuf, deadline)
+	}
 	if err := p.conn.SetReadDeadline(deadline); err != nil {
 		return nil, 0, err
 	}
@@ -285,6 +310,9 @@ func (p *peer) close() error {
 	}
 	if p.out != nil {
 		errs = append(errs, p.out.Close())
+	}
+	if p.tcp != nil {
+		errs = append(errs, p.tcp.conn.Close())
 	}
 	return errors.Join(append(errs, p.conn.Close())...)
 }

@@ -173,7 +173,7 @@ func (p *publisher) sendPacket(stream int, pt uint8, ssrc, ts uint32, marker boo
 	}
 	if err == nil {
 		p.clock.set(p.nextID, time.Now().UnixNano())
-		_, err = p.peer.conn.WriteToUDPAddrPort(b, p.peer.remote.addr)
+		err = p.peer.send(b)
 	}
 	if err != nil {
 		p.lastError.Store(&err)

@@ -36,9 +36,13 @@ func (r result) print(w io.Writer, cfg config) {
 	if cfg.shape.pacing > 0 {
 		pacing = fmt.Sprintf("paced at %.1f times that", cfg.shape.pacing)
 	}
+	network, arrival := "UDP", "listener socket (kernel timestamp)"
+	if cfg.tcp {
+		network, arrival = "ICE-TCP", "listener read (user-space clock: TCP gives no per-packet kernel timestamp)"
+	}
 	p("mediaload: %d rooms x (%d publishers + %d listeners): %d forwarded streams (a publisher's audio and video "+
-		"to one receiver), video %d kbit/s at %d fps, %s", cfg.rooms, cfg.publishers, cfg.listeners, r.streams,
-		cfg.shape.videoBitrate/1000, cfg.shape.fps, pacing)
+		"to one receiver) over %s, video %d kbit/s at %d fps, %s", cfg.rooms, cfg.publishers, cfg.listeners,
+		r.streams, network, cfg.shape.videoBitrate/1000, cfg.shape.fps, pacing)
 	p("setup %s; measured for %s after a %s warm-up", r.setup.Round(time.Millisecond), r.window.Round(time.Millisecond),
 		cfg.warmup)
 	// Packets sent just before the window and received inside it make up for those sent at its end.
@@ -50,8 +54,8 @@ func (r result) print(w io.Writer, cfg config) {
 		"%d undecryptable", r.sent, float64(r.sent)/secs, r.received, float64(r.received)/secs, loss, r.unstamped,
 		r.failed)
 	l, b := r.latency, r.baseline
-	p("publisher send -> listener socket (kernel timestamp), %d packets: p50 %s, p90 %s, p99 %s, p99.9 %s, max %s",
-		l.n, l.quantile(0.5), l.quantile(0.9), l.quantile(0.99), l.quantile(0.999), l.max)
+	p("publisher send -> %s, %d packets: p50 %s, p90 %s, p99 %s, p99.9 %s, max %s",
+		arrival, l.n, l.quantile(0.5), l.quantile(0.9), l.quantile(0.99), l.quantile(0.999), l.max)
 	p("loopback baseline (one send -> socket, same clocks): p50 %s, p99 %s", b.quantile(0.5), b.quantile(0.99))
 	base := b.quantile(0.5)
 	p("server receive -> send (above, minus the baseline's p50): p50 %s, p99 %s (target: p99 at most 1ms at 50 "+

@@ -4,7 +4,8 @@
 //
 // The server is ICE-lite (a=ice-lite, host candidates only, no trickle: every description it writes ends its
 // candidates), the DTLS server unless the browser chooses to be (Transport.Setup), rtcp-mux only, and bundles audio and video of one PeerConnection on the one
-// UDP port of Local.Addrs. Payload types, header extension ids and every other choice are deterministic: preference
+// UDP port of Local.Addrs (and the passive ICE-TCP candidates of Local.TCPAddrs, ranked below every UDP one, for
+// browsers whose UDP is blocked). Payload types, header extension ids and every other choice are deterministic: preference
 // order first, then the order of the m= line, never map order.
 //
 // # Upstream: a participant publishes

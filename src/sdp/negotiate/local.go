@@ -2,17 +2,21 @@ package negotiate
 
 import (
 	"fmt"
+	"net/netip"
 	"strconv"
 
 	"github.com/heytribe/live-webrtcsignaling/src/sdp"
+	"github.com/heytribe/live-webrtcsignaling/src/stun"
 )
 
 func (l Local) validate() error {
-	if err := checkICEString("ice-ufrag", l.ICEUfrag, 4); err != nil {
-		return err
+	if !stun.ValidICECredential(l.ICEUfrag, stun.MinICEUfragLen) {
+		return fmt.Errorf("%w: ice-ufrag must have %d to %d letters, digits, + and /", ErrBadArgument,
+			stun.MinICEUfragLen, stun.MaxICECredentialLen)
 	}
-	if err := checkICEString("ice-pwd", l.ICEPwd, 22); err != nil {
-		return err
+	if !stun.ValidICECredential(l.ICEPwd, stun.MinICEPwdLen) {
+		return fmt.Errorf("%w: ice-pwd must have %d to %d letters, digits, + and /", ErrBadArgument,
+			stun.MinICEPwdLen, stun.MaxICECredentialLen)
 	}
 	if len(l.Fingerprints) == 0 {
 		return fmt.Errorf("%w: no certificate fingerprint", ErrBadArgument)
@@ -25,23 +29,12 @@ func (l Local) validate() error {
 	if len(l.Addrs) == 0 {
 		return fmt.Errorf("%w: no host address", ErrBadArgument)
 	}
-	for _, a := range l.Addrs {
+	if len(l.Addrs)+len(l.TCPAddrs) > maxCandidates {
+		return fmt.Errorf("%w: %d candidates, at most %d", ErrBadArgument, len(l.Addrs)+len(l.TCPAddrs), maxCandidates)
+	}
+	for _, a := range append(l.Addrs[:len(l.Addrs):len(l.Addrs)], l.TCPAddrs...) {
 		if !a.IsValid() || a.Port() == 0 || a.Addr().IsUnspecified() {
 			return fmt.Errorf("%w: host address %v", ErrBadArgument, a)
-		}
-	}
-	return nil
-}
-
-// checkICEString enforces RFC 8839: 4 (ufrag) or 22 (pwd) to 256 ice-chars.
-func checkICEString(name, s string, minLen int) error {
-	if len(s) < minLen || len(s) > 256 {
-		return fmt.Errorf("%w: %s must have %d to 256 characters", ErrBadArgument, name, minLen)
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '+' || c == '/') {
-			return fmt.Errorf("%w: %s has a character other than letters, digits, + and /", ErrBadArgument, name)
 		}
 	}
 	return nil
@@ -82,23 +75,48 @@ func (l Local) connection() *sdp.Connection {
 	return &sdp.Connection{NetworkType: "IN", AddressType: addressType(addr.Is6()), Address: addr.String()}
 }
 
-// candidates returns one UDP host candidate per address, the first preferred (RFC 8445 section 5.1.2.1).
+// Candidate priorities (RFC 8445 section 5.1.2.1): type preference << 24 | local preference << 8 | 256 - component.
+const (
+	component = 1
+	// udpTypePreference is RFC 8445's recommended value for host candidates.
+	udpTypePreference = 126
+	// tcpTypePreference ranks every ICE-TCP candidate below every UDP host one, as browsers rank their own
+	// (libwebrtc gives host TCP 90), so that UDP wins whenever it works.
+	tcpTypePreference = 90
+	// passiveDirection is RFC 6544 section 4.2's direction preference of a passive host candidate, the high bits
+	// of its local preference.
+	passiveDirection = 4
+	// maxCandidates keeps the local preferences of each kind distinct and within their bits.
+	maxCandidates = 1 << 12
+)
+
+// candidates returns one UDP host candidate per address, then one passive ICE-TCP host candidate per TCP address,
+// the first of each preferred.
 func (l Local) candidates() []sdp.Candidate {
-	out := make([]sdp.Candidate, len(l.Addrs))
+	out := make([]sdp.Candidate, 0, len(l.Addrs)+len(l.TCPAddrs))
 	for i, a := range l.Addrs {
-		const hostTypePreference, component = 126, 1
-		localPreference := uint32(65535 - i)
-		out[i] = sdp.Candidate{
-			Foundation: strconv.Itoa(i + 1),
-			Component:  component,
-			Transport:  "udp",
-			Priority:   hostTypePreference<<24 | localPreference<<8 | (256 - component),
-			Address:    a.Addr().Unmap().String(),
-			Port:       a.Port(),
-			Type:       "host",
-		}
+		out = append(out, hostCandidate(len(out)+1, "udp", udpTypePreference, uint32(65535-i), a))
+	}
+	for i, a := range l.TCPAddrs {
+		c := hostCandidate(len(out)+1, "tcp", tcpTypePreference, passiveDirection<<13|uint32(8191-i), a)
+		c.TCPType = "passive"
+		out = append(out, c)
 	}
 	return out
+}
+
+// hostCandidate is the host candidate of address a with its foundation (distinct for every address and transport)
+// and priority.
+func hostCandidate(foundation int, transport string, typePreference, localPreference uint32, a netip.AddrPort) sdp.Candidate {
+	return sdp.Candidate{
+		Foundation: strconv.Itoa(foundation),
+		Component:  component,
+		Transport:  transport,
+		Priority:   typePreference<<24 | localPreference<<8 | (256 - component),
+		Address:    a.Addr().Unmap().String(),
+		Port:       a.Port(),
+		Type:       "host",
+	}
 }
 
 func addressType(ipv6 bool) string {

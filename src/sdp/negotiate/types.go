@@ -36,9 +36,12 @@ type Local struct {
 	ICEUfrag     string // 4 to 256 ICE characters (letters, digits, + and /)
 	ICEPwd       string // 22 to 256 ICE characters
 	Fingerprints []sdp.Fingerprint
-	// Addrs are the host candidates: the public IPv4 address and optionally IPv6, with the one UDP port the server
-	// listens on. The first one also goes in the c= and m= lines.
-	Addrs          []netip.AddrPort
+	// Addrs are the UDP host candidates, best first: the public addresses or the host's interfaces', with the
+	// UDP port the server listens on. The first one also goes in the c= and m= lines.
+	Addrs []netip.AddrPort
+	// TCPAddrs are the passive ICE-TCP host candidates (RFC 6544), best first; none when ICE-TCP is off. Every
+	// one ranks below every UDP candidate, so that a browser uses TCP only when UDP fails.
+	TCPAddrs       []netip.AddrPort
 	SessionID      uint64 // o= line; random per PeerConnection, e.g. from sdp.NewSessionID
 	SessionVersion uint64 // o= line; incremented at each new description of the same session
 }

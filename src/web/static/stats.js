@@ -13,11 +13,14 @@ export async function summarize(pc) {
     framesEncoded: 0,
     packetsSent: 0,
     sendCodec: '',
+    path: null,
   };
   const report = await pc.getStats();
   const codecOf = (id) => report.get(id)?.mimeType ?? '';
   for (const s of report.values()) {
-    if (s.type === 'inbound-rtp' && s.kind === 'audio') {
+    if (s.type === 'transport' && s.selectedCandidatePairId) {
+      out.path = pathOf(report, report.get(s.selectedCandidatePairId));
+    } else if (s.type === 'inbound-rtp' && s.kind === 'audio') {
       out.packetsReceivedAudio += s.packetsReceived ?? 0;
     } else if (s.type === 'inbound-rtp' && s.kind === 'video') {
       out.packetsReceivedVideo += s.packetsReceived ?? 0;
@@ -33,4 +36,19 @@ export async function summarize(pc) {
     }
   }
   return out;
+}
+
+// pathOf says how the media travels, from the selected candidate pair: over udp or tcp, from which local address to
+// which remote one (a relay candidate when a TURN server is in the way).
+function pathOf(report, pair) {
+  const local = report.get(pair?.localCandidateId);
+  const remote = report.get(pair?.remoteCandidateId);
+  if (!local || !remote) return null;
+  return {
+    protocol: local.protocol ?? '',
+    localType: local.candidateType ?? '',
+    remoteAddress: remote.address ?? '',
+    remotePort: remote.port ?? 0,
+    remoteProtocol: remote.protocol ?? '',
+  };
 }

@@ -18,10 +18,10 @@ type Loop struct {
 	b *C.struct_cbench // C memory, so that C may keep the pointers it holds
 }
 
-// NewLoopWith sets up a loop for profile (a DTLS-SRTP profile value, which libsrtp's
+// NewLoop sets up a loop for profile (a DTLS-SRTP profile value, which libsrtp's
 // srtp_profile_t shares) and packets of pktLen bytes. libsrtp must already be initialised,
 // which package srtp does once per process. Close it when done.
-func NewLoopWith(profile uint16, pktLen int) (*Loop, error) {
+func NewLoop(profile uint16, pktLen int) (*Loop, error) {
 	b := (*C.struct_cbench)(C.calloc(1, C.size_t(unsafe.Sizeof(C.struct_cbench{}))))
 	if b == nil {
 		return nil, errors.New("cbench: out of memory")

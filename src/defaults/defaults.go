@@ -1,0 +1,60 @@
+// Package defaults is the table of the server's default settings: the value each environment variable of
+// docs/OPERATIONS.md takes when it is not set, written once. Package config reads the environment over these
+// values; the packages that take such a setting (signaling, bus, webrtc, media) fall back to the same value when
+// their caller leaves the field zero, so that a Server or a Plane built directly, in a test or a tool, behaves as
+// the server does.
+//
+// It imports nothing of the project but package protocol, and any package may import it:
+//
+//	o := signaling.DefaultOptions() // RoomMaxSize: defaults.RoomMaxSize, ...
+//	if cfg.MinVideoBitrate == 0 {
+//		cfg.MinVideoBitrate = defaults.MinVideoBitrate
+//	}
+//
+// Settings that no variable changes (queue lengths, heartbeats, retry delays) stay with the package they tune.
+package defaults
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/heytribe/live-webrtcsignaling/src/protocol"
+)
+
+// The listeners.
+const (
+	Port         = 8080             // PORT_NUMBER
+	AdminAddress = "127.0.0.1:6060" // ADMIN_ADDR
+	LogLevel     = slog.LevelInfo   // LOG_LEVEL
+)
+
+// The media plane.
+const (
+	UDPPort         = 42042            // UDP_PORT
+	ICETimeout      = 30 * time.Second // ICE_TIMEOUT
+	ConsentTimeout  = 30 * time.Second // CONSENT_TIMEOUT
+	DTLSTimeout     = 30 * time.Second // DTLS_TIMEOUT
+	MinVideoBitrate = 100_000          // MIN_VIDEO_BITRATE, bit/s
+	MaxVideoBitrate = 2_500_000        // MAX_VIDEO_BITRATE, bit/s
+)
+
+// VideoCodecs is VIDEO_CODECS: the video codecs accepted from publishers, best first; also every codec the media
+// plane can negotiate. It returns a new slice at each call.
+func VideoCodecs() []string { return []string{"vp8", "h264", "vp9", "av1"} }
+
+// The signaling server.
+const (
+	MediaMode         = protocol.ModeMCU // MEDIA_MODE
+	RoomMaxSize       = 8                // ROOM_MAX_SIZE
+	ReconnectGrace    = 30 * time.Second // RECONNECT_GRACE
+	WSMaxMessageBytes = 64 << 10         // WS_MAX_MESSAGE_BYTES
+	WSRateLimit       = 100              // WS_RATE_LIMIT, messages/s
+	WSRateBurst       = 200              // WS_RATE_BURST
+	DrainTimeout      = 60 * time.Second // DRAIN_TIMEOUT
+)
+
+// The bus.
+const (
+	RabbitMQOutboxLimit  = 10_000          // RABBITMQ_OUTBOX_LIMIT
+	RabbitMQFlushTimeout = 5 * time.Second // RABBITMQ_FLUSH_TIMEOUT
+)
