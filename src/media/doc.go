@@ -65,7 +65,7 @@
 //   - Every second each publisher gets an RR with LSR/DLSR, its CNAME, and a REMB: the lowest estimate of the
 //     receivers of its video, within [MinVideoBitrate, MaxVideoBitrate]. Forwarding sends each of them the same
 //     stream, so the slowest bounds the publisher; transcoding will lift that. A receiver's estimate is behind one
-//     interface (estimator): its REMB and its receiver reports' loss today, transport-wide congestion control
+//     interface (congestion.Estimate): its REMB and its receiver reports' loss today, transport-wide congestion control
 //     later. Listeners send REMB because their sessions negotiate goog-remb and carry abs-send-time; transport-cc
 //     is never negotiated (the server sends no transport-wide feedback).
 //   - Every second each listener gets an SR per stream, with the RTP time mapped from the source's clock (for a

@@ -4,6 +4,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/heytribe/live-webrtcsignaling/src/congestion"
+
 	"github.com/heytribe/live-webrtcsignaling/src/rtcp"
 	"github.com/heytribe/live-webrtcsignaling/src/webrtc"
 )
@@ -27,8 +29,9 @@ type downlink struct {
 	connected atomic.Bool
 	flowing   atomic.Bool
 	feed      atomic.Pointer[feed]
-	// estimate is fed by the receiver's reports; readers take it as an estimator.
-	estimate *reportEstimator
+	// estimate is fed by the receiver's reports (REMB and receiver reports); readers take it as a
+	// congestion.Estimate, the interface a transport-wide estimate implements too.
+	estimate *congestion.REMBEstimate
 	// closeReason is set when the server closes the session: no failure to report then.
 	closeReason atomic.Pointer[string]
 
@@ -52,7 +55,7 @@ func (fw *forwarder) newDownlink(sess session, rtt *pathRTT, cname string, hooks
 		videoSSRC: randomSSRC(),
 		rtxSSRC:   randomSSRC(),
 		cname:     []byte(cname),
-		estimate:  newReportEstimator(),
+		estimate:  congestion.NewREMBEstimate(),
 		lost:      make([]uint16, 0, 17*16),
 	}
 }
@@ -65,7 +68,7 @@ func (dl *downlink) markFlowing() {
 }
 
 // estimator is the receiver's bandwidth estimate.
-func (dl *downlink) estimator() estimator { return dl.estimate }
+func (dl *downlink) estimator() congestion.Estimate { return dl.estimate }
 
 // appendSDES appends the SDES with the publisher's CNAME for every chunk of sd.
 func (dl *downlink) appendSDES(b []byte, sd *rtcp.SourceDescription) ([]byte, error) {
@@ -127,7 +130,7 @@ func (dl *downlink) onRTCP(pkt []byte, now time.Duration) {
 		case rtcp.KindREMB:
 			if err = dl.rembIn.Unmarshal(dl.reader.Packet()); err == nil {
 				c.rembsIn.Add(1)
-				dl.estimate.onREMB(dl.rembIn.Bitrate, now)
+				dl.estimate.OnREMB(dl.rembIn.Bitrate, now)
 			}
 		}
 		if err != nil {
@@ -149,7 +152,7 @@ func (dl *downlink) receiverReport(blocks []rtcp.ReportBlock) {
 			continue
 		}
 		if b.SSRC == dl.videoSSRC {
-			dl.estimate.onReceiverReport(b.FractionLost)
+			dl.estimate.OnReceiverReport(b.FractionLost)
 		}
 		if rtt, ok := b.RoundTripTime(wall); ok {
 			dl.rtt.set(rtt)

@@ -356,7 +356,7 @@ func (u *upstream) bandwidth(now time.Duration) uint64 {
 		if d.route.Load().from != u.video.src {
 			continue // switching to the publisher's video: not yet a receiver of it
 		}
-		if e, ok := d.downlink.estimator().bitrate(now); ok && (!found || e < best) {
+		if e, ok := d.downlink.estimator().Bitrate(now); ok && (!found || e < best) {
 			best, found = e, true
 		}
 	}
