@@ -12,6 +12,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/heytribe/live-webrtcsignaling/src/backoff"
 )
 
 // dropReportInterval is how often drops are logged while they happen: one line per interval, not one per event,
@@ -141,7 +143,7 @@ type sender struct {
 	retry []*entry
 	// inflight holds the events sent on the current channel and awaiting their confirm, in delivery tag order.
 	inflight []*entry
-	backoff  *backoff
+	backoff  *backoff.Backoff
 	// flushing is set once the publisher goroutine has seen Shutdown begin.
 	flushing bool
 }
@@ -174,7 +176,7 @@ func (s *sender) unconfirmed() int { return len(s.retry) + len(s.inflight) }
 func (p *AMQPPublisher) run() {
 	defer close(p.done)
 	defer p.recoverAndReport("bus publisher")
-	s := &sender{backoff: newBackoff(p.opts.MinBackoff, p.opts.MaxBackoff)}
+	s := &sender{backoff: backoff.New(p.opts.MinBackoff, p.opts.MaxBackoff)}
 	for {
 		connected, err := p.connectAndServe(s)
 		p.metrics.connected.Store(false)
@@ -183,7 +185,7 @@ func (p *AMQPPublisher) run() {
 			break
 		}
 		p.metrics.connectionErrors.Add(1)
-		delay := s.backoff.next()
+		delay := s.backoff.Next()
 		msg := "bus: cannot connect to the broker"
 		if connected {
 			msg = "bus: connection to the broker lost"

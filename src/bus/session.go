@@ -229,6 +229,6 @@ func (p *AMQPPublisher) confirm(s *sender, c amqp.Confirmation) error {
 	s.inflight = s.inflight[1:]
 	p.metrics.published.Add(1)
 	// A confirm is progress: the next failure starts over from the shortest backoff.
-	s.backoff.reset()
+	s.backoff.Reset()
 	return nil
 }

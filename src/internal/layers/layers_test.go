@@ -16,16 +16,17 @@ import (
 const module = "github.com/heytribe/live-webrtcsignaling/"
 
 // The layers of docs/ARCHITECTURE.md. Imports flow one way: codecs and cgo <- transport, webrtc <- media (and
-// transcode) <- cmd; config, auth, bus <- signaling <- cmd; cgo imports nothing of src. The two leaves, the client
-// API's vocabulary and the default settings, import nothing but each other, and anyone may import them.
+// transcode) <- cmd; config, auth, bus, cluster <- signaling <- cmd; cgo imports nothing of src. The leaves, the client
+// API's vocabulary, the default settings and the reconnection backoff, import nothing but each other, and anyone may
+// import them.
 const (
-	leaf      = "leaf (protocol, defaults)"
+	leaf      = "leaf (protocol, defaults, backoff)"
 	cgo       = "cgo"
 	codec     = "codec (stun, sdp, rtp, rtcp, congestion)"
 	transport = "transport"
 	webrtc    = "webrtc"
 	media     = "media (media, transcode)"
-	service   = "signaling's parts (config, auth, bus)"
+	service   = "signaling's parts (config, auth, bus, cluster)"
 	signaling = "signaling"
 	ops       = "ops (admin, metrics, web)"
 	top       = "top (commands, load tools, browser tests)"
@@ -57,7 +58,7 @@ var knownTestExceptions = []string{
 // layerOf places a package of the module (its path inside the module) in a layer; "" for a package not placed yet.
 func layerOf(pkg string) string {
 	switch pkg {
-	case "src/protocol", "src/defaults":
+	case "src/protocol", "src/defaults", "src/backoff":
 		return leaf
 	case "src/stun", "src/sdp", "src/sdp/negotiate", "src/rtp", "src/rtp/codecs", "src/rtcp", "src/congestion":
 		return codec
@@ -67,7 +68,7 @@ func layerOf(pkg string) string {
 		return webrtc
 	case "src/media", "src/transcode":
 		return media
-	case "src/config", "src/auth", "src/bus":
+	case "src/config", "src/auth", "src/bus", "src/cluster":
 		return service
 	case "src/signaling":
 		return signaling
@@ -248,6 +249,9 @@ func TestRuleRefusesWrongImports(t *testing.T) {
 		{"src/rtp", "src/transport"},
 		{"src/config", "src/signaling"},
 		{"src/bus", "src/signaling"},
+		{"src/cluster", "src/signaling"},
+		{"src/cluster", "src/bus"},
+		{"src/backoff", "src/bus"},
 		{"src/protocol", "src/config"},
 		{"src/media", "src/config"},
 		{"src/stun", "src/cmd/loadtest"},
@@ -260,6 +264,9 @@ func TestRuleRefusesWrongImports(t *testing.T) {
 		{"src/media", "src/webrtc"},
 		{"src/media", "src/protocol"},
 		{"src/signaling", "src/bus"},
+		{"src/signaling", "src/cluster"},
+		{"src/cluster", "src/backoff"},
+		{"src/bus", "src/backoff"},
 		{"src/webrtc", "cgo/srtp"},
 		{"src/sdp/negotiate", "src/stun"},
 		{"src/cmd/live-webrtcsignaling", "src/media"},

@@ -1,4 +1,4 @@
-package bus
+package backoff
 
 import (
 	"testing"
@@ -14,18 +14,18 @@ func TestBackoffDoublesWithJitterUpToTheCap(t *testing.T) {
 		{"highest draw", func(n int64) int64 { return n - 1 }},
 	} {
 		t.Run(draw.name, func(t *testing.T) {
-			b := newBackoff(100*time.Millisecond, time.Second)
+			b := New(100*time.Millisecond, time.Second)
 			b.rand = draw.rand
 			ceilings := []time.Duration{100, 200, 400, 800, 1000, 1000, 1000}
 			for i, ceiling := range ceilings {
 				ceiling *= time.Millisecond
-				d := b.next()
+				d := b.Next()
 				if d < ceiling/2 || d > ceiling {
 					t.Fatalf("attempt %d: %v, want within [%v, %v]", i, d, ceiling/2, ceiling)
 				}
 			}
-			b.reset()
-			if d := b.next(); d > 100*time.Millisecond {
+			b.Reset()
+			if d := b.Next(); d > 100*time.Millisecond {
 				t.Fatalf("after reset: %v", d)
 			}
 		})
@@ -33,10 +33,10 @@ func TestBackoffDoublesWithJitterUpToTheCap(t *testing.T) {
 }
 
 func TestBackoffJitterSpreads(t *testing.T) {
-	b := newBackoff(time.Second, time.Second)
+	b := New(time.Second, time.Second)
 	seen := make(map[time.Duration]bool)
 	for range 100 {
-		d := b.next()
+		d := b.Next()
 		if d < 500*time.Millisecond || d > time.Second {
 			t.Fatalf("delay %v outside [500ms, 1s]", d)
 		}
@@ -48,9 +48,9 @@ func TestBackoffJitterSpreads(t *testing.T) {
 }
 
 func TestBackoffNeverOverflows(t *testing.T) {
-	b := newBackoff(time.Nanosecond, time.Duration(1<<62))
+	b := New(time.Nanosecond, time.Duration(1<<62))
 	for i := range 200 {
-		if d := b.next(); d <= 0 || d > time.Duration(1<<62) {
+		if d := b.Next(); d <= 0 || d > time.Duration(1<<62) {
 			t.Fatalf("attempt %d: %v", i, d)
 		}
 	}
