@@ -130,6 +130,39 @@ func TestBrokerFactsExclusiveQueue(t *testing.T) {
 			t.Errorf("delete if-empty of a queue with a message: %v, want 406 PRECONDITION_FAILED", err)
 		}
 	})
+	t.Run("closing a channel puts its unacknowledged messages back before close-ok", func(t *testing.T) {
+		if err := pub.Publish("", queue, true, false, amqp.Publishing{Body: []byte("unacked")}); err != nil {
+			t.Fatal(err)
+		}
+		<-confirms
+		ch := channel(t, owner)
+		got := 0
+		for {
+			d, ok, err := ch.Get(queue, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !ok {
+				break
+			}
+			got++
+			_ = d // not acknowledged
+		}
+		if got != 2 {
+			t.Fatalf("got %d messages, want 2 (waiting, unacked)", got)
+		}
+		if err := ch.Close(); err != nil {
+			t.Fatal(err)
+		}
+		q, err := channel(t, owner).QueueDeclarePassive(queue, false, false, true, false, nil)
+		if err != nil || q.Messages != 2 {
+			t.Fatalf("right after the channel's close: %+v, %v; want 2 messages back", q, err)
+		}
+		_, err = channel(t, owner).QueueDelete(queue, false, true, false)
+		if code(err) != codePreconditionFailed {
+			t.Errorf("delete if-empty after the close: %v, want 406", err)
+		}
+	})
 	t.Run("the queue goes with its connection's socket", func(t *testing.T) {
 		start := time.Now()
 		ownerNet.crash() // no AMQP close: as kill -9 leaves it

@@ -43,6 +43,8 @@ type Node struct {
 	leaving atomic.Bool
 	// ids numbers message and correlation ids.
 	ids atomic.Uint64
+	// announceNow asks the connection loop for an announcement before the next tick.
+	announceNow chan struct{}
 
 	mu sync.Mutex
 	// sess is the current connection, nil while disconnected.
@@ -93,6 +95,7 @@ func newNode(cfg Config, logger *slog.Logger, dial dialFunc) (*Node, error) {
 		rooms:       make(map[string]*ownedRoom),
 		claims:      make(map[string]*claimCall),
 		waiters:     make(map[string]chan reply),
+		announceNow: make(chan struct{}, 1),
 		done:        make(chan struct{}),
 	}
 	go n.events.run()
@@ -411,7 +414,7 @@ func (n *Node) startConsumers(s *session) error {
 		return fmt.Errorf("consume the announcements: %w", err)
 	}
 	to := NodeAddress(n.cfg.NodeID)
-	go n.serveQueue(s, inbox, to, nil)
+	go n.serveQueue(inbox, to, nil)
 	go n.serveReplies(replies)
 	go n.serveAnnouncements(announcements)
 	return nil
@@ -422,12 +425,14 @@ func (n *Node) serve(s *session) error {
 	n.announceTick(s)
 	announce := time.NewTicker(n.cfg.AnnounceInterval)
 	defer announce.Stop()
-	// Four checks per interval: a silent node is found dead within a quarter interval of its deadline.
-	expire := time.NewTicker(n.cfg.AnnounceInterval / 4)
+	// Ten checks per interval: a silent node is found dead within a tenth of an interval of its deadline.
+	expire := time.NewTicker(n.cfg.AnnounceInterval / 10)
 	defer expire.Stop()
 	for {
 		select {
 		case <-announce.C:
+			n.announceTick(s)
+		case <-n.announceNow:
 			n.announceTick(s)
 		case <-expire.C:
 			n.expireSilent()
@@ -543,11 +548,16 @@ func (n *Node) serveAnnouncements(deliveries <-chan amqp.Delivery) {
 	}
 }
 
-// report logs and emits registry events.
+// report logs and emits registry events. A node that comes up gets this node's announcement at once rather than at
+// the next tick: it started listening after this node's last one.
 func (n *Node) report(events []Event) {
 	for _, e := range events {
 		switch e.Kind {
 		case NodeUp:
+			select {
+			case n.announceNow <- struct{}{}:
+			default:
+			}
 			n.log.Info("cluster: node up", "peer", e.Node, "rooms", e.Load.Rooms,
 				"participants", e.Load.Participants)
 		case NodeDown:

@@ -26,11 +26,12 @@ var (
 const maxClaimAttempts = 3
 
 // ownedRoom is a room this node owns: its queue, declared exclusive on this node's connection, and the consumer
-// that hands the room's messages to the Handler.
+// that hands the room's messages to the Handler, on a channel of the room's own (see Release).
 type ownedRoom struct {
 	room, queue string
-	// tag is the consumer's tag on the current connection ("" while not consuming); ended is closed when that
-	// consumer's goroutine has handed over its last message.
+	// ch, tag and ended are the current consumer's channel and tag, and a channel closed when its goroutine has
+	// handed over its last message; nil while not consuming. They change under the Node's lock.
+	ch    *amqp.Channel
 	tag   string
 	ended chan struct{}
 	// handled counts the messages handed to the Handler, so that Release can tell whether any came.
@@ -168,34 +169,58 @@ func (n *Node) own(s *session, room, queue string) error {
 	return nil
 }
 
-// startRoomConsumer consumes r's queue on s.
+// startRoomConsumer consumes r's queue on a channel of its own on s.
 func (n *Node) startRoomConsumer(s *session, r *ownedRoom) error {
-	tag := "room-" + strconv.FormatUint(n.ids.Add(1), 36)
-	deliveries, err := s.consume(r.queue, tag, false)
+	ch, err := s.conn.Channel()
 	if err != nil {
+		return fmt.Errorf("cluster: open a channel for room %q: %w", r.room, err)
+	}
+	if err := ch.Qos(n.cfg.Prefetch, 0, false); err != nil {
+		_ = ch.Close()
+		return fmt.Errorf("cluster: set the prefetch of room %q: %w", r.room, err)
+	}
+	tag := "room-" + strconv.FormatUint(n.ids.Add(1), 36)
+	deliveries, err := ch.Consume(r.queue, tag, false, true, false, false, nil)
+	if err != nil {
+		_ = ch.Close()
 		return fmt.Errorf("cluster: consume room %q: %w", r.room, err)
 	}
 	ended := make(chan struct{})
 	n.mu.Lock()
-	r.tag, r.ended = tag, ended
+	r.ch, r.tag, r.ended = ch, tag, ended
 	n.mu.Unlock()
 	go func() {
 		defer close(ended)
-		n.serveQueue(s, deliveries, RoomAddress(r.room), r)
-		n.roomConsumerEnded(s, r, tag)
+		n.serveQueue(deliveries, RoomAddress(r.room), r)
+		n.roomConsumerEnded(s, r, ch)
 	}()
 	return nil
 }
 
-// roomConsumerEnded handles the end of a room's consumer. The end of the connection or of a Release is expected;
-// any other end means the broker cancelled the consumer: the queue was deleted under this node (by an operator),
-// and the room is lost.
-func (n *Node) roomConsumerEnded(s *session, r *ownedRoom, tag string) {
-	if r.releasing.Load() || s.cons.IsClosed() || s.conn.IsClosed() || n.ctx.Err() != nil {
+// roomConsumerEnded handles the end of a room's consumer on ch. The end of the connection or of a Release is
+// expected. When the channel alone failed, the queue is still this node's: it is consumed again. Otherwise the
+// broker cancelled the consumer because the queue was deleted under this node (by an operator): the room is lost.
+func (n *Node) roomConsumerEnded(s *session, r *ownedRoom, ch *amqp.Channel) {
+	if r.releasing.Load() || s.conn.IsClosed() || n.ctx.Err() != nil {
 		return
 	}
 	n.mu.Lock()
-	current := n.rooms[r.room] == r && r.tag == tag
+	current := n.rooms[r.room] == r && r.ch == ch
+	n.mu.Unlock()
+	if !current {
+		return
+	}
+	if ch.IsClosed() {
+		n.log.Warn("cluster: a room's channel closed; consuming again", "roomId", r.room)
+		if err := n.startRoomConsumer(s, r); err != nil {
+			n.log.Warn("cluster: room consumer not restarted; the room is re-claimed at the next connection",
+				"roomId", r.room, "err", err)
+		}
+		return
+	}
+	_ = ch.Close()
+	n.mu.Lock()
+	current = n.rooms[r.room] == r
 	if current {
 		delete(n.rooms, r.room)
 	}
@@ -240,24 +265,31 @@ func (n *Node) reclaimRooms(s *session) error {
 	return nil
 }
 
-// Release gives room up: its queue is deleted, so that the next claim of the room, on any node, wins. It refuses
-// (ErrRoomBusy) when a message for the room arrived since the call or waits in the queue: someone still uses the
-// room, which stays this node's, and the messages reach the Handler. Call it when a room has been empty for a
-// while; the caller keeps no state of the room once Release succeeds.
-func (n *Node) Release(ctx context.Context, room string) error {
+// Release gives room up: its queue is deleted, so that the next claim of the room, on any node, wins. Call it when
+// the room has been empty for a while. It refuses with ErrRoomBusy, and the room stays this node's, when a message
+// for the room came since the call, still waits in the queue, or when idle (may be nil) returns false. Release
+// calls idle once the room's consumer has stopped, so that no message can reach the Handler between idle's answer
+// and the deletion: idle checks, under the caller's own lock, that the room is still empty (a join handled just
+// before the call would otherwise be lost with the room). Release must not be called from the room's Handler.
+//
+// The consumer has a channel of its own so that Release can close it: the broker may send a message after
+// confirming the consumer's cancel, and the library drops such a message. Closing the channel puts it back in
+// the queue, where the delete-if-empty finds it.
+func (n *Node) Release(ctx context.Context, room string, idle func() bool) error {
 	n.mu.Lock()
 	r, ok := n.rooms[room]
+	var ch *amqp.Channel
 	var tag string
 	var ended chan struct{}
 	if ok {
-		tag, ended = r.tag, r.ended
+		ch, tag, ended = r.ch, r.tag, r.ended
 	}
 	s := n.sess
 	n.mu.Unlock()
 	if !ok {
 		return ErrNotOwner
 	}
-	if s == nil {
+	if s == nil || ch == nil {
 		// The queue went with the connection: forgetting the room releases it.
 		n.forget(r, "released while disconnected")
 		return nil
@@ -265,8 +297,8 @@ func (n *Node) Release(ctx context.Context, room string) error {
 	before := r.handled.Load()
 	r.releasing.Store(true)
 	defer r.releasing.Store(false)
-	if err := s.cons.Cancel(tag, false); err != nil {
-		return fmt.Errorf("cluster: release room %q: %w", room, err)
+	if err := ch.Cancel(tag, false); err != nil {
+		return n.keep(s, r, fmt.Errorf("cluster: release room %q: %w", room, err))
 	}
 	// The messages delivered before the cancel reach the Handler first.
 	select {
@@ -274,7 +306,10 @@ func (n *Node) Release(ctx context.Context, room string) error {
 	case <-ctx.Done():
 		return n.keep(s, r, ctx.Err())
 	}
-	if r.handled.Load() != before {
+	if err := ch.Close(); err != nil {
+		return n.keep(s, r, fmt.Errorf("cluster: release room %q: %w", room, err))
+	}
+	if r.handled.Load() != before || (idle != nil && !idle()) {
 		return n.keep(s, r, ErrRoomBusy)
 	}
 	err := s.deleteIfEmpty(r.queue)
@@ -290,6 +325,10 @@ func (n *Node) Release(ctx context.Context, room string) error {
 
 // keep consumes r's queue again after a Release that did not complete, and returns err.
 func (n *Node) keep(s *session, r *ownedRoom, err error) error {
+	n.mu.Lock()
+	old := r.ch
+	n.mu.Unlock()
+	_ = old.Close()
 	r.releasing.Store(false)
 	if cerr := n.startRoomConsumer(s, r); cerr != nil {
 		// The connection is failing: the room is re-claimed with the next one.
@@ -309,9 +348,9 @@ func (n *Node) forget(r *ownedRoom, why string) {
 
 // serveQueue hands the deliveries of an inbox (this node's, or a room's when r is set) to the Handler, in order,
 // acknowledging each once handled, until the consumer ends.
-func (n *Node) serveQueue(s *session, deliveries <-chan amqp.Delivery, to Address, r *ownedRoom) {
+func (n *Node) serveQueue(deliveries <-chan amqp.Delivery, to Address, r *ownedRoom) {
 	for d := range deliveries {
-		n.handleDelivery(s, &d, to, r)
+		n.handleDelivery(&d, to, r)
 		if err := d.Ack(false); err != nil {
 			n.log.Debug("cluster: ack failed", "to", to.String(), "err", err)
 		}
@@ -319,7 +358,7 @@ func (n *Node) serveQueue(s *session, deliveries <-chan amqp.Delivery, to Addres
 }
 
 // handleDelivery decodes one delivery and answers it (the package's own kinds) or hands it to the Handler.
-func (n *Node) handleDelivery(s *session, d *amqp.Delivery, to Address, r *ownedRoom) {
+func (n *Node) handleDelivery(d *amqp.Delivery, to Address, r *ownedRoom) {
 	defer func() {
 		if v := recover(); v != nil {
 			n.stats.handlerPanics.Add(1)
