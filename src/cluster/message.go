@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
 )
@@ -44,6 +45,8 @@ const (
 	headerSocket = "socket"
 	// headerReply marks a reply: its correlation id names the request.
 	headerReply = "reply"
+	// headerDeadline is a request's deadline, in milliseconds since the Unix epoch.
+	headerDeadline = "deadline"
 )
 
 var (
@@ -131,6 +134,9 @@ type Delivery struct {
 	From string
 	// To is where the message arrived: NodeAddress(this node) or RoomAddress(a room this node owns).
 	To Address
+	// Deadline is when the sender of a request stops waiting for the reply, by the sender's clock; zero for a
+	// message that is not a request. A Handler may skip the work of a request past it: the reply would be dropped.
+	Deadline time.Time
 
 	correlationID string
 	replyTo       string
@@ -176,6 +182,7 @@ type incoming struct {
 	reply         bool
 	correlationID string
 	replyTo       string
+	deadline      time.Time
 }
 
 // decodeDelivery reads a delivery's header, refusing anything that the package did not write: a message from
@@ -198,6 +205,13 @@ func decodeDelivery(d *amqp.Delivery, maxBody int) (incoming, error) {
 	}
 	if in.msg.Socket, err = headerString(d.Headers, headerSocket, true); err != nil {
 		return in, err
+	}
+	if v, ok := d.Headers[headerDeadline]; ok {
+		ms, isInt := v.(int64)
+		if !isInt || ms <= 0 {
+			return in, fmt.Errorf("header %q is not a positive integer", headerDeadline)
+		}
+		in.deadline = time.UnixMilli(ms)
 	}
 	if v, ok := d.Headers[headerReply]; ok {
 		b, isBool := v.(bool)

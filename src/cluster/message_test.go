@@ -51,13 +51,15 @@ func TestAddressQueue(t *testing.T) {
 func TestDeliveryRoundTrip(t *testing.T) {
 	m := Message{Kind: "signal", Room: "r1", Socket: "s1", Body: []byte(`{"a":"join"}`)}
 	p := publishing("node-a", m)
+	p.Headers[headerDeadline] = int64(1_700_000_000_123)
 	d := amqp.Delivery{Headers: p.Headers, Type: p.Type, Body: p.Body, CorrelationId: "c1", ReplyTo: "amq.gen-1"}
 	in, err := decodeDelivery(&d, 1<<20)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if in.from != "node-a" || in.msg.Kind != m.Kind || in.msg.Room != m.Room || in.msg.Socket != m.Socket ||
-		string(in.msg.Body) != string(m.Body) || in.reply || in.correlationID != "c1" || in.replyTo != "amq.gen-1" {
+		string(in.msg.Body) != string(m.Body) || in.reply || in.correlationID != "c1" || in.replyTo != "amq.gen-1" ||
+		in.deadline.UnixMilli() != 1_700_000_000_123 {
 		t.Fatalf("decoded %+v", in)
 	}
 }

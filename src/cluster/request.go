@@ -60,7 +60,9 @@ func (n *Node) SendAsync(to Address, m Message) (*Receipt, error) {
 // Request sends m to a node's or a room's inbox as a request and waits for the reply (Delivery.Reply), until ctx
 // ends or, when ctx has no deadline, Config.RequestTimeout. It fails with ErrNoRoute at once when the inbox does
 // not exist, and with ErrTimeout when no reply came in time. The request expires in the inbox at the same
-// deadline, so that a receiver never handles a request its sender gave up.
+// deadline (a per-message TTL), so that a receiver does not handle a request that waited in its queue past the
+// time its sender gave up. One that the broker had already handed to the receiver (up to Config.Prefetch of them
+// wait in its buffer) is still handled: Delivery.Deadline tells the Handler when the sender gives up.
 func (n *Node) Request(ctx context.Context, to Address, m Message) (Message, error) {
 	if err := m.check(n.cfg.MaxMessageBytes); err != nil {
 		return Message{}, err
@@ -106,6 +108,7 @@ func (n *Node) request(ctx context.Context, queue string, m Message) (incoming, 
 	msg.CorrelationId = corr
 	msg.ReplyTo = s.replyQueue
 	msg.Expiration = strconv.FormatInt(ttl, 10)
+	msg.Headers[headerDeadline] = deadline.UnixMilli()
 	r := newReceipt()
 	if err := s.publish("", queue, true, msg, n.newID(), r); err != nil {
 		return incoming{}, err

@@ -372,8 +372,8 @@ func (n *Node) handleDelivery(d *amqp.Delivery, to Address, r *ownedRoom) {
 		return
 	}
 	n.stats.messagesReceived.Add(1)
-	delivery := &Delivery{Message: in.msg, From: in.from, To: to, correlationID: in.correlationID,
-		replyTo: in.replyTo, node: n}
+	delivery := &Delivery{Message: in.msg, From: in.from, To: to, Deadline: in.deadline,
+		correlationID: in.correlationID, replyTo: in.replyTo, node: n}
 	switch {
 	case in.msg.Kind == kindOwner && r != nil:
 		n.answer(delivery, Message{Kind: kindOwned, Room: r.room, Body: []byte(n.cfg.NodeID)})
