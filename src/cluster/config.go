@@ -38,7 +38,8 @@ type Config struct {
 	// MaxMessageBytes bounds a Message's Body, sent or received.
 	MaxMessageBytes int
 	// Heartbeat is the AMQP heartbeat interval, in whole seconds. The broker closes the connection of a node
-	// silent for about two of them (a frozen process, a cut network), and only then releases its rooms.
+	// silent for three of them (a frozen process, a cut network; measured), and only then releases its rooms: the
+	// default makes that the time the other nodes take to declare it dead (DeadAfter announcement intervals).
 	Heartbeat time.Duration
 	// DialTimeout bounds the TCP connect, the TLS handshake and the AMQP handshake.
 	DialTimeout time.Duration
@@ -70,7 +71,7 @@ func DefaultConfig() Config {
 		RequestTimeout:   5 * time.Second,
 		Prefetch:         256,
 		MaxMessageBytes:  1 << 20,
-		Heartbeat:        2 * time.Second,
+		Heartbeat:        time.Second,
 		DialTimeout:      10 * time.Second,
 		WriteTimeout:     30 * time.Second,
 		MinBackoff:       100 * time.Millisecond,

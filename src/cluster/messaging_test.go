@@ -189,6 +189,11 @@ func TestRequestTimeoutAndExpiry(t *testing.T) {
 	if !errors.Is(err, ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("request without reply: %v, want ErrTimeout", err)
 	}
+	// Its reply, late, is dropped and counted.
+	if err := rec.deliveries()[0].Reply(Message{Kind: "late"}); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the late reply dropped", waitFor, func() bool { return a.Stats().MessagesDropped == 1 })
 
 	// A request waiting in the queue behind a blocked handler past its deadline expires there: b never handles it.
 	// (Prefetch 1 keeps it in the broker's queue; one already in b's buffer would be handled, with its Deadline.)

@@ -387,7 +387,15 @@ func (n *Node) openChannels(s *session) error {
 	confirms := s.pub.NotifyPublish(make(chan amqp.Confirmation, 1024))
 	returns := s.pub.NotifyReturn(make(chan amqp.Return, 1024))
 	go func() {
-		defer n.recoverAndReport("confirms")
+		defer func() {
+			if v := recover(); v != nil {
+				n.log.Error("cluster: panic recovered", "where", "confirms", "panic", fmt.Sprint(v),
+					"stack", string(debug.Stack()))
+				// Without this goroutine no send learns its fate: fail them, and start over on a new connection.
+				s.failPending()
+				_ = s.socket.Close()
+			}
+		}()
 		s.confirmLoop(confirms, returns)
 	}()
 	if s.cons, err = s.conn.Channel(); err != nil {
@@ -526,26 +534,30 @@ func (n *Node) expireSilent() {
 
 // serveAnnouncements feeds the registry with the announcements, until the connection ends.
 func (n *Node) serveAnnouncements(deliveries <-chan amqp.Delivery) {
-	defer n.recoverAndReport("announcements")
 	for d := range deliveries {
-		a, err := decodeAnnouncement(d.Body)
-		if err != nil {
-			n.stats.announcementsDropped.Add(1)
-			n.log.Debug("cluster: announcement dropped", "err", err)
-			continue
-		}
-		if a.Node == n.cfg.NodeID {
-			if a.Incarnation != n.incarnation {
-				n.log.Error("cluster: another process announces itself with this NODE_ID")
-			}
-			continue
-		}
-		n.stats.announcementsReceived.Add(1)
-		n.mu.Lock()
-		events := n.reg.observe(a, time.Now())
-		n.mu.Unlock()
-		n.report(events)
+		n.handleAnnouncement(d.Body)
 	}
+}
+
+func (n *Node) handleAnnouncement(body []byte) {
+	defer n.recoverAndReport("announcement")
+	a, err := decodeAnnouncement(body)
+	if err != nil {
+		n.stats.announcementsDropped.Add(1)
+		n.log.Debug("cluster: announcement dropped", "err", err)
+		return
+	}
+	if a.Node == n.cfg.NodeID {
+		if a.Incarnation != n.incarnation {
+			n.log.Error("cluster: another process announces itself with this NODE_ID")
+		}
+		return
+	}
+	n.stats.announcementsReceived.Add(1)
+	n.mu.Lock()
+	events := n.reg.observe(a, time.Now())
+	n.mu.Unlock()
+	n.report(events)
 }
 
 // report logs and emits registry events. A node that comes up gets this node's announcement at once rather than at

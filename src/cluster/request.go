@@ -154,24 +154,29 @@ func (n *Node) reply(d *Delivery, m Message) error {
 // serveReplies hands each reply to the request that waits for it, until the connection ends.
 func (n *Node) serveReplies(deliveries <-chan amqp.Delivery) {
 	for d := range deliveries {
-		in, err := decodeDelivery(&d, n.cfg.MaxMessageBytes)
-		if err != nil || !in.reply {
-			n.stats.messagesDropped.Add(1)
-			n.log.Debug("cluster: reply dropped", "err", err)
-			continue
-		}
-		n.mu.Lock()
-		wait, ok := n.waiters[in.correlationID]
-		delete(n.waiters, in.correlationID)
-		n.mu.Unlock()
-		if !ok {
-			// Its request gave up, or a duplicate.
-			n.stats.messagesDropped.Add(1)
-			continue
-		}
-		n.stats.messagesReceived.Add(1)
-		wait <- reply{in: in}
+		n.handleReply(&d)
 	}
+}
+
+func (n *Node) handleReply(d *amqp.Delivery) {
+	defer n.recoverAndReport("reply")
+	in, err := decodeDelivery(d, n.cfg.MaxMessageBytes)
+	if err != nil || !in.reply {
+		n.stats.messagesDropped.Add(1)
+		n.log.Debug("cluster: reply dropped", "err", err)
+		return
+	}
+	n.mu.Lock()
+	wait, ok := n.waiters[in.correlationID]
+	delete(n.waiters, in.correlationID)
+	n.mu.Unlock()
+	if !ok {
+		// Its request gave up, or a duplicate.
+		n.stats.messagesDropped.Add(1)
+		return
+	}
+	n.stats.messagesReceived.Add(1)
+	wait <- reply{in: in}
 }
 
 // failWaiters ends every request waiting for a reply with err: the replies would come to a queue that is gone.

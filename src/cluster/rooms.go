@@ -18,7 +18,7 @@ var (
 	// ErrRoomBusy: Release found messages for the room, so the node keeps it.
 	ErrRoomBusy = errors.New("cluster: messages arrived for the room: it is kept")
 	// ErrOwnerUnreachable: the room has an owner that does not answer (a frozen node whose connection the broker
-	// has not closed yet); the room is free again once the broker closes it, within about two heartbeats.
+	// has not closed yet); the room is free again once the broker closes it, within three heartbeats.
 	ErrOwnerUnreachable = errors.New("cluster: the room's owner does not answer")
 )
 
