@@ -152,6 +152,17 @@ func (n *Node) session() *session {
 	return n.sess
 }
 
+// current returns the current connection, or why there is none (ErrClosed, ErrNotConnected).
+func (n *Node) current() (*session, error) {
+	if n.ctx.Err() != nil {
+		return nil, ErrClosed
+	}
+	if s := n.session(); s != nil {
+		return s, nil
+	}
+	return nil, ErrNotConnected
+}
+
 // newID returns an id unique among this incarnation's messages, and across incarnations.
 func (n *Node) newID() string {
 	return n.incarnation + "-" + strconv.FormatUint(n.ids.Add(1), 36)
@@ -162,9 +173,9 @@ func (n *Node) newID() string {
 // broker to take the announcement, or for ctx.
 func (n *Node) Leave(ctx context.Context) error {
 	n.leaving.Store(true)
-	s := n.session()
-	if s == nil {
-		return ErrNotConnected
+	s, err := n.current()
+	if err != nil {
+		return err
 	}
 	r := newReceipt()
 	if err := n.publishAnnouncement(s, r); err != nil {
@@ -181,13 +192,16 @@ func (n *Node) Close(ctx context.Context) error {
 	abort := context.AfterFunc(ctx, n.abortConnection)
 	defer abort()
 	if !n.leaving.Load() {
-		if err := n.Leave(ctx); err != nil && !errors.Is(err, ErrNotConnected) {
+		if err := n.Leave(ctx); err != nil && !errors.Is(err, ErrNotConnected) && !errors.Is(err, ErrClosed) {
 			n.log.Warn("cluster: leave announcement not confirmed", "err", err)
 		}
 	}
 	n.cancel()
 	<-n.done
-	return n.events.stop(ctx)
+	if err := n.events.stop(ctx); err != nil {
+		return err
+	}
+	return ctx.Err()
 }
 
 // abortConnection closes the current connection's socket: any read or write on it ends at once.

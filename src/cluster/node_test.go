@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 )
@@ -152,5 +153,32 @@ func TestDuplicateNodeIDWaitsForTheFirst(t *testing.T) {
 	}
 	if err := second.Ready(ctx); err != nil {
 		t.Fatalf("the second node after the first closed: %v", err)
+	}
+}
+
+func TestClosedNode(t *testing.T) {
+	t.Parallel()
+	c := newTestCluster(t, brokerURL(t))
+	a, b := c.start(c.config("a")), c.start(c.config("b"))
+	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	defer cancel()
+	if _, err := a.Claim(ctx, "r1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Close(ctx); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	if err := a.Send(ctx, NodeAddress("b"), Message{Kind: "k"}); !errors.Is(err, ErrClosed) {
+		t.Fatalf("send after Close: %v, want ErrClosed", err)
+	}
+	if err := a.Ready(ctx); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Ready after Close: %v, want ErrClosed", err)
+	}
+	// Its room is free again.
+	if owner, err := b.Claim(ctx, "r1"); err != nil || owner != "b" {
+		t.Fatalf("claim after a's Close: %q, %v", owner, err)
 	}
 }

@@ -45,9 +45,9 @@ func (n *Node) SendAsync(to Address, m Message) (*Receipt, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := n.session()
-	if s == nil {
-		return nil, ErrNotConnected
+	s, err := n.current()
+	if err != nil {
+		return nil, err
 	}
 	r := newReceipt()
 	if err := s.publish("", queue, true, publishing(n.cfg.NodeID, m), n.newID(), r); err != nil {
@@ -90,9 +90,9 @@ func (n *Node) request(ctx context.Context, queue string, m Message) (incoming, 
 	if ttl < 1 {
 		return incoming{}, ErrTimeout
 	}
-	s := n.session()
-	if s == nil {
-		return incoming{}, ErrNotConnected
+	s, err := n.current()
+	if err != nil {
+		return incoming{}, err
 	}
 	corr := n.newID()
 	wait := make(chan reply, 1)
@@ -137,9 +137,9 @@ func (n *Node) request(ctx context.Context, queue string, m Message) (incoming, 
 
 // reply publishes m as the reply to request d, without waiting for the broker.
 func (n *Node) reply(d *Delivery, m Message) error {
-	s := n.session()
-	if s == nil {
-		return ErrNotConnected
+	s, err := n.current()
+	if err != nil {
+		return err
 	}
 	msg := publishing(n.cfg.NodeID, m)
 	msg.Headers[headerReply] = true

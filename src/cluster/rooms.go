@@ -110,11 +110,11 @@ func (n *Node) Claim(ctx context.Context, room string) (string, error) {
 func (n *Node) claim(ctx context.Context, room string) (string, error) {
 	queue := n.names.roomQueue(room)
 	for range maxClaimAttempts {
-		s := n.session()
-		if s == nil {
-			return "", ErrNotConnected
+		s, err := n.current()
+		if err != nil {
+			return "", err
 		}
-		err := s.declareExclusive(queue)
+		err = s.declareExclusive(queue)
 		if err == nil {
 			if err := n.own(s, room, queue); err != nil {
 				return "", err
