@@ -14,3 +14,21 @@ var (
 	ErrAV1Header        = errors.New("codecs: AV1 aggregation header with N and Z both set")
 	ErrOpusFrames       = errors.New("codecs: Opus packet with an invalid frame count or frame lengths")
 )
+
+// Errors of the payloaders and of FrameAssembler.
+var (
+	ErrEmptyFrame = errors.New("codecs: empty frame")
+	// ErrFrameGap reports packets lost before the one pushed: the frame they belonged to, and every frame until the
+	// next keyframe, cannot be decoded.
+	ErrFrameGap = errors.New("codecs: packets lost")
+	// ErrFrameBroken reports a frame whose packets arrived but do not make a valid frame (a missing start, a
+	// fragmentation error, a malformed payload, a frame over the size limit); the error wraps the reason.
+	ErrFrameBroken = errors.New("codecs: broken frame")
+
+	errFrameRestart    = errors.New("a frame start inside a frame")
+	errNoMarker        = errors.New("the timestamp changed before the frame's marker bit")
+	errNoStart         = errors.New("the frame does not begin with a frame start")
+	errFrameTooLarge   = errors.New("the frame is larger than the limit")
+	errFragmentOrder   = errors.New("H264 FU-A fragments out of order")
+	errFragmentUnended = errors.New("H264 FU-A fragment without its end")
+)
