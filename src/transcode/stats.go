@@ -1,0 +1,187 @@
+package transcode
+
+import (
+	"math/bits"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// TimeBuckets is the number of buckets of a TimeHistogram: bucket 0 holds durations below 250 µs, bucket i up
+// to 250 µs × 2^i, the last one (from 256 ms on) everything above.
+const TimeBuckets = 12
+
+const timeUnit = 250 * time.Microsecond
+
+// TimeHistogram counts durations in buckets that double in width: Counts[i] holds those below UpperBound(i) and
+// at or above the bound of the bucket before, Sum their total. Counts are per bucket, not cumulative.
+type TimeHistogram struct {
+	Counts [TimeBuckets]uint64
+	Sum    time.Duration
+}
+
+// UpperBound is the upper edge of bucket i, 250 µs × 2^i; the last bucket has none (everything above counts there).
+func (TimeHistogram) UpperBound(i int) time.Duration {
+	return timeUnit << i
+}
+
+// Total is the number of durations counted.
+func (h TimeHistogram) Total() uint64 {
+	var n uint64
+	for _, c := range h.Counts {
+		n += c
+	}
+	return n
+}
+
+// Quantile returns an upper bound of the q-quantile (0 < q <= 1): the upper edge of the bucket that holds it, 0
+// when nothing was counted.
+func (h TimeHistogram) Quantile(q float64) time.Duration {
+	total := h.Total()
+	if total == 0 {
+		return 0
+	}
+	rank := min(max(uint64(q*float64(total)+0.5), 1), total)
+	var seen uint64
+	for i, c := range h.Counts {
+		seen += c
+		if seen >= rank {
+			return h.UpperBound(i)
+		}
+	}
+	return h.UpperBound(TimeBuckets - 1)
+}
+
+// timeCounter is the lock-free histogram behind a TimeHistogram.
+type timeCounter struct {
+	counts [TimeBuckets]atomic.Uint64
+	sum    atomic.Int64
+}
+
+func (c *timeCounter) observe(d time.Duration) {
+	d = max(d, 0)
+	c.counts[min(bits.Len64(uint64(d/timeUnit)), TimeBuckets-1)].Add(1)
+	c.sum.Add(int64(d))
+}
+
+func (c *timeCounter) snapshot() TimeHistogram {
+	var h TimeHistogram
+	for i := range h.Counts {
+		h.Counts[i] = c.counts[i].Load()
+	}
+	h.Sum = time.Duration(c.sum.Load())
+	return h
+}
+
+// EncoderCount is the number of encoders alive for one codec and tier size.
+type EncoderCount struct {
+	Codec Codec
+	// Tier is the tier's size, "640x480".
+	Tier  string
+	Count int64
+}
+
+// Stats are a Transcoder's counters since it was made.
+type Stats struct {
+	// Decoders counts the decoder pipelines running now (one per publisher track that some encoder needs).
+	Decoders int64
+	// Encoders counts the encoders alive, by codec and tier, sorted.
+	Encoders []EncoderCount
+	// DecodeTime and EncodeTime time each frame from its push into a pipeline to its output, by codec.
+	DecodeTime, EncodeTime map[Codec]TimeHistogram
+
+	// PacketsIn counts the publishers' packets given to running decoders, DroppedPackets those of them dropped
+	// because a decoder's queue was full.
+	PacketsIn, DroppedPackets uint64
+	// Gaps and BrokenFrames count what the frame assemblers found: packets lost for good, frames that could
+	// not be rebuilt. Each costs a keyframe request.
+	Gaps, BrokenFrames uint64
+	// FramesDecoded and FramesEncoded count the frames out of decoders and encoders. DroppedFrames counts the
+	// decoded frames that were skipped because an encoder, or the decoder's output goroutine, had no time for them
+	// (a newer one was taken instead); frames left out to keep a tier's frame rate are not counted.
+	FramesDecoded, FramesEncoded, DroppedFrames uint64
+	// KeyframeRequests counts the keyframes asked of publishers (throttled); ForcedKeyframes the keyframes the
+	// encoders made on request, ForceRequests the requests (several in an interval make one keyframe).
+	KeyframeRequests, ForcedKeyframes, ForceRequests uint64
+	// PacketsOut and BytesOut count the RTP packets the encoders sent.
+	PacketsOut, BytesOut uint64
+	// PipelineErrors counts the errors and warnings GStreamer reported, Restarts the pipelines rebuilt after a
+	// failure, Panics the panics recovered in the transcoder's goroutines (each a defect).
+	PipelineErrors, Restarts, Panics uint64
+}
+
+// counters are the atomic counters behind Stats.
+type counters struct {
+	decoders atomic.Int64
+
+	packetsIn, droppedPackets, gaps, brokenFrames          atomic.Uint64
+	framesDecoded, framesEncoded, droppedFrames            atomic.Uint64
+	keyframeRequests, forcedKeyframes, forceRequests       atomic.Uint64
+	packetsOut, bytesOut, pipelineErrors, restarts, panics atomic.Uint64
+
+	decodeTime, encodeTime [len(codecIndex)]timeCounter
+
+	mu       sync.Mutex
+	encoders map[encoderKey]int64
+}
+
+type encoderKey struct {
+	codec Codec
+	tier  string
+}
+
+// codecIndex numbers the codecs for the per-codec histograms.
+var codecIndex = [...]Codec{VP8, VP9, H264}
+
+func codecSlot(c Codec) int {
+	return max(slices.Index(codecIndex[:], c), 0)
+}
+
+func newCounters() *counters {
+	return &counters{encoders: make(map[encoderKey]int64)}
+}
+
+func (c *counters) addEncoder(codec Codec, tier Tier, delta int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	k := encoderKey{codec, tier.Size()}
+	c.encoders[k] += delta
+	if c.encoders[k] == 0 {
+		delete(c.encoders, k)
+	}
+}
+
+func (c *counters) snapshot() Stats {
+	s := Stats{
+		Decoders:   c.decoders.Load(),
+		DecodeTime: make(map[Codec]TimeHistogram), EncodeTime: make(map[Codec]TimeHistogram),
+		PacketsIn: c.packetsIn.Load(), DroppedPackets: c.droppedPackets.Load(),
+		Gaps: c.gaps.Load(), BrokenFrames: c.brokenFrames.Load(),
+		FramesDecoded: c.framesDecoded.Load(), FramesEncoded: c.framesEncoded.Load(),
+		DroppedFrames:    c.droppedFrames.Load(),
+		KeyframeRequests: c.keyframeRequests.Load(), ForcedKeyframes: c.forcedKeyframes.Load(),
+		ForceRequests: c.forceRequests.Load(),
+		PacketsOut:    c.packetsOut.Load(), BytesOut: c.bytesOut.Load(),
+		PipelineErrors: c.pipelineErrors.Load(), Restarts: c.restarts.Load(), Panics: c.panics.Load(),
+	}
+	for i, codec := range codecIndex {
+		s.DecodeTime[codec] = c.decodeTime[i].snapshot()
+		if codec.Encodable() {
+			s.EncodeTime[codec] = c.encodeTime[i].snapshot()
+		}
+	}
+	c.mu.Lock()
+	for k, n := range c.encoders {
+		s.Encoders = append(s.Encoders, EncoderCount{Codec: k.codec, Tier: k.tier, Count: n})
+	}
+	c.mu.Unlock()
+	slices.SortFunc(s.Encoders, func(a, b EncoderCount) int {
+		if n := strings.Compare(string(a.Codec), string(b.Codec)); n != 0 {
+			return n
+		}
+		return strings.Compare(a.Tier, b.Tier)
+	})
+	return s
+}
