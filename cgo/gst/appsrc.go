@@ -138,3 +138,17 @@ func (s *AppSrc) flowError(op string, flow C.int) error {
 		return fmt.Errorf("gst: %s on %s: flow %s", op, s.name, C.GoString(C.shim_flow_name(flow)))
 	}
 }
+
+// ForceKeyUnit asks the encoder downstream for a keyframe on the next buffer pushed after the call: it sends the
+// standard downstream force-key-unit event (all headers included) through the appsrc, which queues it in order
+// with its buffers. Unlike Element.ForceKeyUnit, which sends the event to an element's sink pad and waits for the
+// frame being processed, it never blocks.
+func (s *AppSrc) ForceKeyUnit() error {
+	count := s.keyUnits.Add(1)
+	c := s.p.core
+	if err := c.enter(); err != nil {
+		return err
+	}
+	defer c.leave()
+	return takeError(C.shim_appsrc_force_key_unit(s.ptr, C.guint(count)))
+}

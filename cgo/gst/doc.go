@@ -17,6 +17,14 @@
 //
 // The package Example builds a complete encoder tier.
 //
+// # Fan-out
+//
+// A Fanout (Pipeline.AppSinkFanout) hands every buffer of an appsink to appsrcs of other pipelines, by reference
+// and in C: one decoder pipeline feeding the encoder pipelines of several tiers, with no copy and no call into Go
+// per frame (a call from C into Go costs the Go scheduler far more than a frame's copy). Its targets are appsrcs
+// that never block (block=false, leaky-type=downstream max-buffers=1 takes the freshest frame); AppSrc.ForceKeyUnit
+// then asks their encoder for a keyframe in order with the frames, without waiting for the streaming thread.
+//
 // # Errors
 //
 // Every C return value is checked, and failures carry GStreamer's own text:

@@ -67,9 +67,10 @@ type pipelineCore struct {
 	ptr       *C.GstElement
 	busHandle cgo.Handle
 
-	refsMu sync.Mutex // guards refs and sinks
-	refs   []*C.GstElement
-	sinks  []attachedSink
+	refsMu  sync.Mutex // guards refs, sinks and fanouts
+	refs    []*C.GstElement
+	sinks   []attachedSink
+	fanouts []*C.GstElement // appsinks with a fan-out attached
 
 	closeOnce sync.Once
 	closeErr  error
@@ -361,6 +362,10 @@ func (c *pipelineCore) release() error {
 		s.state.close()
 		s.handle.Delete()
 	}
+	// Detaching frees each fan-out with its references to its targets.
+	for _, sink := range c.fanouts {
+		C.shim_appsink_detach(sink)
+	}
 	if C.shim_bus_unwatch(c.ptr) == 0 && err == nil {
 		err = errors.New("gst: pipeline has no bus to unwatch")
 	}
@@ -370,7 +375,7 @@ func (c *pipelineCore) release() error {
 		C.shim_unref(ref)
 	}
 	C.shim_unref(c.ptr)
-	c.ptr, c.refs, c.sinks = nil, nil, nil
+	c.ptr, c.refs, c.sinks, c.fanouts = nil, nil, nil, nil
 	close(c.done)
 	return err
 }

@@ -592,6 +592,23 @@ int shim_appsrc_end_of_stream(GstElement *element)
 	return gst_app_src_end_of_stream(GST_APP_SRC(element));
 }
 
+/*
+ * Sends force-key-unit through an appsrc: appsrc queues serialized events with
+ * its buffers, so the event reaches the encoder ahead of the next buffer pushed
+ * after it, and the call never waits for the streaming thread.
+ */
+char *shim_appsrc_force_key_unit(GstElement *element, guint count)
+{
+	GstEvent *event = gst_video_event_new_downstream_force_key_unit(GST_CLOCK_TIME_NONE, GST_CLOCK_TIME_NONE,
+									  GST_CLOCK_TIME_NONE, TRUE, count);
+
+	if (event == NULL)
+		return g_strdup("could not create the force-key-unit event");
+	if (!gst_element_send_event(element, event))
+		return g_strdup_printf("%s refused the force-key-unit event", GST_ELEMENT_NAME(element));
+	return NULL;
+}
+
 const char *shim_flow_name(int flow)
 {
 	return gst_flow_get_name((GstFlowReturn)flow);

@@ -56,9 +56,21 @@ char *shim_appsrc_set_caps(GstElement *element, const char *caps);
 int shim_appsrc_end_of_stream(GstElement *element);
 const char *shim_flow_name(int flow);
 
+char *shim_appsrc_force_key_unit(GstElement *element, guint count);
+
 // appsink.
 int shim_is_appsink(GstElement *element);
 void shim_appsink_attach(GstElement *element, uintptr_t handle);
 void shim_appsink_detach(GstElement *element);
+
+// Fan-out from an appsink to appsrcs (fanout.c). The ShimFanout belongs to the appsink's callbacks and is freed
+// by shim_appsink_detach.
+typedef struct ShimFanout ShimFanout;
+ShimFanout *shim_fanout_attach(GstElement *appsink);
+char *shim_fanout_add(ShimFanout *fanout, GstElement *appsrc);
+int shim_fanout_remove(ShimFanout *fanout, GstElement *appsrc);
+void shim_fanout_stats(ShimFanout *fanout, guint64 *buffers, guint64 *replaced, guint64 *refused);
+int shim_fanout_arrival(ShimFanout *fanout, guint64 pts, gint64 *when);
+gint64 shim_monotonic_time(void);
 
 #endif

@@ -1,0 +1,152 @@
+package gst
+
+/*
+#include "shim.h"
+*/
+import "C"
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Fanout hands every buffer that reaches an appsink to the appsrcs of other pipelines: one decoder feeding
+// several encoders, each in its own pipeline. The buffers are passed by reference, on the appsink's streaming
+// thread, without calling into Go: a decoded video frame is hundreds of kilobytes, and a call from C into Go per
+// frame costs the Go scheduler more than the copy. A target receives the appsink's caps before its first buffer
+// and again whenever they change.
+//
+// Targets must never block the source: an appsrc with block=false, a leaky-type and max-buffers (leaky-type=
+// downstream max-buffers=1 gives a target the freshest buffer when it falls behind). A buffer a target had no
+// time for is counted in FanoutStats.Replaced.
+type Fanout struct {
+	*Element
+	ptr *C.ShimFanout // freed with the appsink's callbacks when the pipeline is released
+
+	mu      sync.Mutex // serialises Add and Remove
+	targets map[*AppSrc]*Pipeline
+}
+
+// FanoutStats counts what a Fanout did.
+type FanoutStats struct {
+	// Buffers counts the buffers that reached the appsink; Replaced those a target dropped unseen for a newer
+	// one; Refused the pushes a target refused (stopped or closed pipeline).
+	Buffers, Replaced, Refused uint64
+}
+
+// AppSinkFanout attaches a Fanout to the appsink with this name, instead of AppSink (an appsink is attached once).
+func (p *Pipeline) AppSinkFanout(name string) (*Fanout, error) {
+	e, err := p.Element(name)
+	if err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if _, ok := p.appsinks[name]; ok {
+		return nil, fmt.Errorf("gst: appsink %q is already attached", name)
+	}
+	c := p.core
+	if err := c.enter(); err != nil {
+		return nil, err
+	}
+	defer c.leave()
+	if C.shim_is_appsink(e.ptr) == 0 {
+		return nil, fmt.Errorf("gst: element %q is not an appsink", name)
+	}
+	f := &Fanout{Element: e, ptr: C.shim_fanout_attach(e.ptr), targets: make(map[*AppSrc]*Pipeline)}
+	c.refsMu.Lock()
+	c.fanouts = append(c.fanouts, e.ptr)
+	c.refsMu.Unlock()
+	p.appsinks[name] = nil
+	return f, nil
+}
+
+// Add makes src, an appsrc of another pipeline (or of this one), receive every buffer from now on. The fan-out
+// holds its own reference to the element, so src's pipeline may be closed before Remove: pushes to it are then
+// refused and counted.
+func (f *Fanout) Add(src *AppSrc) error {
+	if src == nil {
+		return errors.New("gst: fan-out target is nil")
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.targets[src]; ok {
+		return fmt.Errorf("gst: %s is already a target of this fan-out", src.name)
+	}
+	// Both pipelines must stay alive during the call: the source's owns the fan-out, src's owns src.ptr.
+	c := f.p.core
+	if err := c.enter(); err != nil {
+		return err
+	}
+	defer c.leave()
+	if src.p.core != c {
+		if err := src.p.core.enter(); err != nil {
+			return err
+		}
+		defer src.p.core.leave()
+	}
+	if err := takeError(C.shim_fanout_add(f.ptr, src.ptr)); err != nil {
+		return err
+	}
+	f.targets[src] = src.p
+	return nil
+}
+
+// Remove stops the pushes to src; when it returns, none is in progress. Removing a target that was not added is
+// an error.
+func (f *Fanout) Remove(src *AppSrc) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.targets[src]; !ok {
+		return errors.New("gst: not a target of this fan-out")
+	}
+	c := f.p.core
+	if err := c.enter(); err != nil {
+		return err
+	}
+	defer c.leave()
+	delete(f.targets, src)
+	// The fan-out compares pointers only: src's pipeline may be closed already.
+	if C.shim_fanout_remove(f.ptr, src.ptr) == 0 {
+		return errors.New("gst: fan-out target not found")
+	}
+	return nil
+}
+
+// Stats returns the fan-out's counters.
+func (f *Fanout) Stats() (FanoutStats, error) {
+	c := f.p.core
+	if err := c.enter(); err != nil {
+		return FanoutStats{}, err
+	}
+	defer c.leave()
+	var buffers, replaced, refused C.guint64
+	C.shim_fanout_stats(f.ptr, &buffers, &replaced, &refused)
+	return FanoutStats{Buffers: uint64(buffers), Replaced: uint64(replaced), Refused: uint64(refused)}, nil
+}
+
+// Arrival returns when (on the Now clock) the buffer of running time pts reached the appsink, for one of the 64
+// latest buffers; ok is false for an older or unknown one.
+func (f *Fanout) Arrival(pts time.Duration) (when time.Duration, ok bool) {
+	t, err := clockTime(pts)
+	if err != nil {
+		return 0, false
+	}
+	c := f.p.core
+	if err := c.enter(); err != nil {
+		return 0, false
+	}
+	defer c.leave()
+	var us C.gint64
+	if C.shim_fanout_arrival(f.ptr, t, &us) == 0 {
+		return 0, false
+	}
+	return time.Duration(us) * time.Microsecond, true
+}
+
+// Now reads GStreamer's monotonic clock (g_get_monotonic_time): the clock of Fanout.Arrival.
+func Now() time.Duration {
+	return time.Duration(C.shim_monotonic_time()) * time.Microsecond
+}
