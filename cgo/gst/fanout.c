@@ -11,7 +11,10 @@
 
 typedef struct {
 	GstElement *appsrc; /* a reference of ours */
-	GstCaps *caps;	    /* the caps last set on it */
+	GstCaps *caps;	    /* the source caps its caps were last made from */
+	/* Thinning to at most one buffer per interval (0: none). */
+	GstClockTime interval, due;
+	gboolean started;
 } FanoutTarget;
 
 typedef struct {
@@ -22,7 +25,7 @@ typedef struct {
 struct ShimFanout {
 	GMutex lock; /* guards everything below; held while pushing */
 	GPtrArray *targets;
-	guint64 buffers, replaced, refused;
+	guint64 buffers, thinned, replaced, refused;
 	FanoutArrival arrivals[ARRIVALS];
 	guint next_arrival;
 };
@@ -54,6 +57,61 @@ static GstClockTime sample_running_time(GstSample *sample, GstClockTime t)
 	return gst_segment_to_running_time(segment, GST_FORMAT_TIME, t);
 }
 
+/*
+ * Reports whether a target that takes at most one buffer per interval takes the
+ * buffer at pts. A buffer is taken when it is due; each one taken moves the due
+ * time an interval on, so the long-run rate never exceeds the target's, and a
+ * buffer up to a quarter interval early still counts as due (capture jitter:
+ * at the same rate as the source, no buffer is left out). After a pause the due
+ * time catches up instead of letting a burst through.
+ */
+static gboolean target_takes(FanoutTarget *t, GstClockTime pts)
+{
+	if (t->interval == 0 || !GST_CLOCK_TIME_IS_VALID(pts))
+		return TRUE;
+	if (!t->started) {
+		t->started = TRUE;
+		t->due = pts + t->interval;
+		return TRUE;
+	}
+	if (pts + t->interval / 4 < t->due)
+		return FALSE;
+	t->due += t->interval;
+	if (t->due < pts)
+		t->due = pts + t->interval;
+	return TRUE;
+}
+
+/* Sets a target's caps from the source's: with the frame rate it takes, when it thins. */
+static void target_set_caps(FanoutTarget *t, GstCaps *caps)
+{
+	gst_caps_replace(&t->caps, caps);
+	if (t->interval == 0) {
+		gst_app_src_set_caps(GST_APP_SRC(t->appsrc), caps);
+		return;
+	}
+	GstCaps *thinned = gst_caps_copy(caps);
+	gst_caps_set_simple(thinned, "framerate", GST_TYPE_FRACTION, (gint)(GST_SECOND / t->interval), 1, NULL);
+	gst_app_src_set_caps(GST_APP_SRC(t->appsrc), thinned);
+	gst_caps_unref(thinned);
+}
+
+/*
+ * Returns the reference a target gets: the buffer itself, or for a thinning
+ * target a shallow copy (the data is shared) whose duration is one interval,
+ * consistent with the frame rate in its caps. Frames of the source's duration
+ * spaced further apart by the thinning mislead encoders that read durations:
+ * libvpx then spends up to half as much again as its target bitrate.
+ */
+static GstBuffer *target_buffer(FanoutTarget *t, GstBuffer *buffer)
+{
+	if (t->interval == 0 || GST_BUFFER_DURATION(buffer) == t->interval)
+		return gst_buffer_ref(buffer);
+	GstBuffer *copy = gst_buffer_copy(buffer);
+	GST_BUFFER_DURATION(copy) = t->interval;
+	return copy;
+}
+
 static void fanout_push(ShimFanout *f, GstSample *sample)
 {
 	GstBuffer *buffer = gst_sample_get_buffer(sample);
@@ -61,21 +119,29 @@ static void fanout_push(ShimFanout *f, GstSample *sample)
 
 	if (buffer == NULL)
 		return;
+	GstClockTime pts = sample_running_time(sample, GST_BUFFER_PTS(buffer));
 	g_mutex_lock(&f->lock);
 	f->buffers++;
-	f->arrivals[f->next_arrival].pts = sample_running_time(sample, GST_BUFFER_PTS(buffer));
+	f->arrivals[f->next_arrival].pts = pts;
 	f->arrivals[f->next_arrival].when = g_get_monotonic_time();
 	f->next_arrival = (f->next_arrival + 1) % ARRIVALS;
 	for (guint i = 0; i < f->targets->len; i++) {
 		FanoutTarget *t = g_ptr_array_index(f->targets, i);
-		if (caps != NULL && caps != t->caps) {
-			gst_app_src_set_caps(GST_APP_SRC(t->appsrc), caps);
-			gst_caps_replace(&t->caps, caps);
+		if (!target_takes(t, pts)) {
+			f->thinned++;
+			continue;
 		}
-		/* A buffer still queued is replaced by this one (leaky): the target had no time for it. */
-		if (gst_app_src_get_current_level_buffers(GST_APP_SRC(t->appsrc)) > 0)
+		if (caps != NULL && caps != t->caps)
+			target_set_caps(t, caps);
+		/*
+		 * With the target's queue full, its oldest buffer is replaced by this one (leaky): it had no time for
+		 * it. Only this thread adds to the queue, so a queue full now is full at the push, unless the target
+		 * takes a buffer meanwhile: the count may be one too high, never too low.
+		 */
+		GstAppSrc *appsrc = GST_APP_SRC(t->appsrc);
+		if (gst_app_src_get_current_level_buffers(appsrc) >= gst_app_src_get_max_buffers(appsrc))
 			f->replaced++;
-		if (gst_app_src_push_buffer(GST_APP_SRC(t->appsrc), gst_buffer_ref(buffer)) != GST_FLOW_OK)
+		if (gst_app_src_push_buffer(appsrc, target_buffer(t, buffer)) != GST_FLOW_OK)
 			f->refused++;
 	}
 	g_mutex_unlock(&f->lock);
@@ -104,7 +170,7 @@ ShimFanout *shim_fanout_attach(GstElement *appsink)
 	return f;
 }
 
-char *shim_fanout_add(ShimFanout *f, GstElement *appsrc)
+char *shim_fanout_add(ShimFanout *f, GstElement *appsrc, guint max_rate)
 {
 	gboolean block = TRUE;
 	gint leaky = 0;
@@ -126,6 +192,7 @@ char *shim_fanout_add(ShimFanout *f, GstElement *appsrc)
 	}
 	FanoutTarget *t = g_new0(FanoutTarget, 1);
 	t->appsrc = gst_object_ref(appsrc);
+	t->interval = max_rate > 0 ? GST_SECOND / max_rate : 0;
 	g_ptr_array_add(f->targets, t);
 	g_mutex_unlock(&f->lock);
 	return NULL;
@@ -150,10 +217,11 @@ int shim_fanout_remove(ShimFanout *f, GstElement *appsrc)
 	return 1;
 }
 
-void shim_fanout_stats(ShimFanout *f, guint64 *buffers, guint64 *replaced, guint64 *refused)
+void shim_fanout_stats(ShimFanout *f, guint64 *buffers, guint64 *thinned, guint64 *replaced, guint64 *refused)
 {
 	g_mutex_lock(&f->lock);
 	*buffers = f->buffers;
+	*thinned = f->thinned;
 	*replaced = f->replaced;
 	*refused = f->refused;
 	g_mutex_unlock(&f->lock);

@@ -31,9 +31,11 @@ type Fanout struct {
 
 // FanoutStats counts what a Fanout did.
 type FanoutStats struct {
-	// Buffers counts the buffers that reached the appsink; Replaced those a target dropped unseen for a newer
-	// one; Refused the pushes a target refused (stopped or closed pipeline).
-	Buffers, Replaced, Refused uint64
+	// Buffers counts the buffers that reached the appsink. Thinned counts the buffers a target did not take to
+	// keep to its rate, Replaced those a target dropped unseen for a newer one (at most one too many when the
+	// target takes a buffer at the very moment), Refused the pushes a target refused (stopped or closed
+	// pipeline): each once per target.
+	Buffers, Thinned, Replaced, Refused uint64
 }
 
 // AppSinkFanout attaches a Fanout to the appsink with this name, instead of AppSink (an appsink is attached once).
@@ -63,12 +65,18 @@ func (p *Pipeline) AppSinkFanout(name string) (*Fanout, error) {
 	return f, nil
 }
 
-// Add makes src, an appsrc of another pipeline (or of this one), receive every buffer from now on. The fan-out
-// holds its own reference to the element, so src's pipeline may be closed before Remove: pushes to it are then
-// refused and counted.
-func (f *Fanout) Add(src *AppSrc) error {
+// Add makes src, an appsrc of another pipeline (or of this one), receive the buffers from now on: every one, or
+// with maxRate > 0 at most maxRate per second by their timestamps, its caps then carrying that frame rate (video
+// encoders that assume a constant rate take it from there). The thinning lets through a buffer up to a quarter of
+// an interval early, so that a source at the target's rate with jittered timestamps loses none; a videorate
+// element in drop-only mode would drop those. The fan-out holds its own reference to the element, so src's
+// pipeline may be closed before Remove: pushes to it are then refused and counted.
+func (f *Fanout) Add(src *AppSrc, maxRate int) error {
 	if src == nil {
 		return errors.New("gst: fan-out target is nil")
+	}
+	if maxRate < 0 || maxRate > 1000 {
+		return fmt.Errorf("gst: fan-out rate %d outside 0-1000", maxRate)
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -87,7 +95,7 @@ func (f *Fanout) Add(src *AppSrc) error {
 		}
 		defer src.p.core.leave()
 	}
-	if err := takeError(C.shim_fanout_add(f.ptr, src.ptr)); err != nil {
+	if err := takeError(C.shim_fanout_add(f.ptr, src.ptr, C.guint(maxRate))); err != nil {
 		return err
 	}
 	f.targets[src] = src.p
@@ -122,9 +130,11 @@ func (f *Fanout) Stats() (FanoutStats, error) {
 		return FanoutStats{}, err
 	}
 	defer c.leave()
-	var buffers, replaced, refused C.guint64
-	C.shim_fanout_stats(f.ptr, &buffers, &replaced, &refused)
-	return FanoutStats{Buffers: uint64(buffers), Replaced: uint64(replaced), Refused: uint64(refused)}, nil
+	var buffers, thinned, replaced, refused C.guint64
+	C.shim_fanout_stats(f.ptr, &buffers, &thinned, &replaced, &refused)
+	return FanoutStats{
+		Buffers: uint64(buffers), Thinned: uint64(thinned), Replaced: uint64(replaced), Refused: uint64(refused),
+	}, nil
 }
 
 // Arrival returns when (on the Now clock) the buffer of running time pts reached the appsink, for one of the 64

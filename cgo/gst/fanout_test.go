@@ -44,7 +44,7 @@ func TestFanoutDeliversToEveryTarget(t *testing.T) {
 	var targets []*AppSink
 	for range 2 {
 		_, tsrc, sink := fanoutTarget(t, 8, "")
-		if err := f.Add(tsrc); err != nil {
+		if err := f.Add(tsrc, 0); err != nil {
 			t.Fatalf("Add: %v", err)
 		}
 		targets = append(targets, sink)
@@ -98,10 +98,10 @@ func TestFanoutAddRemove(t *testing.T) {
 	ctx := testContext(t)
 	_, src, f := fanoutSource(t)
 	_, tsrc, sink := fanoutTarget(t, 8, "")
-	if err := f.Add(tsrc); err != nil {
+	if err := f.Add(tsrc, 0); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.Add(tsrc); err == nil {
+	if err := f.Add(tsrc, 0); err == nil {
 		t.Error("a target added twice")
 	}
 	if err := src.Push(smoothFrame(0), 0, frameTime); err != nil {
@@ -116,7 +116,7 @@ func TestFanoutAddRemove(t *testing.T) {
 	}
 	// A second target added after the first left gets the next frame; the removed one gets nothing.
 	_, other, otherSink := fanoutTarget(t, 8, "")
-	if err := f.Add(other); err != nil {
+	if err := f.Add(other, 0); err != nil {
 		t.Fatal(err)
 	}
 	if err := src.Push(smoothFrame(1), frameTime, frameTime); err != nil {
@@ -142,11 +142,11 @@ func TestFanoutRefusesTargetsThatCouldBlock(t *testing.T) {
 			// The second appsrc is already refused by AppSrc itself: unbounded without blocking.
 			continue
 		}
-		if err := f.Add(src); err == nil || !strings.Contains(err.Error(), "could block") {
+		if err := f.Add(src, 0); err == nil || !strings.Contains(err.Error(), "could block") {
 			t.Errorf("Add(%q) = %v, want a refusal", desc, err)
 		}
 	}
-	if err := f.Add(nil); err == nil {
+	if err := f.Add(nil, 0); err == nil {
 		t.Error("Add(nil) accepted")
 	}
 }
@@ -159,7 +159,7 @@ func TestFanoutTargetClosedFirst(t *testing.T) {
 	closed, closedSrc, _ := fanoutTarget(t, 8, "")
 	_, liveSrc, liveSink := fanoutTarget(t, 8, "")
 	for _, s := range []*AppSrc{closedSrc, liveSrc} {
-		if err := f.Add(s); err != nil {
+		if err := f.Add(s, 0); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -179,12 +179,13 @@ func TestFanoutTargetClosedFirst(t *testing.T) {
 }
 
 // TestFanoutSlowTargetGetsTheFreshest feeds a target slower than the source: every frame is either delivered or
-// replaced by a newer one (counted), and the last frame is always delivered.
+// replaced by a newer one (counted; the count may include a frame the target took between the fan-out's look at
+// its queue and the push), and the last frame is always delivered.
 func TestFanoutSlowTargetGetsTheFreshest(t *testing.T) {
 	ctx := testContext(t)
 	_, src, f := fanoutSource(t)
 	_, tsrc, sink := fanoutTarget(t, 1, "identity sleep-time=20000")
-	if err := f.Add(tsrc); err != nil {
+	if err := f.Add(tsrc, 0); err != nil {
 		t.Fatal(err)
 	}
 	const frames = 20
@@ -207,7 +208,7 @@ func TestFanoutSlowTargetGetsTheFreshest(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("%d frames delivered, %d replaced", delivered, st.Replaced)
-	if st.Buffers != frames || uint64(delivered)+st.Replaced != frames {
+	if st.Buffers != frames || uint64(delivered)+st.Replaced < frames || st.Replaced == 0 {
 		t.Fatalf("%d delivered and stats %+v for %d frames", delivered, st, frames)
 	}
 }
@@ -218,7 +219,7 @@ func TestFanoutOnClosedPipeline(t *testing.T) {
 	if err := p.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.Add(tsrc); err != ErrClosed {
+	if err := f.Add(tsrc, 0); err != ErrClosed {
 		t.Errorf("Add after Close = %v, want ErrClosed", err)
 	}
 	if _, err := f.Stats(); err != ErrClosed {
@@ -257,8 +258,9 @@ func TestAppSrcForceKeyUnitYieldsKeyframeOnNextFrame(t *testing.T) {
 	}
 }
 
-// fanoutCycle runs one life of a decoder-like source feeding an encoder through a fan-out: build both, add,
-// push, encode, remove, close. Every other cycle closes the source first, leaving the target registered.
+// fanoutCycle runs one life of a decoder-like source feeding an encoder through a fan-out, read through a
+// SampleQueue: build both, add, push, encode, remove, close. Every other cycle closes the source first, leaving
+// the target registered.
 func fanoutCycle(ctx context.Context, i int, frame []byte) error {
 	source, err := NewPipeline("appsrc name=src format=time is-live=true block=true max-buffers=4 caps=" + rawCaps +
 		" ! appsink name=sink sync=false")
@@ -284,11 +286,11 @@ func fanoutCycle(ctx context.Context, i int, frame []byte) error {
 	if err != nil {
 		return err
 	}
-	sink, err := target.AppSink("sink", 4)
+	queue, err := target.AppSinkQueue("sink", 4)
 	if err != nil {
 		return err
 	}
-	if err := f.Add(tsrc); err != nil {
+	if err := f.Add(tsrc, 0); err != nil {
 		return err
 	}
 	for _, p := range []*Pipeline{target, source} {
@@ -299,10 +301,20 @@ func fanoutCycle(ctx context.Context, i int, frame []byte) error {
 	if err := src.Push(frame, 0, frameTime); err != nil {
 		return err
 	}
-	select {
-	case <-sink.Samples():
-	case <-ctx.Done():
-		return ctx.Err()
+	for {
+		_, ok, err := queue.Pop()
+		if err != nil || ok {
+			if err != nil {
+				return err
+			}
+			break
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := queue.Wait(); err != nil {
+			return err
+		}
 	}
 	if i%2 == 0 {
 		if err := f.Remove(tsrc); err != nil {
@@ -354,5 +366,72 @@ func TestFanoutCyclesKeepMemoryFlat(t *testing.T) {
 	}
 	if after.goHeap > before.goHeap+1<<20 {
 		t.Errorf("Go heap grew by %d KiB over %d cycles", (after.goHeap-before.goHeap)/kib, cycles-warmup)
+	}
+}
+
+// TestFanoutThinning feeds targets that take at most some rate: the long-run rate holds, jittered timestamps at
+// the target's own rate lose nothing, and the target's caps and buffer durations carry its rate.
+func TestFanoutThinning(t *testing.T) {
+	tests := []struct {
+		name     string
+		rate     int
+		input    time.Duration // source frame interval
+		jitter   []time.Duration
+		frames   int
+		wantKept int
+	}{
+		{name: "30 to 30 keeps everything", rate: 30, input: time.Second / 30, frames: 90, wantKept: 90},
+		{name: "30 to 15 keeps one in two", rate: 15, input: time.Second / 30, frames: 90, wantKept: 45},
+		{name: "30 to 25 keeps five in six", rate: 25, input: time.Second / 30, frames: 90, wantKept: 75},
+		{name: "20 to 30 keeps everything", rate: 30, input: time.Second / 20, frames: 60, wantKept: 60},
+		{
+			name: "jitter at the same rate costs nothing", rate: 30, input: time.Second / 30, frames: 90, wantKept: 90,
+			jitter: []time.Duration{0, 3 * time.Millisecond, -4 * time.Millisecond, 2 * time.Millisecond},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := testContext(t)
+			_, src, f := fanoutSource(t)
+			_, tsrc, sink := fanoutTarget(t, 99, "")
+			if err := f.Add(tsrc, tt.rate); err != nil {
+				t.Fatal(err)
+			}
+			frame := smoothFrame(0)
+			for i := range tt.frames {
+				pts := time.Duration(i)*tt.input + 10*time.Millisecond
+				if len(tt.jitter) > 0 {
+					pts += tt.jitter[i%len(tt.jitter)]
+				}
+				if err := src.Push(frame, pts, NoTime); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for {
+				st, err := f.Stats()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if st.Buffers == uint64(tt.frames) {
+					kept := tt.frames - int(st.Thinned)
+					if kept < tt.wantKept-1 || kept > tt.wantKept+1 || st.Replaced+st.Refused != 0 {
+						t.Fatalf("kept %d of %d, want %d (stats %+v)", kept, tt.frames, tt.wantKept, st)
+					}
+					break
+				}
+				select {
+				case <-ctx.Done():
+					t.Fatalf("the fan-out saw %d buffers of %d", st.Buffers, tt.frames)
+				case <-time.After(5 * time.Millisecond):
+				}
+			}
+			s := nextSampleFrom(ctx, t, sink)
+			if want := "framerate=(fraction)" + strconv.Itoa(tt.rate) + "/1"; !strings.Contains(s.Caps, want) {
+				t.Errorf("target caps %q, want %s", s.Caps, want)
+			}
+			if want := time.Second / time.Duration(tt.rate); s.Duration != want {
+				t.Errorf("target buffer duration %v, want %v (one interval at its rate)", s.Duration, want)
+			}
+		})
 	}
 }

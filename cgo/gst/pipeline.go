@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"runtime"
 	"runtime/cgo"
 	"sync"
@@ -67,13 +68,20 @@ type pipelineCore struct {
 	ptr       *C.GstElement
 	busHandle cgo.Handle
 
-	refsMu  sync.Mutex // guards refs, sinks and fanouts
+	refsMu  sync.Mutex // guards refs, sinks, fanouts and queues
 	refs    []*C.GstElement
 	sinks   []attachedSink
 	fanouts []*C.GstElement // appsinks with a fan-out attached
+	queues  []attachedQueue
 
 	closeOnce sync.Once
 	closeErr  error
+}
+
+// attachedQueue is an appsink with a SampleQueue, and the queue's eventfd.
+type attachedQueue struct {
+	ptr  *C.GstElement
+	file *os.File
 }
 
 type attachedSink struct {
@@ -362,9 +370,16 @@ func (c *pipelineCore) release() error {
 		s.state.close()
 		s.handle.Delete()
 	}
-	// Detaching frees each fan-out with its references to its targets.
+	// Detaching frees each fan-out with its references to its targets, and each sample queue with its samples;
+	// closing a queue's eventfd afterwards ends its Wait.
 	for _, sink := range c.fanouts {
 		C.shim_appsink_detach(sink)
+	}
+	for _, q := range c.queues {
+		C.shim_appsink_detach(q.ptr)
+		if closeErr := q.file.Close(); closeErr != nil && err == nil {
+			err = fmt.Errorf("gst: closing a sample queue's eventfd: %w", closeErr)
+		}
 	}
 	if C.shim_bus_unwatch(c.ptr) == 0 && err == nil {
 		err = errors.New("gst: pipeline has no bus to unwatch")
@@ -375,7 +390,7 @@ func (c *pipelineCore) release() error {
 		C.shim_unref(ref)
 	}
 	C.shim_unref(c.ptr)
-	c.ptr, c.refs, c.sinks, c.fanouts = nil, nil, nil, nil
+	c.ptr, c.refs, c.sinks, c.fanouts, c.queues = nil, nil, nil, nil, nil
 	close(c.done)
 	return err
 }

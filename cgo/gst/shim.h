@@ -67,10 +67,27 @@ void shim_appsink_detach(GstElement *element);
 // by shim_appsink_detach.
 typedef struct ShimFanout ShimFanout;
 ShimFanout *shim_fanout_attach(GstElement *appsink);
-char *shim_fanout_add(ShimFanout *fanout, GstElement *appsrc);
+char *shim_fanout_add(ShimFanout *fanout, GstElement *appsrc, guint max_rate);
 int shim_fanout_remove(ShimFanout *fanout, GstElement *appsrc);
-void shim_fanout_stats(ShimFanout *fanout, guint64 *buffers, guint64 *replaced, guint64 *refused);
+void shim_fanout_stats(ShimFanout *fanout, guint64 *buffers, guint64 *thinned, guint64 *replaced,
+		       guint64 *refused);
 int shim_fanout_arrival(ShimFanout *fanout, guint64 pts, gint64 *when);
 gint64 shim_monotonic_time(void);
+
+// A queue of an appsink's samples, signalled through an eventfd (sinkqueue.c). It belongs to the appsink's
+// callbacks and is freed by shim_appsink_detach; the eventfd is the caller's to close, after that.
+typedef struct ShimSinkQueue ShimSinkQueue;
+typedef struct {
+	gsize size;
+	guint64 pts, dts, duration;
+	int delta;
+	int has_buffer;
+	char *caps; // the caps as text when they changed since the previous sample (g_free), else NULL
+} ShimSampleInfo;
+ShimSinkQueue *shim_sinkqueue_attach(GstElement *appsink, guint capacity, int *efd);
+GstSample *shim_sinkqueue_pop(ShimSinkQueue *queue, ShimSampleInfo *info);
+gsize shim_sample_extract(GstSample *sample, void *dst, gsize size);
+void shim_sample_unref(GstSample *sample);
+guint64 shim_sinkqueue_dropped(ShimSinkQueue *queue);
 
 #endif
