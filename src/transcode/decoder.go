@@ -2,11 +2,8 @@ package transcode
 
 import (
 	"errors"
-	"fmt"
 	"log/slog"
 	"slices"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,51 +13,65 @@ import (
 	"github.com/heytribe/live-webrtcsignaling/src/rtp/codecs"
 )
 
+// maxQueuedBytes bounds the encoded frames waiting in a decoder's appsrc: about 2 s of a 2 Mbit/s stream. A
+// decoder that falls further behind loses frames, and then waits for a keyframe.
+const maxQueuedBytes = 512 << 10
+
 // DecoderConfig configures a Decoder.
 type DecoderConfig struct {
 	// Codec is the publisher's video codec: VP8, VP9 or H264.
 	Codec Codec
 	// RequestKeyframe asks the publisher for a keyframe (a PLI): after a loss, a broken frame or a decoder error,
-	// and repeatedly while the decoder waits for one. It is called from the decoder's goroutine, at most once per
+	// and repeatedly while the decoder waits for one. It is called from Push, at most once per
 	// Config.KeyframeRequestInterval, and must not block.
 	RequestKeyframe func()
 	// Logger; nil means the Transcoder's.
 	Logger *slog.Logger
 }
 
-// Decoder decodes one publisher video track once for every encoder attached to it. It is cheap while no encoder
-// is attached: Push then returns at once and no pipeline exists. The first encoder starts a decoding goroutine
-// and its pipeline; they stop Config.DecoderLinger after the last encoder closed.
+// Decoder decodes one publisher video track once for every encoder attached to it. Without encoders it costs
+// nothing: Push returns at once and no pipeline exists. The first encoder starts the decoder's pipeline; it stops
+// Config.DecoderLinger after the last encoder closed.
 //
-// The packets are rebuilt into frames (codecs.FrameAssembler), so a lost packet or a broken frame never reaches
-// the decoder: the decoder asks the publisher for a keyframe and drops frames until it comes. Decoded frames go
-// to every attached encoder, which takes the freshest one it has time for.
+// Push rebuilds frames from the packets on the caller's goroutine (codecs.FrameAssembler: cheap, no goroutine hop
+// per packet) and queues each complete frame in the pipeline, so a lost packet or a broken frame never reaches
+// the decoder: the decoder asks the publisher for a keyframe and drops frames until it comes. The decoded frames
+// go to every attached encoder without passing through Go (gst.Fanout); an encoder that falls behind takes the
+// freshest one.
 type Decoder struct {
 	t               *Transcoder
 	codec           Codec
 	requestKeyframe func()
 	log             *slog.Logger
 
-	queue     chan *inPacket
-	accepting atomic.Bool
-	encoders  atomic.Pointer[[]*Encoder] // what the decoding goroutine delivers to
+	// The publisher's side, owned by the goroutine that calls Push.
+	assembler *codecs.FrameAssembler
+	clock     frameClock
+	keys      requestLimiter
+	restart   atomic.Bool // a new pipeline run: start the assembler and the clock afresh
+	needKey   atomic.Bool // a decoder warning or a pipeline restart: wait for a keyframe
+	pipe      atomic.Pointer[decoderPipeline]
+	active    atomic.Bool
 
-	mu       sync.Mutex
+	// pushes pairs the encoders' output with the frames pushed, by timestamp.
+	pushes pushTimes
+
+	mu       sync.Mutex // guards the fields below and every change of pipeline or of fan-out targets
 	attached []*Encoder
-	run      *decoderRun
+	current  *decoderPipeline
 	linger   *time.Timer
+	retry    *time.Timer
 	closed   bool
+	replaced uint64 // the current fan-out's Replaced count already added to the stats
 }
 
-// inPacket is a publisher's packet copied out of the caller's buffer.
-type inPacket struct {
-	seq     uint16
-	ts      uint32
-	marker  bool
-	payload []byte
+// decoderPipeline is one GStreamer decoder pipeline and the goroutine that watches its bus.
+type decoderPipeline struct {
+	p      *gst.Pipeline
+	src    *gst.AppSrc
+	fanout *gst.Fanout
+	done   chan struct{} // closed when the bus goroutine returns
 }
-
-var packetPool = sync.Pool{New: func() any { return &inPacket{payload: make([]byte, 0, 1500)} }}
 
 // NewDecoder returns a Decoder for one publisher track.
 func (t *Transcoder) NewDecoder(cfg DecoderConfig) (*Decoder, error) {
@@ -70,19 +81,22 @@ func (t *Transcoder) NewDecoder(cfg DecoderConfig) (*Decoder, error) {
 	if cfg.RequestKeyframe == nil {
 		return nil, errors.New("transcode: decoder without RequestKeyframe")
 	}
+	assembler, err := codecs.NewFrameAssembler(string(cfg.Codec))
+	if err != nil {
+		return nil, err
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = t.log
 	}
-	d := &Decoder{
+	return &Decoder{
 		t:               t,
 		codec:           cfg.Codec,
 		requestKeyframe: cfg.RequestKeyframe,
 		log:             log.With("codec", string(cfg.Codec)),
-		queue:           make(chan *inPacket, t.cfg.DecoderQueue),
-	}
-	d.encoders.Store(&[]*Encoder{})
-	return d, nil
+		assembler:       assembler,
+		keys:            requestLimiter{interval: t.cfg.KeyframeRequestInterval},
+	}, nil
 }
 
 // Codec is the codec the decoder decodes.
@@ -90,22 +104,70 @@ func (d *Decoder) Codec() Codec {
 	return d.codec
 }
 
-// Push hands the decoder the publisher's next packet, in sequence order, after NACK recovery. It never blocks:
-// the packet is copied into a bounded queue, or dropped and counted when the queue is full (the loss then costs a
-// keyframe request); without encoders it does nothing.
+// Running reports whether the decoder runs: some encoder is attached, or was within the linger.
+func (d *Decoder) Running() bool {
+	return d.active.Load()
+}
+
+// Push hands the decoder the publisher's next packet, in sequence order, after NACK recovery. It is not safe for
+// concurrent use: call it from the publisher's goroutine. It never blocks: the packet's data is copied into the
+// frame being rebuilt, and a complete frame is queued in the pipeline, or dropped and counted when the decoder is
+// too far behind (the loss then costs a keyframe request). Without encoders it does nothing.
 func (d *Decoder) Push(pkt *rtp.Packet) {
-	if !d.accepting.Load() {
+	if !d.active.Load() {
 		return
 	}
-	p := packetPool.Get().(*inPacket)
-	p.seq, p.ts, p.marker = pkt.SequenceNumber, pkt.Timestamp, pkt.Marker
-	p.payload = append(p.payload[:0], pkt.Payload...)
+	defer d.t.recoverPanic(d.log, "decoder push")
+	if d.restart.Swap(false) {
+		d.assembler.RequireKeyframe()
+		d.clock = frameClock{}
+	}
+	if d.needKey.Swap(false) {
+		d.assembler.RequireKeyframe()
+	}
 	d.t.counters.packetsIn.Add(1)
-	select {
-	case d.queue <- p:
-	default:
-		d.t.counters.droppedPackets.Add(1)
-		packetPool.Put(p)
+	frame, ok, err := d.assembler.Push(pkt)
+	if err != nil {
+		if errors.Is(err, codecs.ErrFrameGap) {
+			d.t.counters.gaps.Add(1)
+		} else {
+			d.t.counters.brokenFrames.Add(1)
+		}
+		d.log.Debug("transcode: frame lost", "error", err)
+	}
+	if ok {
+		d.decode(frame)
+	}
+	if d.assembler.WaitingForKeyframe() && d.keys.allow(time.Now()) {
+		d.t.counters.keyframeRequests.Add(1)
+		d.requestKeyframe()
+	}
+}
+
+// decode queues a complete frame in the pipeline without blocking.
+func (d *Decoder) decode(frame codecs.Frame) {
+	pts, ok := d.clock.pts(frame.Timestamp)
+	if !ok {
+		d.t.counters.brokenFrames.Add(1)
+		d.assembler.RequireKeyframe()
+		return
+	}
+	pipe := d.pipe.Load()
+	if pipe == nil {
+		d.assembler.RequireKeyframe() // the pipeline is being rebuilt: its successor starts at a keyframe
+		return
+	}
+	// Only this goroutine adds to the queue, so its level can only fall between this reading and the push.
+	level, err := pipe.src.PropertyUint("current-level-bytes")
+	if err != nil || level+uint64(len(frame.Data)) > maxQueuedBytes {
+		d.t.counters.queueDrops.Add(1)
+		d.assembler.RequireKeyframe()
+		return
+	}
+	d.pushes.record(pts, gst.Now(), frame.Timestamp)
+	if err := pipe.src.Push(frame.Data, pts, gst.NoTime); err != nil {
+		// The pipeline is stopping (closed, or failed and being rebuilt).
+		d.assembler.RequireKeyframe()
 	}
 }
 
@@ -124,43 +186,52 @@ func (d *Decoder) Close() error {
 		errs = append(errs, e.Close())
 	}
 	d.mu.Lock()
-	run := d.takeRun()
+	pipe := d.stopLocked()
 	d.mu.Unlock()
-	if run != nil {
-		errs = append(errs, run.shutdown())
-	}
-	return errors.Join(errs...)
+	return errors.Join(append(errs, d.release(pipe))...)
 }
 
-// attach adds an encoder, starting the decoding if it is not running.
-func (d *Decoder) attach(e *Encoder) error {
+// attach adds an encoder's pipeline to the fan-out, starting the decoding if it is not running.
+func (d *Decoder) attach(e *Encoder, src *gst.AppSrc) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.closed {
 		return errClosed
 	}
-	d.attached = append(d.attached, e)
-	d.encoders.Store(new(slices.Clone(d.attached)))
 	if d.linger != nil {
 		d.linger.Stop()
 		d.linger = nil
 	}
-	if d.run == nil {
-		run, err := d.startRun()
-		if err != nil {
-			d.attached = d.attached[:len(d.attached)-1]
-			d.encoders.Store(new(slices.Clone(d.attached)))
+	if !d.active.Load() {
+		if err := d.startLocked(); err != nil {
 			return err
 		}
-		d.run = run
-		d.accepting.Store(true)
 	}
+	if d.current != nil {
+		if err := d.current.fanout.Add(src, e.tier.FrameRate); err != nil {
+			return err
+		}
+	}
+	d.attached = append(d.attached, e)
 	return nil
+}
+
+// replaceTarget moves an encoder that rebuilt its pipeline from its old appsrc to src. Under the decoder's lock,
+// so that a decoder pipeline being rebuilt at the same time takes one or the other, never both.
+func (d *Decoder) replaceTarget(e *Encoder, src *gst.AppSrc) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	old := e.src.Swap(src)
+	if d.current == nil {
+		return nil // the decoder's next pipeline adds e.source()
+	}
+	err := d.current.fanout.Remove(old)
+	return errors.Join(err, d.current.fanout.Add(src, e.tier.FrameRate))
 }
 
 // detach removes an encoder; after the last one, the decoding stops once DecoderLinger has passed without a new
 // one (at once when the decoder is closing).
-func (d *Decoder) detach(e *Encoder) {
+func (d *Decoder) detach(e *Encoder, src *gst.AppSrc) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	i := slices.Index(d.attached, e)
@@ -168,8 +239,12 @@ func (d *Decoder) detach(e *Encoder) {
 		return
 	}
 	d.attached = slices.Delete(d.attached, i, i+1)
-	d.encoders.Store(new(slices.Clone(d.attached)))
-	if len(d.attached) > 0 || d.run == nil || d.closed {
+	if d.current != nil {
+		if err := d.current.fanout.Remove(src); err != nil {
+			d.log.Warn("transcode: removing an encoder from the fan-out", "error", err)
+		}
+	}
+	if len(d.attached) > 0 || !d.active.Load() || d.closed {
 		return
 	}
 	d.linger = time.AfterFunc(d.t.cfg.DecoderLinger, d.stopIdle)
@@ -179,202 +254,56 @@ func (d *Decoder) detach(e *Encoder) {
 func (d *Decoder) stopIdle() {
 	defer d.t.recoverPanic(d.log, "decoder linger")
 	d.mu.Lock()
-	var run *decoderRun
+	var pipe *decoderPipeline
 	if len(d.attached) == 0 && !d.closed {
-		run = d.takeRun()
+		pipe = d.stopLocked()
 	}
 	d.mu.Unlock()
-	if run != nil {
-		if err := run.shutdown(); err != nil {
-			d.t.counters.pipelineErrors.Add(1)
-		}
+	if err := d.release(pipe); err != nil {
+		d.t.counters.pipelineErrors.Add(1)
 	}
 }
 
-// takeRun detaches the running decoding, if any, for the caller to shut down outside the lock. d.mu is held.
-func (d *Decoder) takeRun() *decoderRun {
-	run := d.run
-	d.run = nil
-	d.accepting.Store(false)
-	if d.linger != nil {
-		d.linger.Stop()
-		d.linger = nil
-	}
-	return run
-}
-
-// Running reports whether the decoding runs (some encoder is attached, or was within the linger).
-func (d *Decoder) Running() bool {
-	return d.accepting.Load()
-}
-
-// decoderRun is one period of decoding, from the first encoder to the end of the linger: a goroutine that owns the
-// frame assembler and the pipeline, which it rebuilds when GStreamer fails.
-type decoderRun struct {
-	d         *Decoder
-	stop      chan struct{}
-	done      chan struct{}
-	assembler *codecs.FrameAssembler
-	clock     frameClock
-	keys      requestLimiter
-	pipe      *decoderPipeline
-	current   atomic.Pointer[gst.Pipeline] // for shutdown to unblock a push
-	retryAt   time.Time
-	closeErr  error // the last pipeline's release, for shutdown
-}
-
-// decoderPipeline is one GStreamer decoder pipeline and the goroutine that reads its output.
-type decoderPipeline struct {
-	p       *gst.Pipeline
-	src     *gst.AppSrc
-	sink    *gst.AppSink
-	timings pushTimes
-	failed  chan struct{} // closed at the first bus ERROR
-	done    chan struct{} // closed when the output goroutine returns
-	needKey atomic.Bool   // a decoder warning: the frames that follow may be damaged
-	fail    sync.Once
-}
-
-func (d *Decoder) startRun() (*decoderRun, error) {
-	assembler, err := codecs.NewFrameAssembler(string(d.codec))
+// startLocked starts a decoding run: a pipeline, and Push accepting packets again, from a keyframe.
+func (d *Decoder) startLocked() error {
+	pipe, err := d.openLocked()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	r := &decoderRun{
-		d: d, stop: make(chan struct{}), done: make(chan struct{}), assembler: assembler,
-		keys: requestLimiter{interval: d.t.cfg.KeyframeRequestInterval},
-	}
+	d.setCurrentLocked(pipe)
+	d.restart.Store(true)
+	d.active.Store(true)
 	d.t.counters.decoders.Add(1)
-	go r.loop()
-	return r, nil
+	return nil
 }
 
-// shutdown stops the goroutine and waits for it; the pipeline is released (its release error returned) and the
-// queue emptied.
-func (r *decoderRun) shutdown() error {
-	close(r.stop)
-	// Closing the pipeline unblocks a push waiting for the decoder; the goroutine closes it again, which is a
-	// no-op, and reports the outcome.
-	if p := r.current.Load(); p != nil {
-		_ = p.Close()
-	}
-	<-r.done
-	for {
-		select {
-		case p := <-r.d.queue:
-			packetPool.Put(p)
-		default:
-			return r.closeErr
+// stopLocked ends the run: Push stops accepting, and the current pipeline, if any, is returned to be released
+// outside the lock.
+func (d *Decoder) stopLocked() *decoderPipeline {
+	for _, timer := range []**time.Timer{&d.linger, &d.retry} {
+		if *timer != nil {
+			(*timer).Stop()
+			*timer = nil
 		}
 	}
+	if d.active.Swap(false) {
+		d.t.counters.decoders.Add(-1)
+	}
+	pipe := d.current
+	d.setCurrentLocked(nil)
+	return pipe
 }
 
-func (r *decoderRun) loop() {
-	defer close(r.done)
-	defer r.d.t.counters.decoders.Add(-1)
-	defer func() { r.closeErr = r.closePipeline() }()
-	defer r.d.t.recoverPanic(r.d.log, "decoder")
-	r.openPipeline()
-	for {
-		var failed chan struct{}
-		if r.pipe != nil {
-			failed = r.pipe.failed
-		}
-		select {
-		case <-r.stop:
-			return
-		case p := <-r.d.queue:
-			r.handle(p)
-			packetPool.Put(p)
-		case <-failed:
-			r.d.log.Warn("transcode: decoder pipeline failed; rebuilding it at the next keyframe")
-			r.d.t.counters.restarts.Add(1)
-			_ = r.closePipeline() // logged; the pipeline failed already
-			r.assembler.RequireKeyframe()
-			r.retryAt = time.Now().Add(restartDelay)
-		}
+func (d *Decoder) setCurrentLocked(pipe *decoderPipeline) {
+	if d.current != nil {
+		d.syncReplacedLocked()
 	}
+	d.current, d.replaced = pipe, 0
+	d.pipe.Store(pipe)
 }
 
-// handle takes one packet through the assembler and, when it completes a frame, into the decoder.
-func (r *decoderRun) handle(p *inPacket) {
-	defer r.d.t.recoverPanic(r.d.log, "decoder packet")
-	if r.pipe != nil && r.pipe.needKey.Swap(false) {
-		r.assembler.RequireKeyframe()
-	}
-	pkt := rtp.Packet{Header: rtp.Header{SequenceNumber: p.seq, Timestamp: p.ts, Marker: p.marker}, Payload: p.payload}
-	frame, ok, err := r.assembler.Push(&pkt)
-	if err != nil {
-		if errors.Is(err, codecs.ErrFrameGap) {
-			r.d.t.counters.gaps.Add(1)
-		} else {
-			r.d.t.counters.brokenFrames.Add(1)
-		}
-		r.d.log.Debug("transcode: frame lost", "error", err)
-	}
-	if ok {
-		r.decode(frame)
-	}
-	if r.assembler.WaitingForKeyframe() && r.keys.allow(time.Now()) {
-		r.d.t.counters.keyframeRequests.Add(1)
-		r.d.requestKeyframe()
-	}
-}
-
-// decode pushes a complete frame into the pipeline, building the pipeline first if it failed before.
-func (r *decoderRun) decode(frame codecs.Frame) {
-	pts, ok := r.clock.pts(frame.Timestamp)
-	if !ok {
-		r.d.t.counters.brokenFrames.Add(1)
-		r.assembler.RequireKeyframe()
-		return
-	}
-	if r.pipe == nil {
-		if !frame.Keyframe || time.Now().Before(r.retryAt) || !r.openPipeline() {
-			r.assembler.RequireKeyframe()
-			return
-		}
-	}
-	r.pipe.timings.record(pts, time.Now(), frame.Timestamp)
-	if err := r.pipe.src.Push(frame.Data, pts, gst.NoTime); err != nil {
-		r.d.log.Warn("transcode: decoder refused a frame; rebuilding it", "error", err)
-		r.d.t.counters.pipelineErrors.Add(1)
-		r.pipe.fail.Do(func() { close(r.pipe.failed) })
-	}
-}
-
-// openPipeline builds and starts a decoder pipeline; it reports whether it succeeded. A failure is logged and
-// retried at a keyframe after restartDelay.
-func (r *decoderRun) openPipeline() bool {
-	pipe, err := r.d.newPipeline()
-	if err != nil {
-		r.d.log.Error("transcode: cannot start a decoder pipeline", "error", err)
-		r.d.t.counters.pipelineErrors.Add(1)
-		r.retryAt = time.Now().Add(restartDelay)
-		return false
-	}
-	r.pipe = pipe
-	r.current.Store(pipe.p)
-	go r.d.drain(pipe)
-	return true
-}
-
-// closePipeline releases the pipeline and waits for its output goroutine; a release error is logged and returned.
-func (r *decoderRun) closePipeline() error {
-	if r.pipe == nil {
-		return nil
-	}
-	err := r.pipe.p.Close()
-	if err != nil {
-		r.d.log.Warn("transcode: closing the decoder pipeline", "error", err)
-	}
-	<-r.pipe.done
-	r.pipe = nil
-	r.current.Store(nil)
-	return err
-}
-
-func (d *Decoder) newPipeline() (*decoderPipeline, error) {
+// openLocked builds and starts a decoder pipeline with every attached encoder as a target of its fan-out.
+func (d *Decoder) openLocked() (*decoderPipeline, error) {
 	desc, err := decoderDescription(d.codec)
 	if err != nil {
 		return nil, err
@@ -383,119 +312,117 @@ func (d *Decoder) newPipeline() (*decoderPipeline, error) {
 	if err != nil {
 		return nil, err
 	}
-	pipe := &decoderPipeline{p: p, failed: make(chan struct{}), done: make(chan struct{})}
-	if pipe.src, err = p.AppSrc("src"); err == nil {
-		if pipe.sink, err = p.AppSink("sink", 8); err == nil {
-			err = p.SetState(gst.StatePlaying)
+	pipe := &decoderPipeline{p: p, done: make(chan struct{})}
+	if pipe.src, err = p.AppSrc(decoderSource); err == nil {
+		if pipe.fanout, err = p.AppSinkFanout("sink"); err == nil {
+			for _, e := range d.attached {
+				if err = pipe.fanout.Add(e.source(), e.tier.FrameRate); err != nil {
+					break
+				}
+			}
 		}
+	}
+	if err == nil {
+		err = p.SetState(gst.StatePlaying)
 	}
 	if err != nil {
 		return nil, errors.Join(err, p.Close())
 	}
+	go d.watch(pipe)
 	return pipe, nil
 }
 
-// drain reads a decoder pipeline's frames and bus messages until the pipeline is closed.
-func (d *Decoder) drain(pipe *decoderPipeline) {
+// release closes a pipeline taken out of service and waits for its bus goroutine.
+func (d *Decoder) release(pipe *decoderPipeline) error {
+	if pipe == nil {
+		return nil
+	}
+	err := pipe.p.Close()
+	if err != nil {
+		d.log.Warn("transcode: closing the decoder pipeline", "error", err)
+	}
+	<-pipe.done
+	return err
+}
+
+// watch reads a decoder pipeline's bus until the pipeline is closed. A warning (a frame the decoder could not
+// decode) makes Push wait for a keyframe; an error replaces the pipeline, after restartDelay.
+func (d *Decoder) watch(pipe *decoderPipeline) {
 	defer close(pipe.done)
-	defer d.t.recoverPanic(d.log, "decoder output")
-	errs := pipe.p.Errors()
-	var size frameSize
-	var dropped uint64
-	for {
-		select {
-		case s, ok := <-pipe.sink.Samples():
-			if !ok {
-				return
-			}
-			// Frames the appsink dropped because this goroutine fell behind: lost for every encoder.
-			if n := pipe.sink.Dropped(); n != dropped {
-				d.t.counters.droppedFrames.Add(n - dropped)
-				dropped = n
-			}
-			d.deliver(pipe, s, &size)
-		case err, ok := <-errs:
-			if !ok {
-				errs = nil
-				continue
-			}
-			d.t.counters.pipelineErrors.Add(1)
-			var busErr *gst.BusError
-			if errors.As(err, &busErr) && busErr.Severity == gst.SeverityWarning {
-				d.log.Warn("transcode: decoder warning; waiting for a keyframe", "error", err)
-				pipe.needKey.Store(true)
-				continue
-			}
-			d.log.Error("transcode: decoder error", "error", err)
-			pipe.fail.Do(func() { close(pipe.failed) })
-		}
-	}
-}
-
-// frameSize caches the size read from the latest caps.
-type frameSize struct {
-	caps          string
-	width, height int
-}
-
-// deliver hands one decoded frame to every attached encoder.
-func (d *Decoder) deliver(pipe *decoderPipeline, s gst.Sample, size *frameSize) {
-	defer d.t.recoverPanic(d.log, "decoder frame")
-	rec, found := pipe.timings.find(s.PTS)
-	if found {
-		d.t.counters.decodeTime[codecSlot(d.codec)].observe(time.Since(rec.pushed))
-	}
-	if s.Caps != size.caps {
-		w, h, err := rawSize(s.Caps)
-		if err != nil {
-			d.log.Error("transcode: decoded frame with unreadable caps", "caps", s.Caps, "error", err)
-			d.t.counters.pipelineErrors.Add(1)
-			return
-		}
-		*size = frameSize{caps: s.Caps, width: w, height: h}
-	}
-	if len(s.Data) != i420Size(size.width, size.height) {
-		d.log.Error("transcode: decoded frame of the wrong size", "bytes", len(s.Data), "width", size.width,
-			"height", size.height)
+	defer d.t.recoverPanic(d.log, "decoder bus")
+	for err := range pipe.p.Errors() {
 		d.t.counters.pipelineErrors.Add(1)
+		var busErr *gst.BusError
+		if errors.As(err, &busErr) && busErr.Severity == gst.SeverityWarning {
+			d.log.Warn("transcode: decoder warning; waiting for a keyframe", "error", err)
+			d.needKey.Store(true)
+			continue
+		}
+		d.log.Error("transcode: decoder error; replacing the pipeline", "error", err)
+		d.fail(pipe)
+	}
+}
+
+// fail takes a failed pipeline out of service and schedules its replacement.
+func (d *Decoder) fail(pipe *decoderPipeline) {
+	d.mu.Lock()
+	if d.current != pipe {
+		d.mu.Unlock()
 		return
 	}
-	d.t.counters.framesDecoded.Add(1)
-	frame := &rawFrame{data: s.Data, width: size.width, height: size.height, pts: s.PTS, sourceTS: rec.sourceTS}
-	for _, e := range *d.encoders.Load() {
-		e.offer(frame)
+	d.setCurrentLocked(nil)
+	d.needKey.Store(true)
+	d.t.counters.restarts.Add(1)
+	d.retry = time.AfterFunc(restartDelay, d.reopen)
+	d.mu.Unlock()
+	// Not release: this runs on the pipeline's own bus goroutine, which ends when the Errors channel closes.
+	if err := pipe.p.Close(); err != nil {
+		d.log.Warn("transcode: closing the failed decoder pipeline", "error", err)
 	}
 }
 
-// rawFrame is one decoded I420 frame, shared read-only by the encoders.
-type rawFrame struct {
-	data          []byte
-	width, height int
-	pts           time.Duration
-	sourceTS      uint32
-}
-
-// rawSize reads width and height from caps as GStreamer writes them ("width=(int)640").
-func rawSize(caps string) (int, int, error) {
-	field := func(name string) (int, error) {
-		_, rest, ok := strings.Cut(caps, name+"=(int)")
-		if !ok {
-			return 0, fmt.Errorf("no %s", name)
-		}
-		end := strings.IndexFunc(rest, func(r rune) bool { return r < '0' || r > '9' })
-		if end < 0 {
-			end = len(rest)
-		}
-		n, err := strconv.Atoi(rest[:end])
-		if err != nil || n < 2 || n > 16384 {
-			return 0, fmt.Errorf("%s %q", name, rest[:end])
-		}
-		return n, nil
+// reopen builds the replacement of a failed pipeline, if the decoding still runs; it retries on failure.
+func (d *Decoder) reopen() {
+	defer d.t.recoverPanic(d.log, "decoder reopen")
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.retry = nil
+	if !d.active.Load() || d.current != nil {
+		return
 	}
-	w, err := field("width")
+	pipe, err := d.openLocked()
 	if err != nil {
-		return 0, 0, err
+		d.log.Error("transcode: cannot rebuild the decoder pipeline; retrying", "error", err)
+		d.t.counters.pipelineErrors.Add(1)
+		d.retry = time.AfterFunc(restartDelay, d.reopen)
+		return
 	}
-	h, err := field("height")
-	return w, h, err
+	d.setCurrentLocked(pipe)
+}
+
+// arrival is when the decoded frame of timestamp pts reached the fan-out (gst.Now clock).
+func (d *Decoder) arrival(pts time.Duration) (time.Duration, bool) {
+	pipe := d.pipe.Load()
+	if pipe == nil {
+		return 0, false
+	}
+	return pipe.fanout.Arrival(pts)
+}
+
+// syncReplaced adds the frames the encoders had no time for since the last call to the stats.
+func (d *Decoder) syncReplaced() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.current != nil {
+		d.syncReplacedLocked()
+	}
+}
+
+func (d *Decoder) syncReplacedLocked() {
+	st, err := d.current.fanout.Stats()
+	if err != nil || st.Replaced < d.replaced {
+		return
+	}
+	d.t.counters.droppedFrames.Add(st.Replaced - d.replaced)
+	d.replaced = st.Replaced
 }

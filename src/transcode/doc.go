@@ -19,35 +19,35 @@
 //
 // # Decoder
 //
-// A Decoder is cheap until an encoder is attached: it then starts one goroutine that rebuilds frames from the
-// packets (codecs.FrameAssembler) and pushes them into a GStreamer pipeline (appsrc ! vp8dec | vp9dec |
-// avdec_h264 ! videoconvert ! appsink). A packet lost for good or a broken frame never reaches the decoder: the
-// decoder asks the publisher for a keyframe (RequestKeyframe, throttled, repeated while it waits) and drops frames
-// until one comes; a decoder warning does the same, and a pipeline error rebuilds the pipeline at the next
-// keyframe. The decoding stops Config.DecoderLinger after the last encoder closed.
+// A Decoder is cheap until an encoder is attached: it then runs a GStreamer pipeline (appsrc ! vp8dec | vp9dec |
+// avdec_h264 ! videoconvert ! appsink). Push, on the publisher's goroutine, rebuilds frames from the packets
+// (codecs.FrameAssembler) and queues each complete frame in the pipeline without blocking. A packet lost for good
+// or a broken frame never reaches the decoder: the decoder asks the publisher for a keyframe (RequestKeyframe,
+// throttled, repeated while it waits) and drops frames until one comes; a decoder warning does the same, and a
+// pipeline error replaces the pipeline, at the next keyframe. The decoding stops Config.DecoderLinger after the
+// last encoder closed.
 //
 // # Encoder
 //
-// Each Encoder has its own pipeline (appsrc ! videoscale ! vp8enc | x264enc | openh264enc ! appsink) fed with the
-// decoder's raw frames, which the decoder hands to every encoder without copying them in Go. An encoder thins
-// the frames to its tier's frame rate by their timestamps (no videorate element: it would hold every frame until
-// the next one arrives, a frame of latency), scales them into the tier's box keeping the aspect ratio, and
-// packetizes the encoded frames itself (codecs.VP8Payloader, codecs.H264Payloader) into RTP packets with its own
-// SSRC, sequence numbers and timestamps, the first packet of each keyframe flagged. Its timestamps are the
-// publisher's plus a constant, so that the publisher's sender reports map them to wall-clock time as well. When
-// the encoder falls behind, it skips to the freshest decoded frame and counts the ones it skipped.
+// Each Encoder has its own pipeline (appsrc ! videoscale ! vp8enc | x264enc | openh264enc ! appsink). The decoded
+// frames reach it through a gst.Fanout on the decoder's appsink: by reference, in C, thinned to the tier's frame
+// rate; when the encoder falls behind, a newer frame replaces the one waiting, and the replacement is counted.
+// videoscale fits the picture into the tier's box, keeping the aspect ratio and never scaling up, and negotiates
+// again by itself when the publisher's picture changes size. The encoder packetizes its frames itself
+// (codecs.VP8Payloader, codecs.H264Payloader) into RTP packets with its own SSRC, sequence numbers and timestamps,
+// the first packet of each keyframe flagged. Its timestamps are the publisher's plus a constant, so that the
+// publisher's sender reports map them to wall-clock time as well.
 //
-// Why one pipeline per encoder rather than one pipeline per publisher with a tee and a branch per tier: branches
-// added and removed while the pipeline plays need pad probes and careful unlinking in C, a branch that fails takes
-// the whole pipeline (and every tier) down with it, and a frame-rate change needs videorate. Measured, the
-// hand-over of raw frames through Go costs little next to the codecs: docs/ARCHITECTURE.md (Transcoding) has the
-// figures.
+// Go touches each frame twice: the encoded frame in Push, and each encoder's output, read from a gst.SampleQueue
+// woken through the netpoller. A call from C into Go per frame, or a hand-over of raw frames through Go, cost the
+// Go scheduler more than the codecs on the build machines: docs/ARCHITECTURE.md (Transcoding) has the figures,
+// and why the encoders have pipelines of their own rather than branches of a tee in the decoder's.
 //
 // # Goroutines and errors
 //
-// A decoder runs one goroutine for its input and one for its pipeline's output; an encoder the same. Every one
-// recovers from panics (counted in Stats.Panics and logged with the stack), per item where a loop handles items,
-// so that one bad packet or frame cannot stop the loop. Every call into GStreamer is checked; a failure is
-// logged and counted, and the pipeline concerned is rebuilt, at most once per second. Close releases every C
-// object: the pipelines are closed, their goroutines waited for.
+// A decoder runs one goroutine that watches its pipeline's bus; an encoder one that packetizes its output and one
+// that watches its bus. Every one recovers from panics (counted in Stats.Panics and logged with the stack), per
+// item where a loop handles items, and so does Push. Every call into GStreamer is checked; a failure is logged
+// and counted, and a pipeline that fails is replaced, after a second. Close releases every C object: the
+// pipelines are closed, their goroutines waited for.
 package transcode

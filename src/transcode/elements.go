@@ -1,24 +1,22 @@
 package transcode
 
-import (
-	"fmt"
-	"strconv"
-)
+import "fmt"
 
 // The pipelines are written in gst-launch syntax by the functions below, and nowhere else: the benchmark runs
 // gst-launch-1.0 on the very same element descriptions, so that the comparison is between the same elements with
 // the same settings.
 
 // decoderCaps are the caps of the encoded frames pushed into a decoder: whole frames, H264 as Annex B access
-// units (what codecs.FrameAssembler rebuilds).
+// units (what codecs.FrameAssembler rebuilds). The frame rate is nominal (the timestamps are the real one); the
+// decoded frames carry it, and videorate needs one to thin them.
 func decoderCaps(c Codec) (string, error) {
 	switch c {
 	case VP8:
-		return "video/x-vp8", nil
+		return "video/x-vp8,framerate=30/1", nil
 	case VP9:
-		return "video/x-vp9", nil
+		return "video/x-vp9,framerate=30/1", nil
 	case H264:
-		return "video/x-h264,stream-format=byte-stream,alignment=au", nil
+		return "video/x-h264,stream-format=byte-stream,alignment=au,framerate=30/1", nil
 	default:
 		return "", fmt.Errorf("transcode: no decoder for codec %q", c)
 	}
@@ -43,8 +41,16 @@ func decoderElements(c Codec) (string, error) {
 	return dec + " ! videoconvert ! video/x-raw,format=I420", nil
 }
 
-// decoderDescription is a decoder pipeline: frames in through appsrc "src", I420 out through appsink "sink". The
-// appsrc blocks when the decoder falls 4 frames behind; the packet queue in front of it drops instead.
+// Names of the appsrc elements. GStreamer names each streaming thread after its element and pad, so a decoder's
+// work shows as thread "decsrc:src" in top -H, an encoder's (scaling included) as "encsrc:src".
+const (
+	decoderSource = "decsrc"
+	encoderSource = "encsrc"
+)
+
+// decoderDescription is a decoder pipeline: frames in through appsrc "decsrc", I420 out through appsink "sink"
+// (where a gst.Fanout hands them to the encoders). The appsrc never blocks: Decoder.Push checks its level first
+// and drops a frame (then waits for a keyframe) rather than let it leak.
 func decoderDescription(c Codec) (string, error) {
 	caps, err := decoderCaps(c)
 	if err != nil {
@@ -54,8 +60,8 @@ func decoderDescription(c Codec) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return "appsrc name=src format=time is-live=true block=true max-buffers=4 caps=" + caps + " ! " + elements +
-		" ! appsink name=sink sync=false", nil
+	return fmt.Sprintf("appsrc name=%s format=time is-live=true block=false leaky-type=upstream max-bytes=%d caps=%s"+
+		" ! %s ! appsink name=sink sync=false", decoderSource, 2*maxQueuedBytes, caps, elements), nil
 }
 
 // EncoderSettings are the encoder choices shared by every encoder of a Transcoder.
@@ -72,10 +78,14 @@ type EncoderSettings struct {
 // asked for (joins, switches, receivers' PLI), and libwebrtc uses the same distance.
 const keyframeDistance = 3000
 
-// scaleElements is the scaling part of an encoder pipeline: I420 scaled to width x height, square pixels.
-func scaleElements(width, height int) string {
-	return "videoscale ! video/x-raw,width=" + strconv.Itoa(width) + ",height=" + strconv.Itoa(height) +
-		",pixel-aspect-ratio=1/1"
+// scaleElements is the first part of an encoder pipeline: the frames scaled into the tier's box. The box is a
+// range of even sizes: videoscale keeps the picture's aspect ratio within it and never scales up, and when the
+// publisher's picture changes size the pipeline negotiates again by itself (encoders restart with a keyframe).
+// The frames come thinned to the tier's frame rate by the decoder's fan-out, which carries the rate in their caps:
+// x264enc, given a frame rate, spends the bitrate over that many frames a second. (videorate would add a frame of
+// latency, or in drop-only mode drop frames whose timestamps jitter.)
+func scaleElements(t Tier) string {
+	return fmt.Sprintf("videoscale ! video/x-raw,width=[2,%d,2],height=[2,%d,2],pixel-aspect-ratio=1/1", t.Width, t.Height)
 }
 
 // encoderElements is the encoding part of an encoder pipeline, named "enc", with the bitrate it starts at.
@@ -118,28 +128,14 @@ func bitrateProperty(c Codec, s EncoderSettings, bps int) (string, int64) {
 	}
 }
 
-// rawCaps are the caps of the I420 frames pushed into an encoder; the frame rate is the tier's.
-func rawCaps(width, height, frameRate int) string {
-	return fmt.Sprintf("video/x-raw,format=I420,width=%d,height=%d,framerate=%d/1,pixel-aspect-ratio=1/1",
-		width, height, frameRate)
-}
-
-// encoderDescription is an encoder pipeline: I420 in through appsrc "src" (one frame queued at most: the encoder
-// takes the freshest), scaled, encoded by "enc", out through appsink "sink".
-func encoderDescription(c Codec, s EncoderSettings, in, out [2]int, frameRate, bitrate int) (string, error) {
+// encoderDescription is an encoder pipeline: I420 in through appsrc "encsrc", fed by the decoder's fan-out (which
+// sets its caps and thins the frames), scaled, encoded by "enc", out through appsink "sink". The appsrc holds one
+// frame: a newer one replaces it when the encoder falls behind.
+func encoderDescription(c Codec, s EncoderSettings, t Tier, bitrate int) (string, error) {
 	enc, err := encoderElements(c, s, bitrate)
 	if err != nil {
 		return "", err
 	}
-	return "appsrc name=src format=time is-live=true block=true max-buffers=1 caps=" +
-		rawCaps(in[0], in[1], frameRate) + " ! " + scaleElements(out[0], out[1]) + " ! " + enc +
-		" ! appsink name=sink sync=false", nil
-}
-
-// i420Size is the size of an I420 frame in GStreamer's default layout: rows padded to 4 bytes, chroma planes of
-// half the (even-rounded) size.
-func i420Size(width, height int) int {
-	roundUp := func(n, to int) int { return (n + to - 1) / to * to }
-	h := roundUp(height, 2)
-	return roundUp(width, 4)*h + 2*roundUp(roundUp(width, 2)/2, 4)*(h/2)
+	return "appsrc name=" + encoderSource + " format=time is-live=true block=false leaky-type=downstream max-buffers=1" +
+		" ! " + scaleElements(t) + " ! " + enc + " ! appsink name=sink sync=false", nil
 }

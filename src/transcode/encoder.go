@@ -38,8 +38,9 @@ type EncoderConfig struct {
 }
 
 // Encoder encodes the frames of its Decoder for one tier in one codec and packetizes them: its own SSRC, sequence
-// numbers and timestamps (the publisher's plus a constant), keyframes on request. Frames are scaled to the
-// tier's size and thinned to its frame rate; when the encoder falls behind, it skips to the freshest frame.
+// numbers and timestamps (the publisher's plus a constant), keyframes on request. Its pipeline thins the frames
+// to the tier's frame rate and scales them into the tier's box, keeping the aspect ratio and never scaling up;
+// when the encoder falls behind, it takes the freshest frame.
 type Encoder struct {
 	d      *Decoder
 	t      *Transcoder
@@ -48,38 +49,34 @@ type Encoder struct {
 	ssrc   uint32
 	output func(Packet)
 	log    *slog.Logger
-	pack   *packetizer
+	// pack is used by one output goroutine at a time: a replaced pipeline's goroutine ends before the next one
+	// starts.
+	pack *packetizer
 
-	frames  chan *rawFrame
 	bitrate atomic.Int64
-	changed atomic.Bool // bitrate changed, not yet applied
+	changed atomic.Bool // bitrate changed, not yet given to the element
 	keys    *keyframeThrottle
+	src     atomic.Pointer[gst.AppSrc] // the current pipeline's appsrc, for the decoder's fan-out
 
-	stop      chan struct{}
-	done      chan struct{}
-	closeOnce sync.Once
-	closeErr  error                        // the last pipeline's release, for Close
-	current   atomic.Pointer[gst.Pipeline] // for Close to unblock a push
-
-	// Owned by the encoding goroutine.
-	limiter *frameRateLimiter
-	pipe    *encoderPipeline
-	inSize  [2]int
-	outSize [2]int
-	retryAt time.Time
+	// life serialises the rebuild of a failed pipeline with Close, which both wait for pipelines to stop; mu
+	// guards the fields below, briefly.
+	life     sync.Mutex
+	mu       sync.Mutex
+	pipe     *encoderPipeline
+	keyTimer *time.Timer
+	retry    *time.Timer
+	closed   bool
 }
 
-// encoderPipeline is one GStreamer encoder pipeline and the goroutine that packetizes its output.
+// encoderPipeline is one GStreamer encoder pipeline, the goroutine that packetizes its output and the one that
+// watches its bus.
 type encoderPipeline struct {
 	p       *gst.Pipeline
 	src     *gst.AppSrc
 	enc     *gst.Element
-	sink    *gst.AppSink
-	timings pushTimes
-	started bool          // a frame was pushed: the first one is a keyframe of the encoder's own accord
-	failed  chan struct{} // closed at the first bus ERROR
+	queue   *gst.SampleQueue
 	done    chan struct{} // closed when the output goroutine returns
-	fail    sync.Once
+	busDone chan struct{} // closed when the bus goroutine returns
 }
 
 // NewEncoder returns an Encoder fed by d, which starts decoding if it was idle.
@@ -107,20 +104,21 @@ func (d *Decoder) NewEncoder(cfg EncoderConfig) (*Encoder, error) {
 	}
 	e := &Encoder{
 		d: d, t: d.t, codec: cfg.Codec, tier: cfg.Tier, ssrc: ssrc, output: cfg.Output,
-		log:     log.With("encoder", string(cfg.Codec), "tier", cfg.Tier.String(), "ssrc", ssrc),
-		pack:    pack,
-		frames:  make(chan *rawFrame, 1),
-		keys:    newKeyframeThrottle(d.t.cfg.KeyframeInterval),
-		stop:    make(chan struct{}),
-		done:    make(chan struct{}),
-		limiter: newFrameRateLimiter(cfg.Tier.FrameRate),
+		log:  log.With("encoder", string(cfg.Codec), "tier", cfg.Tier.String(), "ssrc", ssrc),
+		pack: pack,
+		keys: newKeyframeThrottle(d.t.cfg.KeyframeInterval),
 	}
 	e.bitrate.Store(int64(cfg.Tier.Bitrate))
-	if err := d.attach(e); err != nil {
+	pipe, err := e.open()
+	if err != nil {
 		return nil, err
 	}
+	e.pipe = pipe
+	e.src.Store(pipe.src)
+	if err := d.attach(e, pipe.src); err != nil {
+		return nil, errors.Join(err, e.release(pipe))
+	}
 	d.t.counters.addEncoder(e.codec, e.tier, 1)
-	go e.loop()
 	return e, nil
 }
 
@@ -144,9 +142,9 @@ func (e *Encoder) Bitrate() int {
 	return int(e.bitrate.Load())
 }
 
-// SetBitrate changes the encoder's target bitrate; it applies from the next frame. The encoder's receivers'
-// estimates decide it (the lowest of them, within the tier's range), so that a shared encoder never overruns the
-// weakest receiver on it.
+// SetBitrate changes the encoder's target bitrate; the element gets it after the frame being encoded, when its
+// lock is free, so the call never waits. The encoder's receivers' estimates decide it (the lowest of them, within
+// the tier's range), so that a shared encoder never overruns the weakest receiver on it.
 func (e *Encoder) SetBitrate(bps int) error {
 	if bps < MinBitrate || bps > MaxBitrate {
 		return fmt.Errorf("transcode: bitrate %d outside %d-%d", bps, MinBitrate, MaxBitrate)
@@ -159,151 +157,75 @@ func (e *Encoder) SetBitrate(bps int) error {
 
 // ForceKeyframe asks for a keyframe: the next frame encoded is one, unless the encoder made one less than
 // Config.KeyframeInterval ago; then requests are coalesced into one keyframe at the end of the interval. It never
-// blocks.
+// blocks: the request travels to the encoder in order with the frames.
 func (e *Encoder) ForceKeyframe() {
 	e.t.counters.forceRequests.Add(1)
 	e.keys.request()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.forceLocked()
+}
+
+// forceLocked sends a pending keyframe request if the interval allows it, or schedules it for when it will.
+func (e *Encoder) forceLocked() {
+	if e.closed || e.pipe == nil {
+		return
+	}
+	now := time.Now()
+	if !e.keys.take(now) {
+		if wait := e.keys.wait(now); wait > 0 && e.keyTimer == nil {
+			e.keyTimer = time.AfterFunc(wait, e.forceLater)
+		}
+		return
+	}
+	if err := e.pipe.src.ForceKeyUnit(); err != nil {
+		e.log.Warn("transcode: keyframe request refused", "error", err)
+		e.t.counters.pipelineErrors.Add(1)
+		return
+	}
+	e.t.counters.forcedKeyframes.Add(1)
+}
+
+func (e *Encoder) forceLater() {
+	defer e.t.recoverPanic(e.log, "encoder keyframe timer")
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.keyTimer = nil
+	e.forceLocked()
 }
 
 // Close detaches the encoder from its decoder, stops it and releases its pipeline; no packet is output after it
-// returns. It is idempotent, and returns the pipeline's release error, if any, each time.
+// returns. It is idempotent.
 func (e *Encoder) Close() error {
-	e.closeOnce.Do(func() {
-		e.d.detach(e)
-		close(e.stop)
-		// Closing the pipeline unblocks a push waiting for the encoder; the goroutine closes it again, which is
-		// a no-op, and reports the outcome.
-		if p := e.current.Load(); p != nil {
-			_ = p.Close()
+	e.life.Lock()
+	defer e.life.Unlock()
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return nil
+	}
+	e.closed = true
+	for _, timer := range []*time.Timer{e.keyTimer, e.retry} {
+		if timer != nil {
+			timer.Stop()
 		}
-		<-e.done
-		e.t.counters.addEncoder(e.codec, e.tier, -1)
-	})
-	return e.closeErr
+	}
+	pipe := e.pipe
+	e.pipe = nil
+	e.mu.Unlock()
+	e.d.detach(e, e.source())
+	e.t.counters.addEncoder(e.codec, e.tier, -1)
+	return e.release(pipe)
 }
 
-// offer hands the encoder a decoded frame without blocking: a frame the encoder has not taken yet is replaced by
-// the newer one, and counted as dropped.
-func (e *Encoder) offer(f *rawFrame) {
-	for {
-		select {
-		case e.frames <- f:
-			return
-		default:
-		}
-		select {
-		case <-e.frames:
-			e.t.counters.droppedFrames.Add(1)
-		default:
-		}
-	}
+// source is the appsrc the decoder's fan-out feeds.
+func (e *Encoder) source() *gst.AppSrc {
+	return e.src.Load()
 }
 
-func (e *Encoder) loop() {
-	defer close(e.done)
-	defer func() { e.closeErr = e.closePipeline() }()
-	defer e.t.recoverPanic(e.log, "encoder")
-	for {
-		var failed chan struct{}
-		if e.pipe != nil {
-			failed = e.pipe.failed
-		}
-		select {
-		case <-e.stop:
-			return
-		case f := <-e.frames:
-			e.encode(f)
-		case <-failed:
-			e.log.Warn("transcode: encoder pipeline failed; rebuilding it")
-			e.t.counters.restarts.Add(1)
-			_ = e.closePipeline() // logged; the pipeline failed already
-			e.retryAt = time.Now().Add(restartDelay)
-		}
-	}
-}
-
-// encode pushes one decoded frame into the pipeline, if the tier's frame rate wants it, (re)building the pipeline
-// when the output size changes.
-func (e *Encoder) encode(f *rawFrame) {
-	defer e.t.recoverPanic(e.log, "encoder frame")
-	if !e.limiter.keep(f.pts) {
-		return
-	}
-	in := [2]int{f.width, f.height}
-	out := [2]int{}
-	out[0], out[1] = e.tier.OutputSize(f.width, f.height)
-	if e.pipe != nil && out != e.outSize {
-		e.log.Info("transcode: picture size changes; restarting the encoder", "from", e.outSize, "to", out)
-		if err := e.closePipeline(); err != nil {
-			e.t.counters.pipelineErrors.Add(1)
-		}
-	}
-	if e.pipe == nil && (time.Now().Before(e.retryAt) || !e.openPipeline(in, out)) {
-		return
-	}
-	if in != e.inSize {
-		if err := e.pipe.src.SetCaps(rawCaps(in[0], in[1], e.tier.FrameRate)); err != nil {
-			e.failPipeline("input size change refused", err)
-			return
-		}
-		e.inSize = in
-	}
-	e.applyBitrate()
-	now := time.Now()
-	if !e.pipe.started {
-		e.pipe.started = true
-		e.keys.made(now)
-	} else if e.keys.take(now) {
-		if err := e.pipe.enc.ForceKeyUnit(); err != nil {
-			e.failPipeline("keyframe request refused", err)
-			return
-		}
-		e.t.counters.forcedKeyframes.Add(1)
-	}
-	e.pipe.timings.record(f.pts, now, f.sourceTS)
-	if err := e.pipe.src.Push(f.data, f.pts, time.Second/time.Duration(e.tier.FrameRate)); err != nil {
-		e.failPipeline("frame refused", err)
-	}
-}
-
-// applyBitrate gives the encoder element the bitrate SetBitrate asked for.
-func (e *Encoder) applyBitrate() {
-	if !e.changed.Swap(false) {
-		return
-	}
-	name, value := bitrateProperty(e.codec, e.t.settings, e.Bitrate())
-	if err := e.pipe.enc.SetInt(name, value); err != nil {
-		e.log.Error("transcode: bitrate change refused", "bitrate", e.Bitrate(), "error", err)
-		e.t.counters.pipelineErrors.Add(1)
-	}
-}
-
-// failPipeline reports a failed call into the pipeline, which is then rebuilt.
-func (e *Encoder) failPipeline(what string, err error) {
-	e.log.Warn("transcode: encoder "+what, "error", err)
-	e.t.counters.pipelineErrors.Add(1)
-	e.pipe.fail.Do(func() { close(e.pipe.failed) })
-}
-
-// openPipeline builds and starts an encoder pipeline for in-sized frames scaled to out; it reports whether it
-// succeeded.
-func (e *Encoder) openPipeline(in, out [2]int) bool {
-	pipe, err := e.newPipeline(in, out)
-	if err != nil {
-		e.log.Error("transcode: cannot start an encoder pipeline", "error", err)
-		e.t.counters.pipelineErrors.Add(1)
-		e.retryAt = time.Now().Add(restartDelay)
-		return false
-	}
-	e.pipe, e.inSize, e.outSize = pipe, in, out
-	e.changed.Store(false) // the description has the current bitrate
-	e.current.Store(pipe.p)
-	go e.drain(pipe)
-	return true
-}
-
-func (e *Encoder) newPipeline(in, out [2]int) (*encoderPipeline, error) {
-	desc, err := encoderDescription(e.codec, e.t.settings, in, out, e.tier.FrameRate, e.Bitrate())
+// open builds and starts an encoder pipeline and its output goroutine.
+func (e *Encoder) open() (*encoderPipeline, error) {
+	desc, err := encoderDescription(e.codec, e.t.settings, e.tier, e.Bitrate())
 	if err != nil {
 		return nil, err
 	}
@@ -311,10 +233,10 @@ func (e *Encoder) newPipeline(in, out [2]int) (*encoderPipeline, error) {
 	if err != nil {
 		return nil, err
 	}
-	pipe := &encoderPipeline{p: p, failed: make(chan struct{}), done: make(chan struct{})}
-	if pipe.src, err = p.AppSrc("src"); err == nil {
+	pipe := &encoderPipeline{p: p, done: make(chan struct{}), busDone: make(chan struct{})}
+	if pipe.src, err = p.AppSrc(encoderSource); err == nil {
 		if pipe.enc, err = p.Element("enc"); err == nil {
-			if pipe.sink, err = p.AppSink("sink", 8); err == nil {
+			if pipe.queue, err = p.AppSinkQueue("sink", 8); err == nil {
 				err = p.SetState(gst.StatePlaying)
 			}
 		}
@@ -322,63 +244,76 @@ func (e *Encoder) newPipeline(in, out [2]int) (*encoderPipeline, error) {
 	if err != nil {
 		return nil, errors.Join(err, p.Close())
 	}
+	e.changed.Store(false) // the description holds the current bitrate
+	go e.drain(pipe)
+	go e.watch(pipe)
 	return pipe, nil
 }
 
-// closePipeline releases the pipeline and waits for its output goroutine; a release error is logged and returned.
-func (e *Encoder) closePipeline() error {
-	if e.pipe == nil {
+// release closes a pipeline taken out of service and waits for its output goroutine.
+func (e *Encoder) release(pipe *encoderPipeline) error {
+	if pipe == nil {
 		return nil
 	}
-	err := e.pipe.p.Close()
+	err := pipe.p.Close()
 	if err != nil {
 		e.log.Warn("transcode: closing the encoder pipeline", "error", err)
 	}
-	<-e.pipe.done
-	e.pipe = nil
-	e.current.Store(nil)
-	e.inSize, e.outSize = [2]int{}, [2]int{}
+	<-pipe.done
+	<-pipe.busDone
 	return err
 }
 
-// drain packetizes an encoder pipeline's frames and watches its bus until the pipeline is closed.
+// drain packetizes an encoder pipeline's frames until the pipeline is closed. It waits on the sample queue's
+// eventfd, through the netpoller: no call from C into Go per frame.
 func (e *Encoder) drain(pipe *encoderPipeline) {
 	defer close(pipe.done)
 	defer e.t.recoverPanic(e.log, "encoder output")
-	errs := pipe.p.Errors()
-	for {
-		select {
-		case s, ok := <-pipe.sink.Samples():
-			if !ok {
-				return
+	for pipe.queue.Wait() == nil {
+		for {
+			s, ok, err := pipe.queue.Pop()
+			if err != nil || !ok {
+				break
 			}
-			e.send(pipe, s)
-		case err, ok := <-errs:
-			if !ok {
-				errs = nil
-				continue
-			}
-			e.t.counters.pipelineErrors.Add(1)
-			var busErr *gst.BusError
-			if errors.As(err, &busErr) && busErr.Severity == gst.SeverityWarning {
-				e.log.Warn("transcode: encoder warning", "error", err)
-				continue
-			}
-			e.log.Error("transcode: encoder error", "error", err)
-			pipe.fail.Do(func() { close(pipe.failed) })
+			e.send(s)
+			e.applyBitrate(pipe)
 		}
 	}
 }
 
+// watch reads an encoder pipeline's bus until the pipeline is closed; an error replaces the pipeline.
+func (e *Encoder) watch(pipe *encoderPipeline) {
+	defer close(pipe.busDone)
+	defer e.t.recoverPanic(e.log, "encoder bus")
+	for err := range pipe.p.Errors() {
+		e.t.counters.pipelineErrors.Add(1)
+		var busErr *gst.BusError
+		if errors.As(err, &busErr) && busErr.Severity == gst.SeverityWarning {
+			e.log.Warn("transcode: encoder warning", "error", err)
+			continue
+		}
+		e.log.Error("transcode: encoder error; replacing the pipeline", "error", err)
+		e.fail(pipe)
+	}
+}
+
 // send packetizes one encoded frame and outputs its packets.
-func (e *Encoder) send(pipe *encoderPipeline, s gst.Sample) {
-	defer e.t.recoverPanic(e.log, "encoder frame output")
-	rec, found := pipe.timings.find(s.PTS)
-	if found {
-		e.t.counters.encodeTime[codecSlot(e.codec)].observe(time.Since(rec.pushed))
+func (e *Encoder) send(s gst.Sample) {
+	defer e.t.recoverPanic(e.log, "encoder frame")
+	now := gst.Now()
+	rec, found := e.d.pushes.find(s.PTS)
+	if arrived, ok := e.d.arrival(s.PTS); ok {
+		e.t.counters.encodeTime[codecSlot(e.codec)].observe(now - arrived)
+		if found {
+			e.t.counters.decodeTime[codecSlot(e.d.codec)].observe(arrived - rec.pushed)
+		}
+	}
+	keyframe := isKeyframe(e.codec, s.Data)
+	if keyframe {
+		e.keys.made(time.Now())
 	}
 	e.t.counters.framesEncoded.Add(1)
-	err := e.pack.packetize(s.Data, rec.sourceTS, isKeyframe(e.codec, s.Data), func(p Packet) {
+	err := e.pack.packetize(s.Data, rec.sourceTS, keyframe, func(p Packet) {
 		e.t.counters.packetsOut.Add(1)
 		e.t.counters.bytesOut.Add(uint64(len(p.Data)))
 		e.output(p)
@@ -387,6 +322,66 @@ func (e *Encoder) send(pipe *encoderPipeline, s gst.Sample) {
 		e.log.Error("transcode: encoded frame not packetized", "bytes", len(s.Data), "error", err)
 		e.t.counters.pipelineErrors.Add(1)
 	}
+	e.d.syncReplaced()
+}
+
+// applyBitrate gives the element the bitrate SetBitrate asked for, right after a frame: the element's lock is then
+// free (vp8enc holds it while it encodes).
+func (e *Encoder) applyBitrate(pipe *encoderPipeline) {
+	if !e.changed.Swap(false) {
+		return
+	}
+	name, value := bitrateProperty(e.codec, e.t.settings, e.Bitrate())
+	if err := pipe.enc.SetInt(name, value); err != nil {
+		e.log.Error("transcode: bitrate change refused", "bitrate", e.Bitrate(), "error", err)
+		e.t.counters.pipelineErrors.Add(1)
+	}
+}
+
+// fail takes a failed pipeline out of service and schedules its replacement.
+func (e *Encoder) fail(pipe *encoderPipeline) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed || e.pipe != pipe || e.retry != nil {
+		return
+	}
+	// The pipeline stays in place, failed, until reopen replaces it: ForceKeyframe and Close still find it.
+	e.t.counters.restarts.Add(1)
+	e.retry = time.AfterFunc(restartDelay, e.reopen)
+}
+
+// reopen replaces the failed pipeline: the old one is released, the new one takes its place in the decoder's
+// fan-out. It retries on failure.
+func (e *Encoder) reopen() {
+	defer e.t.recoverPanic(e.log, "encoder reopen")
+	e.life.Lock()
+	defer e.life.Unlock()
+	e.mu.Lock()
+	e.retry = nil
+	old, closed := e.pipe, e.closed
+	e.pipe = nil
+	e.mu.Unlock()
+	if closed {
+		return
+	}
+	if err := e.release(old); err != nil {
+		e.t.counters.pipelineErrors.Add(1)
+	}
+	pipe, err := e.open()
+	if err == nil {
+		if err = e.d.replaceTarget(e, pipe.src); err != nil {
+			err = errors.Join(err, e.release(pipe))
+		}
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if err != nil {
+		e.log.Error("transcode: cannot rebuild the encoder pipeline; retrying", "error", err)
+		e.t.counters.pipelineErrors.Add(1)
+		e.retry = time.AfterFunc(restartDelay, e.reopen)
+		return
+	}
+	e.pipe = pipe
 }
 
 // isKeyframe reads from the encoded frame itself whether it is a keyframe: a VP8 key frame, or an H264 access

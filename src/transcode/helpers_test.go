@@ -3,9 +3,12 @@ package transcode
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"math"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -324,17 +327,9 @@ func psnr(a, b []byte, width, height int) float64 {
 	return 10 * math.Log10(255*255/(sum/float64(width*height)))
 }
 
-// pushAll gives the decoder every packet, pausing when its queue fills so that none is dropped.
-func pushAll(ctx context.Context, t *testing.T, d *Decoder, pkts []rtp.Packet) {
-	t.Helper()
+// pushAll gives the decoder every packet.
+func pushAll(d *Decoder, pkts []rtp.Packet) {
 	for i := range pkts {
-		for len(d.queue) == cap(d.queue) {
-			select {
-			case <-ctx.Done():
-				t.Fatal("decoder queue never drained")
-			case <-time.After(time.Millisecond):
-			}
-		}
 		d.Push(&pkts[i])
 	}
 }
@@ -348,7 +343,7 @@ func pushLockstep(ctx context.Context, t *testing.T, d *Decoder, c *collector, p
 		for end < len(pkts) && pkts[end].Timestamp == pkts[start].Timestamp {
 			end++
 		}
-		pushAll(ctx, t, d, pkts[start:end])
+		pushAll(d, pkts[start:end])
 		ts := pkts[start].Timestamp
 		c.waitFor(ctx, t, "the encoded frame", func(p []Packet) bool {
 			return len(p) > 0 && p[len(p)-1].Marker && p[len(p)-1].SourceTimestamp == ts
@@ -358,8 +353,26 @@ func pushLockstep(ctx context.Context, t *testing.T, d *Decoder, c *collector, p
 	return c.snapshot()
 }
 
-// testFrame is a raw I420 frame of width x height whose gradient moves with i, and whose grain (when grain > 0)
-// makes its encoded size depend on the bitrate.
+// unhexTest decodes hex.
+func unhexTest(t *testing.T, s string) []byte {
+	t.Helper()
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// rawFrame is a decoded picture a test gives an encoder directly, as the decoder's fan-out would.
+type rawFrame struct {
+	data          []byte
+	width, height int
+	pts           time.Duration
+	sourceTS      uint32
+}
+
+// testFrame is a raw I420 frame of width x height (a multiple of 4) whose gradient moves with i, and whose
+// grain (when grain > 0) makes its encoded size depend on the bitrate; frame i is at i/30 s.
 func testFrame(i, width, height, grain int, seed uint64) *rawFrame {
 	data := make([]byte, i420Size(width, height))
 	x := seed | 1
@@ -380,4 +393,55 @@ func testFrame(i, width, height, grain int, seed uint64) *rawFrame {
 	}
 	return &rawFrame{data: data, width: width, height: height, pts: time.Duration(i) * time.Second / 30,
 		sourceTS: uint32(i * 3000)}
+}
+
+// pushRaw gives the encoder a raw frame through its appsrc, recorded in its decoder as if decoded there, with the
+// caps the fan-out would set for a 30 fps tier.
+func pushRaw(t testing.TB, e *Encoder, f *rawFrame) {
+	t.Helper()
+	pushRawAt(t, e, f, 30)
+}
+
+// pushRawAt is pushRaw for a tier of another frame rate.
+func pushRawAt(t testing.TB, e *Encoder, f *rawFrame, rate int) {
+	t.Helper()
+	e.d.pushes.record(f.pts, gst.Now(), f.sourceTS)
+	src := e.source()
+	caps := fmt.Sprintf("video/x-raw,format=I420,width=%d,height=%d,framerate=%d/1,pixel-aspect-ratio=1/1",
+		f.width, f.height, rate)
+	if err := src.SetCaps(caps); err != nil {
+		t.Fatal(err)
+	}
+	if err := src.Push(f.data, f.pts, gst.NoTime); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// rawSize reads width and height from caps as GStreamer writes them ("width=(int)640").
+func rawSize(caps string) (int, int, error) {
+	field := func(name string) (int, error) {
+		_, rest, ok := strings.Cut(caps, name+"=(int)")
+		if !ok {
+			return 0, fmt.Errorf("caps %q: no %s", caps, name)
+		}
+		end := strings.IndexFunc(rest, func(r rune) bool { return r < '0' || r > '9' })
+		if end < 0 {
+			end = len(rest)
+		}
+		return strconv.Atoi(rest[:end])
+	}
+	w, err := field("width")
+	if err != nil {
+		return 0, 0, err
+	}
+	h, err := field("height")
+	return w, h, err
+}
+
+// i420Size is the size of an I420 frame in GStreamer's default layout: rows padded to 4 bytes, chroma planes of
+// half the (even-rounded) size.
+func i420Size(width, height int) int {
+	roundUp := func(n, to int) int { return (n + to - 1) / to * to }
+	h := roundUp(height, 2)
+	return roundUp(width, 4)*h + 2*roundUp(roundUp(width, 2)/2, 4)*(h/2)
 }

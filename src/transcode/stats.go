@@ -89,19 +89,20 @@ type Stats struct {
 	Decoders int64
 	// Encoders counts the encoders alive, by codec and tier, sorted.
 	Encoders []EncoderCount
-	// DecodeTime and EncodeTime time each frame from its push into a pipeline to its output, by codec.
+	// DecodeTime times each frame from its push into a decoder to its decoded picture, EncodeTime from the decoded
+	// picture to the encoder's output (thinning and scaling included), by codec: the decoder's codec for the
+	// first, the encoder's for the second.
 	DecodeTime, EncodeTime map[Codec]TimeHistogram
 
-	// PacketsIn counts the publishers' packets given to running decoders, DroppedPackets those of them dropped
-	// because a decoder's queue was full.
-	PacketsIn, DroppedPackets uint64
+	// PacketsIn counts the publishers' packets given to running decoders. QueueDrops counts the frames dropped
+	// because a decoder fell too far behind (each costs a keyframe request).
+	PacketsIn, QueueDrops uint64
 	// Gaps and BrokenFrames count what the frame assemblers found: packets lost for good, frames that could
 	// not be rebuilt. Each costs a keyframe request.
 	Gaps, BrokenFrames uint64
-	// FramesDecoded and FramesEncoded count the frames out of decoders and encoders. DroppedFrames counts the
-	// decoded frames that were skipped because an encoder, or the decoder's output goroutine, had no time for them
-	// (a newer one was taken instead); frames left out to keep a tier's frame rate are not counted.
-	FramesDecoded, FramesEncoded, DroppedFrames uint64
+	// FramesEncoded counts the frames out of encoders. DroppedFrames counts the decoded frames an encoder had no
+	// time for (a newer one replaced it); frames left out to keep a tier's frame rate are not counted.
+	FramesEncoded, DroppedFrames uint64
 	// KeyframeRequests counts the keyframes asked of publishers (throttled); ForcedKeyframes the keyframes the
 	// encoders made on request, ForceRequests the requests (several in an interval make one keyframe).
 	KeyframeRequests, ForcedKeyframes, ForceRequests uint64
@@ -116,8 +117,8 @@ type Stats struct {
 type counters struct {
 	decoders atomic.Int64
 
-	packetsIn, droppedPackets, gaps, brokenFrames          atomic.Uint64
-	framesDecoded, framesEncoded, droppedFrames            atomic.Uint64
+	packetsIn, queueDrops, gaps, brokenFrames              atomic.Uint64
+	framesEncoded, droppedFrames                           atomic.Uint64
 	keyframeRequests, forcedKeyframes, forceRequests       atomic.Uint64
 	packetsOut, bytesOut, pipelineErrors, restarts, panics atomic.Uint64
 
@@ -157,10 +158,9 @@ func (c *counters) snapshot() Stats {
 	s := Stats{
 		Decoders:   c.decoders.Load(),
 		DecodeTime: make(map[Codec]TimeHistogram), EncodeTime: make(map[Codec]TimeHistogram),
-		PacketsIn: c.packetsIn.Load(), DroppedPackets: c.droppedPackets.Load(),
+		PacketsIn: c.packetsIn.Load(), QueueDrops: c.queueDrops.Load(),
 		Gaps: c.gaps.Load(), BrokenFrames: c.brokenFrames.Load(),
-		FramesDecoded: c.framesDecoded.Load(), FramesEncoded: c.framesEncoded.Load(),
-		DroppedFrames:    c.droppedFrames.Load(),
+		FramesEncoded: c.framesEncoded.Load(), DroppedFrames: c.droppedFrames.Load(),
 		KeyframeRequests: c.keyframeRequests.Load(), ForcedKeyframes: c.forcedKeyframes.Load(),
 		ForceRequests: c.forceRequests.Load(),
 		PacketsOut:    c.packetsOut.Load(), BytesOut: c.bytesOut.Load(),

@@ -6,9 +6,9 @@ import (
 )
 
 // keyframeThrottle turns keyframe requests, which come at any rate from any goroutine, into at most one keyframe
-// per interval. A request inside the interval is not lost: it stays pending, coalesced with the others, and the
-// first frame after the interval is made a keyframe. A keyframe the encoder makes on its own (its first frame)
-// answers the requests made before it, and starts the interval as well.
+// per interval. A request inside the interval is not lost: it stays pending, coalesced with the others, and is
+// served when the interval ends. A keyframe the encoder makes on its own (its first frame, a new picture size)
+// answers the requests made before it came out, and starts the interval as well.
 type keyframeThrottle struct {
 	interval time.Duration
 
@@ -30,8 +30,8 @@ func (k *keyframeThrottle) request() (coalesced bool) {
 	return coalesced
 }
 
-// take reports whether the frame about to be encoded at now must be a keyframe: a request is pending and the
-// interval since the latest keyframe has passed. It then counts that keyframe as made.
+// take reports whether a keyframe must be asked for at now: a request is pending and the interval since the
+// latest keyframe has passed. It then counts that keyframe as made.
 func (k *keyframeThrottle) take(now time.Time) bool {
 	k.mu.Lock()
 	defer k.mu.Unlock()
@@ -42,7 +42,17 @@ func (k *keyframeThrottle) take(now time.Time) bool {
 	return true
 }
 
-// made records a keyframe the encoder makes without being asked, on the frame about to be encoded at now.
+// wait returns how long until a pending request may be served: 0 when none is pending or it may be now.
+func (k *keyframeThrottle) wait(now time.Time) time.Duration {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if !k.pending || k.last.IsZero() {
+		return 0
+	}
+	return max(k.interval-now.Sub(k.last), 0)
+}
+
+// made records a keyframe the encoder made without being asked, seen at now.
 func (k *keyframeThrottle) made(now time.Time) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
@@ -62,35 +72,5 @@ func (r *requestLimiter) allow(now time.Time) bool {
 		return false
 	}
 	r.last = now
-	return true
-}
-
-// frameRateLimiter keeps at most rate frames per second of a stream by their timestamps: a frame is kept when it
-// is due, and each kept frame moves the due time one frame interval on, so the long-run rate never exceeds the
-// target, and a frame slightly early (a quarter of an interval: capture jitter) still counts as due. After a
-// pause in the input the due time catches up instead of letting a burst through.
-type frameRateLimiter struct {
-	interval time.Duration
-	started  bool
-	due      time.Duration
-}
-
-func newFrameRateLimiter(rate int) *frameRateLimiter {
-	return &frameRateLimiter{interval: time.Second / time.Duration(rate)}
-}
-
-// keep reports whether the frame at pts is kept.
-func (f *frameRateLimiter) keep(pts time.Duration) bool {
-	if !f.started {
-		f.started, f.due = true, pts+f.interval
-		return true
-	}
-	if pts < f.due-f.interval/4 {
-		return false
-	}
-	f.due += f.interval
-	if f.due < pts {
-		f.due = pts + f.interval
-	}
 	return true
 }

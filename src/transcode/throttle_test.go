@@ -10,8 +10,9 @@ func TestKeyframeThrottle(t *testing.T) {
 	at := func(ms int) time.Time { return time.Unix(1000, 0).Add(time.Duration(ms) * time.Millisecond) }
 	type event struct {
 		ms      int
-		op      string // "request", "take", "made"
+		op      string // "request", "take", "made", "wait"
 		want    bool   // take: a keyframe now; request: coalesced
+		waitMS  int    // wait: the time left
 		comment string
 	}
 	tests := []struct {
@@ -32,8 +33,10 @@ func TestKeyframeThrottle(t *testing.T) {
 			events: []event{
 				{ms: 0, op: "request"},
 				{ms: 0, op: "take", want: true},
+				{ms: 100, op: "wait", waitMS: 0, comment: "nothing pending"},
 				{ms: 100, op: "request"},
 				{ms: 150, op: "request", want: true},
+				{ms: 200, op: "wait", waitMS: 300},
 				{ms: 200, op: "take", want: false},
 				{ms: 499, op: "take", want: false},
 				{ms: 500, op: "take", want: true},
@@ -67,6 +70,10 @@ func TestKeyframeThrottle(t *testing.T) {
 					}
 				case "made":
 					k.made(at(e.ms))
+				case "wait":
+					if got := k.wait(at(e.ms)); got != time.Duration(e.waitMS)*time.Millisecond {
+						t.Fatalf("event %d: wait at %d ms = %v, want %d ms", i, e.ms, got, e.waitMS)
+					}
 				}
 			}
 		})
@@ -83,61 +90,5 @@ func TestRequestLimiter(t *testing.T) {
 		if got := r.allow(start.Add(c.after)); got != c.want {
 			t.Errorf("allow at +%v = %v, want %v", c.after, got, c.want)
 		}
-	}
-}
-
-func TestFrameRateLimiter(t *testing.T) {
-	tests := []struct {
-		name     string
-		rate     int
-		input    time.Duration // input frame interval
-		jitter   []time.Duration
-		frames   int
-		wantKept int
-	}{
-		{name: "30 to 30 keeps everything", rate: 30, input: time.Second / 30, frames: 300, wantKept: 300},
-		{name: "30 to 15 keeps one in two", rate: 15, input: time.Second / 30, frames: 300, wantKept: 150},
-		{name: "30 to 25 keeps five in six", rate: 25, input: time.Second / 30, frames: 300, wantKept: 250},
-		{name: "20 to 30 keeps everything", rate: 30, input: time.Second / 20, frames: 200, wantKept: 200},
-		{
-			name: "capture jitter does not cost frames", rate: 30, input: time.Second / 30, frames: 300, wantKept: 300,
-			jitter: []time.Duration{0, 3 * time.Millisecond, -4 * time.Millisecond, 2 * time.Millisecond},
-		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			f := newFrameRateLimiter(tt.rate)
-			kept := 0
-			for i := range tt.frames {
-				pts := time.Duration(i) * tt.input
-				if len(tt.jitter) > 0 {
-					pts += tt.jitter[i%len(tt.jitter)]
-				}
-				if f.keep(pts) {
-					kept++
-				}
-			}
-			if kept < tt.wantKept-1 || kept > tt.wantKept+1 {
-				t.Errorf("kept %d of %d frames, want %d", kept, tt.frames, tt.wantKept)
-			}
-		})
-	}
-}
-
-func TestFrameRateLimiterAfterPause(t *testing.T) {
-	f := newFrameRateLimiter(15)
-	const in = time.Second / 30
-	for i := range 10 {
-		f.keep(time.Duration(i) * in)
-	}
-	// Five seconds without frames, then 30 fps again: still one in two, no burst.
-	kept := 0
-	for i := range 30 {
-		if f.keep(5*time.Second + time.Duration(i)*in) {
-			kept++
-		}
-	}
-	if kept != 15 {
-		t.Errorf("kept %d of 30 frames after a pause, want 15", kept)
 	}
 }

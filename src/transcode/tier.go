@@ -21,7 +21,8 @@ const (
 const DefaultTiers = "640x480@30:1200k,480x360@25:600k,320x240@15:250k"
 
 // Tier is one rung of the quality ladder: the box the picture is scaled down into (keeping its aspect ratio,
-// never scaled up), the most frames per second sent, and the bitrate an encoder of the tier starts at.
+// never scaled up, both sides even), the most frames per second sent, and the bitrate an encoder of the tier
+// starts at.
 type Tier struct {
 	Width, Height int
 	FrameRate     int
@@ -63,24 +64,6 @@ func (t Tier) Validate() error {
 		return fmt.Errorf("bitrate %d outside %s-%s", t.Bitrate, formatBitrate(MinTierBitrate), formatBitrate(MaxTierBitrate))
 	}
 	return nil
-}
-
-// OutputSize is the picture an encoder of the tier sends for a width x height input: the input scaled down to fit
-// the tier's box, aspect ratio kept, never scaled up, both sides rounded down to even numbers (at least 2).
-func (t Tier) OutputSize(width, height int) (int, int) {
-	if width <= 0 || height <= 0 {
-		return 0, 0
-	}
-	w, h := width, height
-	if w > t.Width || h > t.Height {
-		// Compare width/height with the box's ratio without division.
-		if width*t.Height >= height*t.Width {
-			w, h = t.Width, height*t.Width/width
-		} else {
-			w, h = width*t.Height/height, t.Height
-		}
-	}
-	return max(w&^1, 2), max(h&^1, 2)
 }
 
 // ParseTier reads one tier, "WIDTHxHEIGHT@FPS:BITRATE", the bitrate in bits per second with an optional k or M

@@ -76,35 +76,6 @@ func TestTierStringRoundTrip(t *testing.T) {
 	}
 }
 
-func TestTierOutputSize(t *testing.T) {
-	vga := Tier{Width: 640, Height: 480, FrameRate: 30, Bitrate: 1_000_000}
-	qvga := Tier{Width: 320, Height: 240, FrameRate: 15, Bitrate: 250_000}
-	tests := []struct {
-		tier         Tier
-		inW, inH     int
-		wantW, wantH int
-		name         string
-	}{
-		{vga, 640, 480, 640, 480, "same size"},
-		{qvga, 640, 480, 320, 240, "same aspect, smaller"},
-		{vga, 320, 240, 320, 240, "never scaled up"},
-		{vga, 1280, 720, 640, 360, "wide input fits the width"},
-		{vga, 480, 640, 360, 480, "portrait input fits the height"},
-		{qvga, 1920, 1080, 320, 180, "1080p into QVGA"},
-		{qvga, 642, 481, 320, 238, "odd results rounded down to even"},
-		{vga, 3, 3, 2, 2, "tiny input"},
-		{vga, 0, 480, 0, 0, "no input size"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			w, h := tt.tier.OutputSize(tt.inW, tt.inH)
-			if w != tt.wantW || h != tt.wantH {
-				t.Errorf("%v.OutputSize(%d, %d) = %d, %d; want %d, %d", tt.tier, tt.inW, tt.inH, w, h, tt.wantW, tt.wantH)
-			}
-		})
-	}
-}
-
 func TestParseCodec(t *testing.T) {
 	for in, want := range map[string]Codec{"vp8": VP8, "VP9": VP9, "h264": H264} {
 		if got, err := ParseCodec(in); err != nil || got != want {

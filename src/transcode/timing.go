@@ -46,48 +46,43 @@ func durationToTicks(d time.Duration) int64 {
 	return sec*rtpClock + int64((rest*rtpClock+time.Second/2)/time.Second)
 }
 
-// pushRecord is what a pipeline's input side remembers of a frame until the output side sees it again.
+// pushRecord is what a decoder remembers of a frame it pushed, until the encoders' output shows it again.
 type pushRecord struct {
 	pts      time.Duration
-	pushed   time.Time
+	pushed   time.Duration // gst.Now clock
 	sourceTS uint32
 	used     bool
 }
 
-// pushTimes pairs a pipeline's outputs with its inputs by timestamp (decoders and encoders keep the PTS), to time
-// each frame and carry the publisher's RTP timestamp through. A frame the pipeline dropped is overwritten after
-// pushRecords more.
+// pushTimes pairs the encoders' output with the decoder's input by timestamp (decoders and encoders keep the
+// PTS), to time each frame and carry the publisher's RTP timestamp through. It holds the latest pushRecords
+// frames, two seconds at 30 frames per second: far more than an encoder's lag.
 type pushTimes struct {
 	mu      sync.Mutex
 	records [pushRecords]pushRecord
 	next    int
-	// last is the latest record found, to derive the source timestamp of an output that has none.
-	last pushRecord
 }
 
-const pushRecords = 32
+const pushRecords = 64
 
-func (p *pushTimes) record(pts time.Duration, pushed time.Time, sourceTS uint32) {
+func (p *pushTimes) record(pts, pushed time.Duration, sourceTS uint32) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.records[p.next] = pushRecord{pts: pts, pushed: pushed, sourceTS: sourceTS, used: true}
 	p.next = (p.next + 1) % pushRecords
 }
 
-// find returns the record of the frame with this timestamp. Without one (an encoder that made up a frame), it
+// find returns the record of the frame with this timestamp. Without one (a frame older than the records), it
 // derives the source timestamp from the latest record, and ok is false.
 func (p *pushTimes) find(pts time.Duration) (r pushRecord, ok bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for i := range p.records {
 		if p.records[i].used && p.records[i].pts == pts {
-			r = p.records[i]
-			p.records[i].used = false
-			p.last = r
-			return r, true
+			return p.records[i], true
 		}
 	}
-	r = p.last
+	r = p.records[(p.next+pushRecords-1)%pushRecords]
 	r.sourceTS += uint32(durationToTicks(pts - r.pts))
 	r.pts = pts
 	return r, false

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heytribe/live-webrtcsignaling/cgo/gst"
 	"github.com/heytribe/live-webrtcsignaling/src/internal/mallocstats"
 	"github.com/heytribe/live-webrtcsignaling/src/rtp"
 	"github.com/heytribe/live-webrtcsignaling/src/rtp/codecs"
@@ -69,7 +70,7 @@ func TestTranscodeRoundTrip(t *testing.T) {
 			}
 			s := tc.Stats()
 			if s.Decoders != 1 || len(s.Encoders) != 1 || s.Encoders[0] != (EncoderCount{tt.out, "160x120", 1}) ||
-				s.FramesDecoded == 0 || s.FramesEncoded == 0 || s.PacketsOut != uint64(len(pkts)) ||
+				s.FramesEncoded != n || s.PacketsOut != uint64(len(pkts)) || s.DroppedFrames+s.QueueDrops != 0 ||
 				s.Gaps+s.BrokenFrames+s.PipelineErrors+s.Panics != 0 {
 				t.Errorf("stats %+v", s)
 			}
@@ -88,7 +89,7 @@ func encodeLockstep(ctx context.Context, t *testing.T, e *Encoder, c *collector,
 	seen := 0
 	for i, f := range input {
 		before(i)
-		e.offer(f)
+		pushRaw(t, e, f)
 		pkts := c.waitFor(ctx, t, "an encoded frame", func(p []Packet) bool {
 			return len(p) > seen && p[len(p)-1].Marker && p[len(p)-1].SourceTimestamp == f.sourceTS
 		})
@@ -259,7 +260,7 @@ func TestEncoderCyclesKeepMemoryFlat(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		e.offer(frame)
+		pushRaw(t, e, frame)
 		c.waitFor(ctx, t, "an encoded frame", func(p []Packet) bool { return frames(p) > 0 })
 		if err := e.Close(); err != nil {
 			t.Fatal(err)
@@ -324,8 +325,7 @@ func TestGarbageInput(t *testing.T) {
 			Payload: payload,
 		}
 	}
-	pushAll(ctx, t, d, garbage)
-	waitDrained(ctx, t, d)
+	pushAll(d, garbage)
 	s := tc.Stats()
 	if keys.count() < 2 || s.Gaps+s.BrokenFrames == 0 || s.Panics != 0 || frames(c.snapshot()) != 0 {
 		t.Fatalf("%d keyframe requests, %d frames encoded, stats %+v", keys.count(), frames(c.snapshot()), s)
@@ -355,7 +355,7 @@ func TestLossyInput(t *testing.T) {
 			lossy = append(lossy, p)
 		}
 	}
-	pushAll(ctx, t, d, lossy)
+	pushAll(d, lossy)
 	pkts := c.waitFor(ctx, t, "the last frame", func(p []Packet) bool {
 		return len(p) > 0 && p[len(p)-1].Marker && p[len(p)-1].SourceTimestamp == last
 	})
@@ -372,18 +372,6 @@ func TestLossyInput(t *testing.T) {
 		// Frames decoded against a missing reference measure 7-16 dB here, whole ones 36 dB and more.
 		if q := psnr(f.data, ref, f.width, f.height); q < 25 {
 			t.Errorf("frame with source timestamp %d: luma PSNR %.1f dB against the original", f.sourceTS, q)
-		}
-	}
-}
-
-// waitDrained waits until the decoder has taken every packet pushed.
-func waitDrained(ctx context.Context, t *testing.T, d *Decoder) {
-	t.Helper()
-	for len(d.queue) > 0 {
-		select {
-		case <-ctx.Done():
-			t.Fatal("decoder queue never drained")
-		case <-time.After(10 * time.Millisecond):
 		}
 	}
 }
@@ -491,5 +479,83 @@ func TestConfigErrors(t *testing.T) {
 	}
 	if s := tc.Stats(); len(s.Encoders) != 0 || s.Decoders != 0 {
 		t.Errorf("refused encoders left traces: %+v", s)
+	}
+}
+
+// TestDecoderFallingBehindDropsFrames stops a decoder's pipeline from consuming: Push keeps returning at once,
+// drops the frames it cannot queue, counts them, and waits for a keyframe.
+func TestDecoderFallingBehindDropsFrames(t *testing.T) {
+	tc := newTestTranscoder(t, Config{KeyframeRequestInterval: time.Nanosecond})
+	d, keys := newTestDecoder(t, tc, VP8)
+	newTestEncoder(t, d, VP8, smallTier)
+	if err := d.pipe.Load().p.SetState(gst.StatePaused); err != nil {
+		t.Fatal(err)
+	}
+	// 60 key frames of 64 KiB, far more than the decoder may hold; sequence numbers jump between frames (a loss
+	// each time), and every frame is a keyframe, so each one that is not dropped reaches the decoder.
+	key := unhexTest(t, "9015009d012ab0009000")
+	for i := range 60 {
+		frame := append(append([]byte(nil), key...), make([]byte, 64<<10)...)
+		payloads, err := codecs.NewVP8Payloader().Payload(frame)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, payload := range payloads {
+			pkt := rtp.Packet{Header: rtp.Header{SequenceNumber: uint16(i*100 + k), Timestamp: uint32(i * 3000),
+				Marker: k == len(payloads)-1}, Payload: payload}
+			d.Push(&pkt)
+		}
+	}
+	s := tc.Stats()
+	t.Logf("%d frames dropped for a full queue, %d keyframe requests", s.QueueDrops, keys.count())
+	if s.QueueDrops == 0 || keys.count() == 0 || s.Panics != 0 {
+		t.Fatalf("stats %+v, %d keyframe requests", s, keys.count())
+	}
+}
+
+// TestTierFrameRate sends a 30 fps publisher to a 15 fps tier: half the frames are encoded, each one decodes.
+func TestTierFrameRate(t *testing.T) {
+	ctx := testContext(t)
+	tc := newTestTranscoder(t, Config{})
+	d, _ := newTestDecoder(t, tc, VP8)
+	tier := Tier{Width: 160, Height: 120, FrameRate: 15, Bitrate: 150_000}
+	_, c := newTestEncoder(t, d, VP8, tier)
+	in := makeInput(t, VP8, 60, 320, 240, tier.Width, tier.Height)
+	for start := 0; start < len(in.packets); {
+		end := start
+		for end < len(in.packets) && in.packets[end].Timestamp == in.packets[start].Timestamp {
+			end++
+		}
+		before, err := d.pipe.Load().fanout.Stats()
+		if err != nil {
+			t.Fatal(err)
+		}
+		pushAll(d, in.packets[start:end])
+		ts := in.packets[start].Timestamp
+		// Each frame is either thinned out by the fan-out or encoded: wait for one or the other.
+		for {
+			st, err := d.pipe.Load().fanout.Stats()
+			if err != nil {
+				t.Fatal(err)
+			}
+			pkts := c.snapshot()
+			if st.Thinned > before.Thinned || len(pkts) > 0 && pkts[len(pkts)-1].Marker && pkts[len(pkts)-1].SourceTimestamp == ts {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				t.Fatalf("frame %d neither thinned nor encoded", ts)
+			case <-c.changed:
+			case <-time.After(time.Millisecond):
+			}
+		}
+		start = end
+	}
+	pkts := c.snapshot()
+	if n := frames(pkts); n < 29 || n > 31 {
+		t.Fatalf("%d frames encoded of 60 at 30 fps for a 15 fps tier", n)
+	}
+	if decoded := decodeOutput(t, VP8, pkts); len(decoded) != frames(pkts) {
+		t.Fatalf("%d frames decoded of %d", len(decoded), frames(pkts))
 	}
 }
