@@ -11,7 +11,8 @@ FUZZTIME    ?= 5m
 # Packages of the product module, without the browser tests (they run alone, in their own network namespace).
 UNIT_PKGS = $$($(GO) list ./... | grep -v '/src/e2e')
 
-.PHONY: all deps test-deps tools build run test lint unit interop e2e fuzz bench load load-media figures-media clean
+.PHONY: all deps test-deps tools build run test lint unit interop e2e fuzz bench load load-media figures-media
+.PHONY: figures-transcode clean
 .PHONY: builder base release pushReleaseToDev
 
 all: build
@@ -83,6 +84,11 @@ load-media: deps
 # Join to first decoded remote frame, MCU against a direct P2P call in the same two browsers (5 rounds each).
 figures-media:
 	E2E_FIGURES=5 $(GO) test -count=1 -run TestMCUFirstFrameFigures -v ./src/e2e
+
+# Transcoding figures (docs/OPERATIONS.md, "Transcoding"): each tier against gst-launch-1.0 with the same elements,
+# latency, encode cost and quality per encoder. About 15 minutes of two busy cores.
+figures-transcode:
+	TRANSCODE_FIGURES=1 $(GO) test -count=1 -run '^$$' -bench 'Tier|Quality' -benchtime 1x -timeout 60m ./src/transcode
 
 clean:
 	rm -rf bin
