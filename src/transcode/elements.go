@@ -7,8 +7,8 @@ import "fmt"
 // the same settings.
 
 // decoderCaps are the caps of the encoded frames pushed into a decoder: whole frames, H264 as Annex B access
-// units (what codecs.FrameAssembler rebuilds). The frame rate is nominal (the timestamps are the real one); the
-// decoded frames carry it, and videorate needs one to thin them.
+// units (what codecs.FrameAssembler rebuilds). The frame rate is nominal: the timestamps carry the real one, and
+// the fan-out gives each encoder its tier's.
 func decoderCaps(c Codec) (string, error) {
 	switch c {
 	case VP8:

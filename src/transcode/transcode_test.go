@@ -452,7 +452,7 @@ func TestPictureSizeChange(t *testing.T) {
 
 func TestConfigErrors(t *testing.T) {
 	for _, cfg := range []Config{
-		{H264Encoder: "x265"}, {VP8Speed: 17}, {VP8Speed: -1}, {PayloadBudget: 50}, {DecoderQueue: -1},
+		{H264Encoder: "x265"}, {VP8Speed: 17}, {VP8Speed: -1}, {PayloadBudget: 50},
 		{DecoderLinger: -time.Second},
 	} {
 		if _, err := NewWithConfig(cfg); err == nil {

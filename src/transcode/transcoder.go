@@ -15,7 +15,6 @@ import (
 const (
 	DefaultH264Encoder             = X264
 	DefaultVP8Speed                = 8
-	DefaultDecoderQueue            = 512
 	DefaultDecoderLinger           = 3 * time.Second
 	DefaultKeyframeInterval        = 500 * time.Millisecond
 	DefaultKeyframeRequestInterval = 500 * time.Millisecond
@@ -29,12 +28,11 @@ type Config struct {
 	Logger *slog.Logger
 	// H264Encoder is the H264 encoder element; "" means DefaultH264Encoder.
 	H264Encoder H264Encoder
-	// VP8Speed is vp8enc's cpu-used, 1-16; 0 means DefaultVP8Speed.
+	// VP8Speed is the libvpx speed of vp8enc (cpu-used=-VP8Speed), 1-16, faster and blurrier as it grows; 0
+	// means DefaultVP8Speed.
 	VP8Speed int
 	// PayloadBudget is the most bytes of an RTP payload the encoders send; 0 means codecs.DefaultPayloadBudget.
 	PayloadBudget int
-	// DecoderQueue is the number of packets a decoder holds before it drops; 0 means DefaultDecoderQueue.
-	DecoderQueue int
 	// DecoderLinger is how long a decoder keeps running after its last encoder closed, so that a receiver
 	// switching tiers does not restart it (and wait for a keyframe); 0 means DefaultDecoderLinger.
 	DecoderLinger time.Duration
@@ -68,12 +66,6 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if cfg.PayloadBudget < 100 || cfg.PayloadBudget > 1400 {
 		return cfg, fmt.Errorf("transcode: payload budget %d outside 100-1400", cfg.PayloadBudget)
-	}
-	if cfg.DecoderQueue == 0 {
-		cfg.DecoderQueue = DefaultDecoderQueue
-	}
-	if cfg.DecoderQueue < 1 {
-		return cfg, fmt.Errorf("transcode: decoder queue %d below 1", cfg.DecoderQueue)
 	}
 	for _, d := range []struct {
 		v   *time.Duration
