@@ -189,7 +189,7 @@ func (r tierResult) quantile(q float64) time.Duration {
 // the nominal frame rate our decoder's appsrc declares (capssetter), decoded, brought to the tier's frame rate
 // (videorate: our fan-out thins in C; a tier at the source's rate needs neither), scaled, encoded, payloaded, RTP
 // out to another port.
-func gstLaunchArgs(in Codec, out Codec, s EncoderSettings, tier Tier, inPort, outPort int) ([]string, error) {
+func gstLaunchArgs(in Codec, out Codec, s encoderSettings, tier Tier, inPort, outPort int) ([]string, error) {
 	caps, err := decoderCaps(in)
 	if err != nil {
 		return nil, err
@@ -238,7 +238,7 @@ func stopProcess(cmd *exec.Cmd) {
 // receiving alone, a gst-launch-1.0 with only udpsrc and a process of ours that only reads its socket. It measures
 // each for the window, after the warm-up. The feeder also counts gst-launch's output, so that no side pays for
 // another's input or output.
-func runTier(b *testing.B, in *busyInput, out Codec, s EncoderSettings, tier Tier, warm, window time.Duration) tierResult {
+func runTier(b *testing.B, in *busyInput, out Codec, s encoderSettings, tier Tier, warm, window time.Duration) tierResult {
 	b.Helper()
 	tc, err := NewWithConfig(Config{H264Encoder: s.H264, VP8Speed: s.VP8Speed,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
@@ -655,11 +655,11 @@ func BenchmarkTier(b *testing.B) {
 	for _, enc := range []struct {
 		name  string
 		codec Codec
-		s     EncoderSettings
+		s     encoderSettings
 	}{
-		{"VP8", VP8, EncoderSettings{VP8Speed: DefaultVP8Speed}},
-		{"x264", H264, EncoderSettings{H264: X264}},
-		{"OpenH264", H264, EncoderSettings{H264: OpenH264}},
+		{"VP8", VP8, encoderSettings{VP8Speed: DefaultVP8Speed}},
+		{"x264", H264, encoderSettings{H264: X264}},
+		{"OpenH264", H264, encoderSettings{H264: OpenH264}},
 	} {
 		for _, tier := range benchTiers(b) {
 			b.Run(enc.name+"/"+tier.String(), func(b *testing.B) {
@@ -699,11 +699,11 @@ func BenchmarkQuality(b *testing.B) {
 	type encoder struct {
 		name  string
 		codec Codec
-		s     EncoderSettings
+		s     encoderSettings
 	}
-	encoders := []encoder{{"x264", H264, EncoderSettings{H264: X264}}, {"OpenH264", H264, EncoderSettings{H264: OpenH264}}}
+	encoders := []encoder{{"x264", H264, encoderSettings{H264: X264}}, {"OpenH264", H264, encoderSettings{H264: OpenH264}}}
 	for _, speed := range []int{6, 8, 10, 12} {
-		encoders = append(encoders, encoder{fmt.Sprintf("VP8-speed%d", speed), VP8, EncoderSettings{VP8Speed: speed}})
+		encoders = append(encoders, encoder{fmt.Sprintf("VP8-speed%d", speed), VP8, encoderSettings{VP8Speed: speed}})
 	}
 	for _, enc := range encoders {
 		for _, tier := range benchTiers(b) {
@@ -728,7 +728,7 @@ type quality struct {
 // measureQuality runs the source pictures through an Encoder one at a time, spaced a little more than the tier's
 // frame interval (the rate the fan-out would let through), with the tier's rate in their caps as the fan-out
 // sets it, and compares the decoded output with the pictures scaled by the same elements.
-func measureQuality(b *testing.B, in *busyInput, codec Codec, s EncoderSettings, tier Tier) quality {
+func measureQuality(b *testing.B, in *busyInput, codec Codec, s encoderSettings, tier Tier) quality {
 	b.Helper()
 	tc, err := NewWithConfig(Config{H264Encoder: s.H264, VP8Speed: s.VP8Speed,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})

@@ -64,8 +64,8 @@ func decoderDescription(c Codec) (string, error) {
 		" ! %s ! appsink name=sink sync=false", decoderSource, 2*maxQueuedBytes, caps, elements), nil
 }
 
-// EncoderSettings are the encoder choices shared by every encoder of a Transcoder.
-type EncoderSettings struct {
+// encoderSettings are the encoder choices shared by every encoder of a Transcoder (from Config).
+type encoderSettings struct {
 	// H264 is the H264 encoder element.
 	H264 H264Encoder
 	// VP8Speed is the libvpx speed of vp8enc, 1-16: higher is faster and blurrier. It is given as a negative
@@ -97,7 +97,7 @@ func scaleElements(t Tier) string {
 //     the time base is the RTP clock, so any frame rate keeps distinct timestamps.
 //   - H264, constrained baseline, Annex B access units: x264enc tuned for zero latency at the ultrafast preset, or
 //     openh264enc at low complexity, one thread each, no access unit delimiters (the payloader would drop them).
-func encoderElements(c Codec, s EncoderSettings, bitrate int) (string, error) {
+func encoderElements(c Codec, s encoderSettings, bitrate int) (string, error) {
 	const h264Caps = " ! video/x-h264,profile=constrained-baseline,stream-format=byte-stream,alignment=au"
 	switch {
 	case c == VP8:
@@ -117,7 +117,7 @@ func encoderElements(c Codec, s EncoderSettings, bitrate int) (string, error) {
 }
 
 // bitrateProperty is the run-time bitrate property of an encoder and the value to give it for bps.
-func bitrateProperty(c Codec, s EncoderSettings, bps int) (string, int64) {
+func bitrateProperty(c Codec, s encoderSettings, bps int) (string, int64) {
 	switch {
 	case c == VP8:
 		return "target-bitrate", int64(bps)
@@ -131,7 +131,7 @@ func bitrateProperty(c Codec, s EncoderSettings, bps int) (string, int64) {
 // encoderDescription is an encoder pipeline: I420 in through appsrc "encsrc", fed by the decoder's fan-out (which
 // sets its caps and thins the frames), scaled, encoded by "enc", out through appsink "sink". The appsrc holds one
 // frame: a newer one replaces it when the encoder falls behind.
-func encoderDescription(c Codec, s EncoderSettings, t Tier, bitrate int) (string, error) {
+func encoderDescription(c Codec, s encoderSettings, t Tier, bitrate int) (string, error) {
 	enc, err := encoderElements(c, s, bitrate)
 	if err != nil {
 		return "", err

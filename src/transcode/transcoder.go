@@ -89,7 +89,7 @@ func (cfg Config) withDefaults() (Config, error) {
 // itself: each Decoder and Encoder owns its own and releases it in Close.
 type Transcoder struct {
 	cfg      Config
-	settings EncoderSettings
+	settings encoderSettings
 	log      *slog.Logger
 	counters *counters
 }
@@ -111,7 +111,7 @@ func NewWithConfig(cfg Config) (*Transcoder, error) {
 	}
 	return &Transcoder{
 		cfg:      cfg,
-		settings: EncoderSettings{H264: cfg.H264Encoder, VP8Speed: cfg.VP8Speed},
+		settings: encoderSettings{H264: cfg.H264Encoder, VP8Speed: cfg.VP8Speed},
 		log:      cfg.Logger,
 		counters: newCounters(),
 	}, nil
