@@ -57,11 +57,7 @@ type H264Payloader struct {
 
 // NewH264Payloader returns an H264Payloader with the default budget.
 func NewH264Payloader() *H264Payloader {
-	p, err := NewH264PayloaderWithConfig(H264PayloaderConfig{})
-	if err != nil {
-		panic(err) // unreachable: the zero config is valid
-	}
-	return p
+	return &H264Payloader{budget: DefaultPayloadBudget}
 }
 
 // NewH264PayloaderWithConfig returns an H264Payloader configured by cfg.

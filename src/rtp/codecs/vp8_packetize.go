@@ -43,11 +43,7 @@ type VP8Payloader struct {
 
 // NewVP8Payloader returns a VP8Payloader with the default budget, starting at picture id 0, without TL0PICIDX.
 func NewVP8Payloader() *VP8Payloader {
-	p, err := NewVP8PayloaderWithConfig(VP8PayloaderConfig{})
-	if err != nil {
-		panic(err) // unreachable: the zero config is valid
-	}
-	return p
+	return &VP8Payloader{budget: DefaultPayloadBudget}
 }
 
 // NewVP8PayloaderWithConfig returns a VP8Payloader configured by cfg.
