@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/heytribe/live-webrtcsignaling/cgo/cmalloc"
 )
 
 // leakCycles is the number of measured create/handshake/close cycles.
@@ -60,10 +62,10 @@ func TestMemoryFlatOverHandshakeCycles(t *testing.T) {
 	}
 	cycle(100) // warm up allocator arenas and OpenSSL's lazily built tables
 	rss0, heap0 := memoryUse(t)
-	c0 := cHeapInUse()
+	c0 := cmalloc.InUse()
 	cycle(leakCycles)
 	rss1, heap1 := memoryUse(t)
-	c1 := cHeapInUse()
+	c1 := cmalloc.InUse()
 	t.Logf("after %d cycles: C heap %d -> %d KiB (%+d B), RSS %d -> %d KiB (%+d KiB), Go heap %d -> %d KiB (%+d KiB)",
 		leakCycles, c0>>10, c1>>10, c1-c0, rss0>>10, rss1>>10, (rss1-rss0)>>10, heap0>>10, heap1>>10, (heap1-heap0)>>10)
 	if c1-c0 > 8<<10 {

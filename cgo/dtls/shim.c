@@ -1,6 +1,5 @@
 #include "shim.h"
 
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -557,7 +556,3 @@ int dtls_shim_output_take(dtls_shim_endpoint *ep, uint8_t *data, size_t datalen,
     return 1;
 }
 
-size_t dtls_shim_heap_in_use(void) {
-    struct mallinfo2 mi = mallinfo2();
-    return mi.uordblks + mi.hblkhd;
-}

@@ -107,8 +107,5 @@ size_t dtls_shim_data_mtu(dtls_shim_endpoint *ep);
 void dtls_shim_output_size(const dtls_shim_endpoint *ep, size_t *len, size_t *count);
 int dtls_shim_output_take(dtls_shim_endpoint *ep, uint8_t *data, size_t datalen, size_t *ends, size_t count);
 
-// dtls_shim_heap_in_use returns the bytes malloc has handed out and not taken
-// back (mallinfo2), the leak test's measure of C memory.
-size_t dtls_shim_heap_in_use(void);
 
 #endif

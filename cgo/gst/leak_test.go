@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/heytribe/live-webrtcsignaling/cgo/gst/internal/mallocstats"
+	"github.com/heytribe/live-webrtcsignaling/cgo/cmalloc"
 )
 
 // pipelineCycle runs one full life of an encoder pipeline: build, attach,
@@ -92,7 +92,7 @@ func measureMemory(t *testing.T) memoryUse {
 	if err != nil {
 		t.Fatalf("statm: %v", err)
 	}
-	return memoryUse{rss: pages * uint64(os.Getpagesize()), cHeap: mallocstats.InUse(), goHeap: ms.HeapAlloc}
+	return memoryUse{rss: pages * uint64(os.Getpagesize()), cHeap: uint64(cmalloc.InUse()), goHeap: ms.HeapAlloc}
 }
 
 // TestCreateDestroyCyclesKeepMemoryFlat runs 1,000 pipeline lives (50 with

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/heytribe/live-webrtcsignaling/cgo/srtp/internal/cmalloc"
+	"github.com/heytribe/live-webrtcsignaling/cgo/cmalloc"
 )
 
 func TestNoAllocationPerPacket(t *testing.T) {

@@ -149,7 +149,7 @@ func ourFrames(t *testing.T, codec string, pkts []*pionrtp.Packet) (frames [][]b
 func TestVP8PayloaderWithPionReceiver(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	frames, _ := syntheticVP8(rng, 100)
-	p, err := codecs.NewVP8PayloaderWithConfig(codecs.VP8PayloaderConfig{PictureID: 0x7ff0, WithTL0PICIDX: true})
+	p, err := codecs.NewVP8PayloaderWith(codecs.VP8PayloaderConfig{PictureID: 0x7ff0, WithTL0PICIDX: true})
 	if err != nil {
 		t.Fatal(err)
 	}

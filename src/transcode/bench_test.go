@@ -240,7 +240,7 @@ func stopProcess(cmd *exec.Cmd) {
 // another's input or output.
 func runTier(b *testing.B, in *busyInput, out Codec, s encoderSettings, tier Tier, warm, window time.Duration) tierResult {
 	b.Helper()
-	tc, err := NewWithConfig(Config{H264Encoder: s.H264, VP8Speed: s.VP8Speed,
+	tc, err := NewWith(Config{H264Encoder: s.H264, VP8Speed: s.VP8Speed,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		b.Fatal(err)
@@ -730,7 +730,7 @@ type quality struct {
 // sets it, and compares the decoded output with the pictures scaled by the same elements.
 func measureQuality(b *testing.B, in *busyInput, codec Codec, s encoderSettings, tier Tier) quality {
 	b.Helper()
-	tc, err := NewWithConfig(Config{H264Encoder: s.H264, VP8Speed: s.VP8Speed,
+	tc, err := NewWith(Config{H264Encoder: s.H264, VP8Speed: s.VP8Speed,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		b.Fatal(err)

@@ -308,7 +308,7 @@ func (d *Decoder) openLocked() (*decoderPipeline, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := gst.NewPipelineWithConfig(gst.PipelineConfig{Description: desc, Name: "decoder", Logger: d.log})
+	p, err := gst.NewPipelineWith(gst.PipelineConfig{Description: desc, Name: "decoder", Logger: d.log})
 	if err != nil {
 		return nil, err
 	}

@@ -229,7 +229,7 @@ func (e *Encoder) open() (*encoderPipeline, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := gst.NewPipelineWithConfig(gst.PipelineConfig{Description: desc, Name: "encoder", Logger: e.log})
+	p, err := gst.NewPipelineWith(gst.PipelineConfig{Description: desc, Name: "encoder", Logger: e.log})
 	if err != nil {
 		return nil, err
 	}

@@ -45,7 +45,7 @@ func newTestTranscoder(t *testing.T, cfg Config) *Transcoder {
 	if cfg.Logger == nil {
 		cfg.Logger = quietLogger(t)
 	}
-	tc, err := NewWithConfig(cfg)
+	tc, err := NewWith(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -50,11 +50,11 @@ func newPacketizer(c Codec, ssrc uint32, payloadType uint8, budget int) (*packet
 	var err error
 	switch c {
 	case VP8:
-		p, err = codecs.NewVP8PayloaderWithConfig(codecs.VP8PayloaderConfig{
+		p, err = codecs.NewVP8PayloaderWith(codecs.VP8PayloaderConfig{
 			PayloadBudget: budget, PictureID: uint16(rand.IntN(0x8000)),
 		})
 	case H264:
-		p, err = codecs.NewH264PayloaderWithConfig(codecs.H264PayloaderConfig{PayloadBudget: budget})
+		p, err = codecs.NewH264PayloaderWith(codecs.H264PayloaderConfig{PayloadBudget: budget})
 	default:
 		err = fmt.Errorf("transcode: no payloader for codec %q", c)
 	}

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heytribe/live-webrtcsignaling/cgo/cmalloc"
 	"github.com/heytribe/live-webrtcsignaling/cgo/gst"
-	"github.com/heytribe/live-webrtcsignaling/src/internal/mallocstats"
 	"github.com/heytribe/live-webrtcsignaling/src/rtp"
 	"github.com/heytribe/live-webrtcsignaling/src/rtp/codecs"
 )
@@ -303,7 +303,7 @@ func measureMemory() memoryUse {
 	debug.FreeOSMemory()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	return memoryUse{cHeap: mallocstats.InUse(), goHeap: ms.HeapAlloc}
+	return memoryUse{cHeap: uint64(cmalloc.InUse()), goHeap: ms.HeapAlloc}
 }
 
 // TestGarbageInput feeds a decoder random packets: it asks for keyframes and reports the damage, nothing
@@ -455,7 +455,7 @@ func TestConfigErrors(t *testing.T) {
 		{H264Encoder: "x265"}, {VP8Speed: 17}, {VP8Speed: -1}, {PayloadBudget: 50},
 		{DecoderLinger: -time.Second},
 	} {
-		if _, err := NewWithConfig(cfg); err == nil {
+		if _, err := NewWith(cfg); err == nil {
 			t.Errorf("config %+v accepted", cfg)
 		}
 	}

@@ -96,12 +96,12 @@ type Transcoder struct {
 
 // New returns a Transcoder with the default configuration.
 func New() (*Transcoder, error) {
-	return NewWithConfig(Config{})
+	return NewWith(Config{})
 }
 
-// NewWithConfig returns a Transcoder configured by cfg. It initialises GStreamer, so that a broken installation
+// NewWith returns a Transcoder configured by cfg. It initialises GStreamer, so that a broken installation
 // is reported here rather than at the first decoder.
-func NewWithConfig(cfg Config) (*Transcoder, error) {
+func NewWith(cfg Config) (*Transcoder, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err

@@ -30,7 +30,7 @@ const (
 	signaling = "signaling"
 	ops       = "ops (admin, metrics, web)"
 	top       = "top (commands, load tools, browser tests)"
-	support   = "test support (src/internal)"
+	support   = "support (src/internal: test helpers and the measuring tools; the commands and tests import it)"
 )
 
 // mayImport lists, for each layer, the layers its product code may import.
@@ -44,7 +44,7 @@ var mayImport = map[string][]string{
 	service:   {leaf},
 	signaling: {service, leaf},
 	ops:       {leaf},
-	top:       {leaf, cgo, codec, transport, webrtc, media, service, signaling, ops, top},
+	top:       {leaf, cgo, codec, transport, webrtc, media, service, signaling, ops, top, support},
 	support:   {leaf, codec, service, support},
 }
 
@@ -74,7 +74,7 @@ func layerOf(pkg string) string {
 		return signaling
 	case "src/admin", "src/metrics", "src/web":
 		return ops
-	case "src/internal/loadtool", "src/e2e":
+	case "src/e2e":
 		return top
 	}
 	switch {

@@ -89,11 +89,11 @@ type FrameAssembler struct {
 
 // NewFrameAssembler returns a FrameAssembler for the codec with this encoding name ("VP8", "VP9", "H264").
 func NewFrameAssembler(codec string) (*FrameAssembler, error) {
-	return NewFrameAssemblerWithConfig(FrameAssemblerConfig{Codec: codec})
+	return NewFrameAssemblerWith(FrameAssemblerConfig{Codec: codec})
 }
 
-// NewFrameAssemblerWithConfig returns a FrameAssembler configured by cfg.
-func NewFrameAssemblerWithConfig(cfg FrameAssemblerConfig) (*FrameAssembler, error) {
+// NewFrameAssemblerWith returns a FrameAssembler configured by cfg.
+func NewFrameAssemblerWith(cfg FrameAssemblerConfig) (*FrameAssembler, error) {
 	var dep depacketizer
 	switch strings.ToUpper(cfg.Codec) {
 	case "VP8":

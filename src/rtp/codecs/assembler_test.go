@@ -248,7 +248,7 @@ func TestFrameAssembler(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a, err := NewFrameAssemblerWithConfig(FrameAssemblerConfig{Codec: tt.codec, MaxFrameSize: tt.maxSize})
+			a, err := NewFrameAssemblerWith(FrameAssemblerConfig{Codec: tt.codec, MaxFrameSize: tt.maxSize})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -285,7 +285,7 @@ func TestFrameAssembler(t *testing.T) {
 
 func TestFrameAssemblerConfig(t *testing.T) {
 	for _, cfg := range []FrameAssemblerConfig{{Codec: "AV1"}, {Codec: ""}, {Codec: "VP8", MaxFrameSize: -1}} {
-		if _, err := NewFrameAssemblerWithConfig(cfg); err == nil {
+		if _, err := NewFrameAssemblerWith(cfg); err == nil {
 			t.Errorf("config %+v accepted", cfg)
 		}
 	}

@@ -124,7 +124,7 @@ func FuzzVP8PayloadRoundTrip(f *testing.F) {
 	f.Add([]byte{1, 2, 3, 4, 5, 6, 7, 8, 9}, uint16(6), uint16(0x7fff))
 	f.Add(bytes.Repeat([]byte{0xaa}, 3000), uint16(1200), uint16(5))
 	f.Fuzz(func(t *testing.T, data []byte, budget, pictureID uint16) {
-		p, err := NewVP8PayloaderWithConfig(VP8PayloaderConfig{PayloadBudget: int(budget), PictureID: pictureID})
+		p, err := NewVP8PayloaderWith(VP8PayloaderConfig{PayloadBudget: int(budget), PictureID: pictureID})
 		if err != nil {
 			return
 		}
@@ -149,7 +149,7 @@ func FuzzH264PayloadRoundTrip(f *testing.F) {
 	f.Add(unhex(f, "000001 0910 000001 4180 0000 000001 4101 00000001 0cff"), uint16(3))
 	f.Add(append(unhex(f, "00000001 6580"), bytes.Repeat([]byte{0x11}, 5000)...), uint16(100))
 	f.Fuzz(func(t *testing.T, au []byte, budget uint16) {
-		p, err := NewH264PayloaderWithConfig(H264PayloaderConfig{PayloadBudget: int(budget)})
+		p, err := NewH264PayloaderWith(H264PayloaderConfig{PayloadBudget: int(budget)})
 		if err != nil {
 			return
 		}

@@ -60,8 +60,8 @@ func NewH264Payloader() *H264Payloader {
 	return &H264Payloader{budget: DefaultPayloadBudget}
 }
 
-// NewH264PayloaderWithConfig returns an H264Payloader configured by cfg.
-func NewH264PayloaderWithConfig(cfg H264PayloaderConfig) (*H264Payloader, error) {
+// NewH264PayloaderWith returns an H264Payloader configured by cfg.
+func NewH264PayloaderWith(cfg H264PayloaderConfig) (*H264Payloader, error) {
 	budget, err := payloadBudget(cfg.PayloadBudget)
 	if err != nil {
 		return nil, err

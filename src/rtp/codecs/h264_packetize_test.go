@@ -83,7 +83,7 @@ func TestH264Payloader(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, err := NewH264PayloaderWithConfig(H264PayloaderConfig{PayloadBudget: tt.budget})
+			p, err := NewH264PayloaderWith(H264PayloaderConfig{PayloadBudget: tt.budget})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -127,7 +127,7 @@ func TestH264PayloaderErrors(t *testing.T) {
 		})
 	}
 	for _, budget := range []int{-1, 2, 70000} {
-		if _, err := NewH264PayloaderWithConfig(H264PayloaderConfig{PayloadBudget: budget}); err == nil {
+		if _, err := NewH264PayloaderWith(H264PayloaderConfig{PayloadBudget: budget}); err == nil {
 			t.Errorf("budget %d accepted", budget)
 		}
 	}
@@ -137,7 +137,7 @@ func TestH264PayloaderErrors(t *testing.T) {
 // budget: each within the budget, fragments in order with one start and one end.
 func TestH264PayloaderPacketsParse(t *testing.T) {
 	for _, budget := range []int{3, 50, 1200} {
-		p, err := NewH264PayloaderWithConfig(H264PayloaderConfig{PayloadBudget: budget})
+		p, err := NewH264PayloaderWith(H264PayloaderConfig{PayloadBudget: budget})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -198,13 +198,13 @@ func TestPayloadAssembleLossy(t *testing.T) {
 func newTestStream(t *testing.T, rng *rand.Rand, codec string, budget int) (payloader, []testFrame) {
 	t.Helper()
 	if codec == "VP8" {
-		p, err := NewVP8PayloaderWithConfig(VP8PayloaderConfig{PayloadBudget: budget, PictureID: 0x7f00})
+		p, err := NewVP8PayloaderWith(VP8PayloaderConfig{PayloadBudget: budget, PictureID: 0x7f00})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return p, vp8Stream(t, rng, 200, 10, 3000)
 	}
-	p, err := NewH264PayloaderWithConfig(H264PayloaderConfig{PayloadBudget: budget})
+	p, err := NewH264PayloaderWith(H264PayloaderConfig{PayloadBudget: budget})
 	if err != nil {
 		t.Fatal(err)
 	}

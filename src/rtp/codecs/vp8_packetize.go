@@ -46,8 +46,8 @@ func NewVP8Payloader() *VP8Payloader {
 	return &VP8Payloader{budget: DefaultPayloadBudget}
 }
 
-// NewVP8PayloaderWithConfig returns a VP8Payloader configured by cfg.
-func NewVP8PayloaderWithConfig(cfg VP8PayloaderConfig) (*VP8Payloader, error) {
+// NewVP8PayloaderWith returns a VP8Payloader configured by cfg.
+func NewVP8PayloaderWith(cfg VP8PayloaderConfig) (*VP8Payloader, error) {
 	budget, err := payloadBudget(cfg.PayloadBudget)
 	if err != nil {
 		return nil, err

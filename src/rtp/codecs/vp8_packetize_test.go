@@ -46,7 +46,7 @@ func TestVP8Payloader(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, err := NewVP8PayloaderWithConfig(tt.cfg)
+			p, err := NewVP8PayloaderWith(tt.cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -79,7 +79,7 @@ func TestVP8Payloader(t *testing.T) {
 // budget, one start per frame, the same picture id on every packet of a frame.
 func TestVP8PayloaderDescriptorsParse(t *testing.T) {
 	for _, budget := range []int{6, 100, 1200} {
-		p, err := NewVP8PayloaderWithConfig(VP8PayloaderConfig{PayloadBudget: budget, WithTL0PICIDX: true})
+		p, err := NewVP8PayloaderWith(VP8PayloaderConfig{PayloadBudget: budget, WithTL0PICIDX: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -123,7 +123,7 @@ func TestVP8PayloaderErrors(t *testing.T) {
 		{PayloadBudget: 70000},
 		{PictureID: 0x8000},
 	} {
-		if _, err := NewVP8PayloaderWithConfig(cfg); err == nil {
+		if _, err := NewVP8PayloaderWith(cfg); err == nil {
 			t.Errorf("config %+v accepted", cfg)
 		}
 	}
