@@ -228,8 +228,8 @@ func (p *Pipeline) SetState(target State) error {
 }
 
 // WaitState waits until no state change is pending and returns the state
-// reached. It fails if the change failed, ctx is done, or the pipeline is
-// closed.
+// reached; a change asked for meanwhile is followed to its end. It fails if
+// the change failed, ctx is done, or the pipeline is closed.
 func (p *Pipeline) WaitState(ctx context.Context) (State, error) {
 	c := p.core
 	if err := c.enter(); err != nil {

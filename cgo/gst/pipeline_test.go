@@ -100,6 +100,28 @@ func TestWaitState(t *testing.T) {
 			t.Fatalf("WaitState = %v, want the deadline", err)
 		}
 	})
+	t.Run("follows a change made while it waits", func(t *testing.T) {
+		// GStreamer wakes the waiter of a state change when another change is asked for, and its get_state then
+		// reports a failure although nothing failed: WaitState must wait for the new target instead.
+		p := newTestPipeline(t, "appsrc format=time is-live=true leaky-type=downstream ! fakesink")
+		mustPlay(t, p)
+		type result struct {
+			st  State
+			err error
+		}
+		done := make(chan result, 1)
+		go func() {
+			st, err := p.WaitState(testContext(t))
+			done <- result{st, err}
+		}()
+		// Whether it lands before or during the wait, a live pipeline asked for PAUSED is there at once.
+		if err := p.SetState(StatePaused); err != nil {
+			t.Fatalf("SetState(PAUSED): %v", err)
+		}
+		if r := <-done; r.err != nil || r.st != StatePaused {
+			t.Fatalf("WaitState = %v, %v; want PAUSED", r.st, r.err)
+		}
+	})
 }
 
 func TestBusErrorEndsWaitEOS(t *testing.T) {

@@ -131,6 +131,21 @@ int shim_get_state(GstElement *element, guint64 timeout_ns, int *current)
 	GstState cur = GST_STATE_VOID_PENDING;
 	GstStateChangeReturn ret = gst_element_get_state(element, &cur, NULL, timeout_ns);
 
+	if (ret == GST_STATE_CHANGE_FAILURE) {
+		/* gst_element_get_state also says FAILURE when its wait is woken before the pending state is reached: by
+		 * a new set_state (the waiter is "interrupted"), or by a bin signalling its state condition while its
+		 * asynchronous state change goes on (seen on a busy machine: a live pipeline still PAUSED on its way to
+		 * PLAYING, and the next call says ASYNC). The change failed only if the element's last state change
+		 * return says so; otherwise it is under way, and the caller asks again. */
+		GstStateChangeReturn last;
+
+		GST_OBJECT_LOCK(element);
+		last = GST_STATE_RETURN(element);
+		cur = GST_STATE(element);
+		GST_OBJECT_UNLOCK(element);
+		if (last != GST_STATE_CHANGE_FAILURE)
+			ret = GST_STATE_CHANGE_ASYNC;
+	}
 	*current = cur;
 	return ret;
 }

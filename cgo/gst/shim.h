@@ -29,6 +29,7 @@ GstElement *shim_pipeline_new(const char *description, char **err);
 int shim_bus_watch(GstElement *pipeline, uintptr_t handle);
 int shim_bus_unwatch(GstElement *pipeline);
 int shim_set_state(GstElement *element, int state);
+// FAILURE only when the last state change failed, not when the wait was merely woken (shim.c).
 int shim_get_state(GstElement *element, guint64 timeout_ns, int *current);
 GstElement *shim_bin_get(GstElement *bin, const char *name);
 void shim_unref(GstElement *element);
