@@ -315,7 +315,8 @@ func TestCloseDuringHandshake(t *testing.T) {
 		}
 	})
 	t.Run("server at its deadline", func(t *testing.T) {
-		short := newTestContext(t, Config{HandshakeTimeout: 50 * time.Millisecond, RetransmitTimeout: time.Second})
+		// The deadline runs from the server's first datagram: long enough that feeding it is never late.
+		short := newTestContext(t, Config{HandshakeTimeout: 500 * time.Millisecond, RetransmitTimeout: 5 * time.Second})
 		client := newTestEndpoint(t, c, RoleClient, short.Fingerprint())
 		server := newTestEndpoint(t, short, RoleServer, c.Fingerprint())
 		hello, err := client.Start()

@@ -9,10 +9,11 @@ import (
 )
 
 const (
-	testWidth   = 160
-	testHeight  = 120
-	frameTime   = time.Second / 30
-	testTimeout = 20 * time.Second
+	testWidth  = 160
+	testHeight = 120
+	frameTime  = time.Second / 30
+	// testTimeout bounds a wait for a hang, not for a speed: a busy machine running -race may be slow.
+	testTimeout = time.Minute
 )
 
 // rawCaps describes the I420 test frames.

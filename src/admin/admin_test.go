@@ -2,7 +2,9 @@ package admin
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -185,30 +187,43 @@ func TestTrace(t *testing.T) {
 		t.Fatalf("trace: %d %s %.20q", code, header.Get("Content-Type"), body)
 	}
 
-	// A second trace while one runs is refused; the first is unaffected.
-	first := make(chan int, 1)
+	// A second trace while one runs is refused and the first goes on; a client that leaves ends its trace. The
+	// first asks for the longest trace, so that however slow the machine it still runs when the second comes.
+	ctx, leave := context.WithCancel(context.Background())
+	defer leave()
+	first := make(chan error, 1)
 	go func() {
-		resp, err := http.Get(f.url + "/debug/pprof/trace?seconds=2")
-		if err != nil {
-			first <- 0
-			return
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.url+"/debug/pprof/trace?seconds=60", nil)
+		if err == nil {
+			var resp *http.Response
+			if resp, err = http.DefaultClient.Do(req); err == nil {
+				_, err = io.Copy(io.Discard, resp.Body)
+				err = errors.Join(err, resp.Body.Close())
+			}
 		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		_ = resp.Body.Close()
-		first <- resp.StatusCode
+		first <- err
 	}()
-	deadline := time.Now().Add(5 * time.Second)
-	for !trace.IsEnabled() {
-		if time.Now().After(deadline) {
-			t.Fatal("first trace not started")
-		}
-		time.Sleep(time.Millisecond)
-	}
+	waitTrace(t, true, "the first trace to start")
 	if code, _, body := do(t, http.MethodGet, f.url+"/debug/trace?seconds=0.1", "", ""); code != http.StatusConflict ||
 		!strings.Contains(body, "already running") {
 		t.Fatalf("concurrent trace: %d %.40q", code, body)
 	}
-	if code := <-first; code != http.StatusOK {
-		t.Fatalf("first trace: %d", code)
+	if !trace.IsEnabled() {
+		t.Fatal("the refused request stopped the running trace")
+	}
+	leave()
+	waitTrace(t, false, "the trace to end when its client left")
+	if err := <-first; !errors.Is(err, context.Canceled) {
+		t.Fatalf("first trace: %v, want it cut by the client", err)
+	}
+}
+
+// waitTrace waits until the runtime tracer is on (or off).
+func waitTrace(t *testing.T, on bool, what string) {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); trace.IsEnabled() != on; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited a minute for %s", what)
+		}
 	}
 }
