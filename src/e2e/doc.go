@@ -11,7 +11,8 @@
 //   - startServer builds the server once per test binary and starts it with the environment a test gives
 //     (PORT_NUMBER=0, BIND_ADDRESS=127.0.0.1, ADMIN_ADDR="", LOG_FORMAT=json, DRAIN_TIMEOUT=0s are set; add
 //     MEDIA_MODE, JWT_SECRET, RECONNECT_GRACE, ...). It stops it with SIGTERM at the end and fails the test if it
-//     does not exit cleanly.
+//     does not exit cleanly. With E2E_SERVER set to a command, that command runs the server instead, with the same
+//     environment: `make image-test` runs the release image's server this way (scripts/image-server.sh).
 //   - newReports starts the HTTP server the pages post their summaries to (the client's report= hook, CORS
 //     answered); waitFor blocks until a condition over the latest reports holds, or fails the test with them.
 //     Pages report at their own pace: the condition names everything the test then relies on (see waitFor).

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -15,6 +16,11 @@ import (
 )
 
 const serverPackage = "github.com/heytribe/live-webrtcsignaling/src/cmd/live-webrtcsignaling"
+
+// envServer names a command that runs the server instead of the binary built from this checkout, its words separated
+// by spaces (no quoting): make image-test points it at the release image (scripts/image-server.sh). The command gets
+// the test's environment for the server and is read and stopped as the binary is.
+const envServer = "E2E_SERVER"
 
 var (
 	buildOnce sync.Once
@@ -43,7 +49,16 @@ func buildServer(t testing.TB) string {
 	return serverBin
 }
 
-// server is one running server binary.
+// serverCommand is the command that runs the server: envServer's, else the binary built from this checkout.
+func serverCommand(t testing.TB) []string {
+	t.Helper()
+	if command := strings.Fields(os.Getenv(envServer)); len(command) > 0 {
+		return command
+	}
+	return []string{buildServer(t)}
+}
+
+// server is one running server.
 type server struct {
 	// URL is the public listener, e.g. http://127.0.0.1:41234.
 	URL  string
@@ -56,7 +71,7 @@ type server struct {
 // test it stops it with SIGTERM and fails the test if it does not exit 0; its log is shown when the test failed.
 func startServer(t testing.TB, env map[string]string) *server {
 	t.Helper()
-	bin := buildServer(t)
+	command := serverCommand(t)
 	vars := map[string]string{
 		"PORT_NUMBER": "0", "BIND_ADDRESS": "127.0.0.1", "ADMIN_ADDR": "", "LOG_FORMAT": "json", "LOG_LEVEL": "debug",
 		// The pages are killed before the server stops, so their participants are away, keeping their places for
@@ -67,7 +82,7 @@ func startServer(t testing.TB, env map[string]string) *server {
 	for k, v := range env {
 		vars[k] = v
 	}
-	cmd := exec.Command(bin)
+	cmd := exec.Command(command[0], command[1:]...)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
 	for k, v := range vars {
 		cmd.Env = append(cmd.Env, k+"="+v)
