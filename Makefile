@@ -13,7 +13,7 @@ UNIT_PKGS = $$($(GO) list ./... | grep -v '/src/e2e')
 
 .PHONY: all deps test-deps tools build run test lint unit interop e2e fuzz bench load load-media figures-media
 .PHONY: figures-transcode clean
-.PHONY: builder base release pushReleaseToDev
+.PHONY: builder base release image-test image-test-cold pushReleaseToDev
 
 all: build
 
@@ -93,22 +93,33 @@ figures-transcode:
 clean:
 	rm -rf bin
 
-# Images: the Dockerfile's three stages (a Docker engine is needed; docs/OPERATIONS.md, "Deploy"). VERSION is
-# stamped into the binary (/metrics build_info, the start line) and tags the pushed image.
-DOCKER       ?= docker
+# Images: the Dockerfile's three stages, built with docker where a Docker engine answers, else with buildah; where no
+# registry serves the FROM images, from local stand-ins (docs/OPERATIONS.md, "Deploy"). VERSION is stamped into the
+# binary (/metrics build_info, the start line) and tags the pushed image.
 IMAGE        ?= live-webrtcsignaling
 VERSION      ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 DEV_REGISTRY ?=
+# The engine that tags and pushes: the one scripts/image-lib.sh builds with.
+CONTAINER    ?= $(shell docker info >/dev/null 2>&1 && echo docker || echo buildah)
 
+# The scripts install what they need (scripts/install-deps.sh --image: buildah, debootstrap).
 builder base release:
-	$(DOCKER) build --target $@ --build-arg VERSION=$(VERSION) -t $(IMAGE):$@ .
+	IMAGE=$(IMAGE) VERSION=$(VERSION) scripts/image-build.sh $@
 
-# make pushReleaseToDev DEV_REGISTRY=<registry/project>: log in first (docker login or a credential helper); no
-# credential is kept in this repository.
+# Builds the three stages, checks the release image's content, runs its server in a loopback-only namespace and the
+# relay and MCU browser tests against it. image-test-cold first removes the images, stand-ins and build cache.
+image-test: test-deps
+	IMAGE=$(IMAGE) VERSION=$(VERSION) scripts/image-test.sh
+
+image-test-cold: test-deps
+	IMAGE=$(IMAGE) VERSION=$(VERSION) scripts/image-test.sh --cold
+
+# make pushReleaseToDev DEV_REGISTRY=<registry/project>: log in first (docker login or buildah login, or a
+# credential helper); no credential is kept in this repository.
 pushReleaseToDev:
 	@if [ -z "$(DEV_REGISTRY)" ]; then echo "pushReleaseToDev: set DEV_REGISTRY (e.g. DEV_REGISTRY=registry.example.com/team)" >&2; exit 1; fi
 	$(MAKE) release
-	$(DOCKER) tag $(IMAGE):release $(DEV_REGISTRY)/$(IMAGE):$(VERSION)
-	$(DOCKER) tag $(IMAGE):release $(DEV_REGISTRY)/$(IMAGE):latest
-	$(DOCKER) push $(DEV_REGISTRY)/$(IMAGE):$(VERSION)
-	$(DOCKER) push $(DEV_REGISTRY)/$(IMAGE):latest
+	$(CONTAINER) tag $(IMAGE):release $(DEV_REGISTRY)/$(IMAGE):$(VERSION)
+	$(CONTAINER) tag $(IMAGE):release $(DEV_REGISTRY)/$(IMAGE):latest
+	$(CONTAINER) push $(DEV_REGISTRY)/$(IMAGE):$(VERSION)
+	$(CONTAINER) push $(DEV_REGISTRY)/$(IMAGE):latest

@@ -8,6 +8,8 @@
 # it; it is never committed), or the file ENV_FILE names. Host networking, as the original: the media UDP port and
 # the loopback admin listener are the host's. IMAGE (default live-webrtcsignaling) and DOCKER (default docker)
 # can be overridden.
+# Without a Docker engine it runs the images with buildah, as make release builds them (scripts/image-lib.sh): the
+# same command, host network and env file; the builder's caches are .cache/builder/ instead of docker volumes.
 set -euo pipefail
 
 usage() {
@@ -18,7 +20,6 @@ usage() {
 here=$(cd "$(dirname "$0")" && pwd)
 image=${IMAGE:-live-webrtcsignaling}
 env_file=${ENV_FILE:-$here/deploy/live-webrtcsignaling.env}
-docker=${DOCKER:-docker}
 
 stage=release
 if [ "${1:-}" = builder ]; then
@@ -38,13 +39,48 @@ if [ ! -f "$env_file" ]; then
   exit 1
 fi
 
-# --stop-timeout: docker stop waits for the drain (DRAIN_TIMEOUT, 60 s by default) and the bus flush.
-args=(run --rm --network=host --env-file "$env_file" --stop-timeout 90 --name "live-webrtcsignaling-$stage")
-if [ -t 0 ] && [ -t 1 ]; then
-  args+=(-it)
+# shellcheck source=scripts/image-lib.sh
+. "$here/scripts/image-lib.sh"
+if [ "$ENGINE" = docker ]; then
+  # --stop-timeout: docker stop waits for the drain (DRAIN_TIMEOUT, 60 s by default) and the bus flush.
+  args=(run --rm --network=host --env-file "$env_file" --stop-timeout 90 --name "live-webrtcsignaling-$stage")
+  if [ -t 0 ] && [ -t 1 ]; then
+    args+=(-it)
+  fi
+  if [ "$stage" = builder ]; then
+    args+=(-v "$here:/src" -w /src
+      -v live-webrtcsignaling-gocache:/root/.cache/go-build -v live-webrtcsignaling-gomod:/go/pkg/mod)
+  fi
+  exec "$DOCKER" "${args[@]}" "$image:$stage" "${cmd[@]}"
 fi
+
+# buildah: a working container of the image, removed when its command ends. Stop it with SIGTERM (systemd's
+# TimeoutStopSec=90, as docker stop -t 90): the server gets it and drains.
+image_need_buildah
+args=(--isolation chroot --network host)
+# The env file as docker --env-file reads it: NAME=value lines, comments, and a bare NAME passing the caller's value.
+while IFS= read -r line || [ -n "$line" ]; do
+  case "$line" in
+    "" | "#"*) ;;
+    *=*) args+=(--env "$line") ;;
+    *) [ -z "${!line+set}" ] || args+=(--env "$line=${!line}") ;;
+  esac
+done <"$env_file"
 if [ "$stage" = builder ]; then
-  args+=(-v "$here:/src" -w /src
-    -v live-webrtcsignaling-gocache:/root/.cache/go-build -v live-webrtcsignaling-gomod:/go/pkg/mod)
+  mkdir -p "$here/.cache/builder/go-build" "$here/.cache/builder/gomod"
+  args+=(-v "$here:/src" -v "$here/.cache/builder/go-build:/root/.cache/go-build"
+    -v "$here/.cache/builder/gomod:/go/pkg/mod")
 fi
-exec "$docker" "${args[@]}" "$image:$stage" "${cmd[@]}"
+# buildah run needs the command: the image's own when none is given.
+if [ ${#cmd[@]} -eq 0 ]; then
+  mapfile -t cmd < <(buildah inspect --type image -f '{{range .OCIv1.Config.Cmd}}{{println .}}{{end}}' "$image:$stage")
+fi
+ctr=$(buildah from --pull-never -q "$image:$stage")
+trap 'buildah rm "$ctr" >/dev/null' EXIT
+status=0
+if [ -t 0 ] && [ -t 1 ]; then
+  buildah run --terminal "${args[@]}" "$ctr" -- "${cmd[@]}" || status=$?
+else
+  image_run_command buildah run "${args[@]}" "$ctr" -- "${cmd[@]}" || status=$?
+fi
+exit "$status"

@@ -10,11 +10,20 @@ packages=(
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-tools
 )
-# Test-only packages: a browser for the end-to-end tests (nftables for the one that blocks UDP), a broker for the
-# bus tests.
-if [ "${1:-}" = "--test" ]; then
-  packages+=(chromium nftables rabbitmq-server curl)
-fi
+for flag in "$@"; do
+  case "$flag" in
+    # Test-only packages: a browser for the end-to-end tests (nftables for the one that blocks UDP), a broker for
+    # the bus tests.
+    --test) packages+=(chromium nftables rabbitmq-server curl) ;;
+    # Image builds (make builder/base/release, make image-test): buildah builds the Dockerfile where no Docker
+    # engine answers, and debootstrap makes the local Debian root file system that stands in for registry images.
+    --image)
+      packages+=(debootstrap)
+      docker info >/dev/null 2>&1 || packages+=(buildah)
+      ;;
+    *) echo "usage: install-deps.sh [--test] [--image]" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${packages[@]}"; do

@@ -126,16 +126,41 @@ func makeCommand(args ...string) *exec.Cmd {
 }
 
 func TestMakeImageTargets(t *testing.T) {
+	root, err := filepath.Abs(repoRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	docker := filepath.Join(dir, "docker")
+	if err := os.WriteFile(docker, []byte(fakeDocker), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	argsFile := filepath.Join(dir, "args")
+	// A Docker engine that has every image: the build is the last command it gets.
+	fakeEngine := []string{"IMAGE_ENGINE=docker", "DOCKER=" + docker, "DOCKER_ARGS=" + argsFile}
 	for _, stage := range []string{"builder", "base", "release"} {
 		out, err := makeCommand("-s", "-n", stage, "VERSION=v9.9.9").Output()
-		want := "docker build --target " + stage + " --build-arg VERSION=v9.9.9 -t live-webrtcsignaling:" + stage + " ."
+		want := "IMAGE=live-webrtcsignaling VERSION=v9.9.9 scripts/image-build.sh " + stage
 		if err != nil || strings.TrimSpace(string(out)) != want {
 			t.Errorf("make -n %s: %q, %v; want %q", stage, out, err, want)
 		}
+		cmd := exec.Command("scripts/image-build.sh", stage)
+		cmd.Dir = repoRoot
+		cmd.Env = append(append(os.Environ(), fakeEngine...), "VERSION=v9.9.9")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("scripts/image-build.sh %s: %v %s", stage, err, out)
+		}
+		args, err := os.ReadFile(argsFile)
+		want = strings.Join([]string{"build", "--target", stage, "--build-arg", "VERSION=v9.9.9", "-t",
+			"live-webrtcsignaling:" + stage, root}, "\n") + "\n"
+		if err != nil || string(args) != want {
+			t.Errorf("scripts/image-build.sh %s: docker %q, %v; want %q", stage, args, err, want)
+		}
 	}
 	push := func(extra ...string) (string, error) {
-		out, err := makeCommand(append([]string{"-s", "pushReleaseToDev", "DOCKER=echo", "VERSION=v9.9.9"}, extra...)...).
-			CombinedOutput()
+		cmd := makeCommand(append([]string{"-s", "pushReleaseToDev", "CONTAINER=echo", "VERSION=v9.9.9"}, extra...)...)
+		cmd.Env = append(cmd.Env, "IMAGE_ENGINE=docker", "DOCKER=echo")
+		out, err := cmd.CombinedOutput()
 		return string(out), err
 	}
 	if out, err := push(); err == nil || !strings.Contains(out, "set DEV_REGISTRY") || strings.Contains(out, "build") {
@@ -146,7 +171,7 @@ func TestMakeImageTargets(t *testing.T) {
 		t.Fatalf("pushReleaseToDev: %v %s", err, out)
 	}
 	for _, want := range []string{
-		"build --target release --build-arg VERSION=v9.9.9 -t live-webrtcsignaling:release .",
+		"build --target release --build-arg VERSION=v9.9.9 -t live-webrtcsignaling:release " + root,
 		"tag live-webrtcsignaling:release registry.example/team/live-webrtcsignaling:v9.9.9",
 		"push registry.example/team/live-webrtcsignaling:v9.9.9",
 	} {
