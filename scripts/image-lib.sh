@@ -33,12 +33,13 @@ image_need_buildah() {
 }
 
 # image_build builds with the engine; the arguments are docker build's (--target, --build-arg, -t, -f, context).
-# buildah keeps each step as a layer (--layers), as docker does, so that a rebuild reuses what did not change.
+# buildah keeps each step as a layer (--layers), as docker does, so that a rebuild reuses what did not change, and
+# removes the working container of a failed step (--force-rm).
 image_build() {
   if [ "$ENGINE" = docker ]; then
     "$DOCKER" build "$@"
   else
-    buildah bud --isolation chroot --network host --layers "$@"
+    buildah bud --isolation chroot --network host --layers --force-rm "$@"
   fi
 }
 
@@ -60,12 +61,12 @@ image_pull() {
   fi
 }
 
-# image_size prints the image's size in bytes (its layers, uncompressed).
+# image_size prints the image's size (its layers, uncompressed), e.g. "772 MB".
 image_size() {
   if [ "$ENGINE" = docker ]; then
-    "$DOCKER" image inspect -f '{{.Size}}' "$1"
+    echo "$(($("$DOCKER" image inspect -f '{{.Size}}' "$1") / 1000000)) MB"
   else
-    buildah images --json "$1" | sed -n 's/^ *"size": *\([0-9]*\).*/\1/p' | head -n 1
+    buildah images --format '{{.Size}}' --filter "reference=$1" | head -n 1
   fi
 }
 

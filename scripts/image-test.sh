@@ -153,7 +153,7 @@ if [ "$ENGINE" = docker ]; then
   run_in_image() { "$DOCKER" run --rm --network none --entrypoint "$1" "$release" "${@:2}"; }
 else
   ctr=$(buildah from --pull-never -q "$release")
-  cleanup_steps+=("buildah rm '$ctr' >/dev/null")
+  cleanup_steps+=("buildah rm '$ctr' >/dev/null 2>&1")
   root=$(buildah mount "$ctr")
   config_env=$(buildah inspect --type image -f '{{range .OCIv1.Config.Env}}{{println .}}{{end}}' "$release")
   config_user=$(buildah inspect --type image -f '{{.OCIv1.Config.User}}' "$release")
@@ -201,7 +201,7 @@ if [ "$ENGINE" = docker ]; then
   nsenter --net="/proc/$netns_pid/ns/net" "$0" --inside "$tmp" --netns-container "$netns_ctr" "$release"
 else
   # A server killed with the namespace leaves its working container: remove what is left of them at the end.
-  cleanup_steps+=("buildah containers -q --filter 'ancestor=$release' | xargs -r buildah rm >/dev/null")
+  cleanup_steps+=("buildah containers -q --filter 'ancestor=$release' | xargs -r buildah rm >/dev/null 2>&1")
   unshare --net --pid --fork --mount-proc --kill-child sh -c 'ip link set lo up && exec "$@"' sh \
     "$0" --inside "$tmp" "$release"
 fi
@@ -211,7 +211,7 @@ echo
 echo "image-test: passed ($ENGINE), $((SECONDS - start_all)) s in all"
 printf '  %-8s %9s %10s\n' stage build size
 for stage in builder base release; do
-  printf '  %-8s %7s s %7s MB\n' "$stage" "${took[$stage]}" "$(($(image_size "$image:$stage") / 1000000))"
+  printf '  %-8s %7s s %10s\n' "$stage" "${took[$stage]}" "$(image_size "$image:$stage")"
 done
 printf '  %-8s %7s s   (no source, toolchain or secret; user; ldd)\n' content "${took[content]}"
 printf '  %-8s %7s s   (the server in a loopback-only namespace; browser tests against it)\n' run "${took[run]}"
