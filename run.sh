@@ -66,17 +66,27 @@ while IFS= read -r line || [ -n "$line" ]; do
     *) [ -z "${!line+set}" ] || args+=(--env "$line=${!line}") ;;
   esac
 done <"$env_file"
-if [ "$stage" = builder ]; then
-  mkdir -p "$here/.cache/builder/go-build" "$here/.cache/builder/gomod"
-  args+=(-v "$here:/src" -v "$here/.cache/builder/go-build:/root/.cache/go-build"
-    -v "$here/.cache/builder/gomod:/go/pkg/mod")
-fi
 # buildah run needs the command: the image's own when none is given.
 if [ ${#cmd[@]} -eq 0 ]; then
   mapfile -t cmd < <(buildah inspect --type image -f '{{range .OCIv1.Config.Cmd}}{{println .}}{{end}}' "$image:$stage")
 fi
 ctr=$(buildah from --pull-never -q "$image:$stage")
 trap 'buildah rm "$ctr" >/dev/null' EXIT
+if [ "$stage" = builder ]; then
+  args+=(-v "$here:/src")
+  # The Go caches outlive the container in .cache/builder/. A new one starts with what the image holds, as a new
+  # docker volume does: the modules and the build cache of the image's own build.
+  root=$(buildah mount "$ctr")
+  for cache in go-build:/root/.cache/go-build gomod:/go/pkg/mod; do
+    dir="$here/.cache/builder/${cache%%:*}"
+    if [ ! -d "$dir" ]; then
+      mkdir -p "$dir"
+      [ ! -d "$root${cache#*:}" ] || cp -a "$root${cache#*:}/." "$dir/"
+    fi
+    args+=(-v "$dir:${cache#*:}")
+  done
+  buildah umount "$ctr" >/dev/null
+fi
 status=0
 if [ -t 0 ] && [ -t 1 ]; then
   buildah run --terminal "${args[@]}" "$ctr" -- "${cmd[@]}" || status=$?

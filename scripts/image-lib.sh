@@ -75,7 +75,8 @@ image_size() {
 # buildah run would kill its command (SIGKILL) instead, and the server must get SIGTERM to drain: the signal goes to
 # the command directly, the child of buildah's chroot-exec process.
 image_run_command() {
-  "$@" &
+  # In the background but with this script's stdin (bash would give it /dev/null).
+  "$@" <&0 &
   local pid=$! status=0
   # shellcheck disable=SC2064 # the pid is fixed now
   trap "image_signal $pid TERM" TERM
