@@ -11,7 +11,8 @@
 
 # The official Go image on Debian bookworm: its Go is verified by the Go and Docker maintainers, and its Debian
 # release is base's, so the -dev packages built against match the runtime libraries. For reproducible builds pin it
-# by digest: --build-arg GO_IMAGE=golang:1.26-bookworm@sha256:<digest> (and BASE_IMAGE likewise).
+# by digest: --build-arg GO_IMAGE=golang:1.26-bookworm@sha256:<digest> (and BASE_IMAGE likewise). Where no registry
+# serves them, make builder/base/release pass local stand-ins in these two arguments (scripts/image-standins.sh).
 ARG GO_IMAGE=golang:1.26-bookworm
 ARG BASE_IMAGE=debian:bookworm-slim
 
