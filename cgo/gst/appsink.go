@@ -48,32 +48,45 @@ func (p *Pipeline) AppSink(name string, capacity int) (*AppSink, error) {
 	if capacity < 1 {
 		return nil, fmt.Errorf("gst: appsink capacity %d, want at least 1", capacity)
 	}
+	var sink *AppSink
+	err := p.attachAppsink(name, func(e *Element, c *pipelineCore) error {
+		state := newSinkState(c.logger.With("appsink", name), capacity)
+		handle := cgo.NewHandle(state)
+		c.refsMu.Lock()
+		c.sinks = append(c.sinks, attachedSink{ptr: e.ptr, state: state, handle: handle})
+		c.refsMu.Unlock()
+		C.shim_appsink_attach(e.ptr, C.uintptr_t(handle))
+		sink = &AppSink{Element: e, state: state}
+		return nil
+	})
+	return sink, err
+}
+
+// attachAppsink runs attach on the appsink with this name, under the pipeline's lock and inside its core. An
+// appsink takes one consumer (AppSink, AppSinkQueue or AppSinkFanout): a second attach fails.
+func (p *Pipeline) attachAppsink(name string, attach func(e *Element, c *pipelineCore) error) error {
 	e, err := p.Element(name)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if _, ok := p.appsinks[name]; ok {
-		return nil, fmt.Errorf("gst: appsink %q is already attached", name)
+	if p.appsinks[name] {
+		return fmt.Errorf("gst: appsink %q is already attached", name)
 	}
 	c := p.core
 	if err := c.enter(); err != nil {
-		return nil, err
+		return err
 	}
 	defer c.leave()
 	if C.shim_is_appsink(e.ptr) == 0 {
-		return nil, fmt.Errorf("gst: element %q is not an appsink", name)
+		return fmt.Errorf("gst: element %q is not an appsink", name)
 	}
-	state := newSinkState(c.logger.With("appsink", name), capacity)
-	handle := cgo.NewHandle(state)
-	c.refsMu.Lock()
-	c.sinks = append(c.sinks, attachedSink{ptr: e.ptr, state: state, handle: handle})
-	c.refsMu.Unlock()
-	C.shim_appsink_attach(e.ptr, C.uintptr_t(handle))
-	sink := &AppSink{Element: e, state: state}
-	p.appsinks[name] = sink
-	return sink, nil
+	if err := attach(e, c); err != nil {
+		return err
+	}
+	p.appsinks[name] = true
+	return nil
 }
 
 // Samples delivers the samples in order. It is closed by Pipeline.Close.

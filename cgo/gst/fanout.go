@@ -40,29 +40,15 @@ type FanoutStats struct {
 
 // AppSinkFanout attaches a Fanout to the appsink with this name, instead of AppSink (an appsink is attached once).
 func (p *Pipeline) AppSinkFanout(name string) (*Fanout, error) {
-	e, err := p.Element(name)
-	if err != nil {
-		return nil, err
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if _, ok := p.appsinks[name]; ok {
-		return nil, fmt.Errorf("gst: appsink %q is already attached", name)
-	}
-	c := p.core
-	if err := c.enter(); err != nil {
-		return nil, err
-	}
-	defer c.leave()
-	if C.shim_is_appsink(e.ptr) == 0 {
-		return nil, fmt.Errorf("gst: element %q is not an appsink", name)
-	}
-	f := &Fanout{Element: e, ptr: C.shim_fanout_attach(e.ptr), targets: make(map[*AppSrc]*Pipeline)}
-	c.refsMu.Lock()
-	c.fanouts = append(c.fanouts, e.ptr)
-	c.refsMu.Unlock()
-	p.appsinks[name] = nil
-	return f, nil
+	var f *Fanout
+	err := p.attachAppsink(name, func(e *Element, c *pipelineCore) error {
+		f = &Fanout{Element: e, ptr: C.shim_fanout_attach(e.ptr), targets: make(map[*AppSrc]*Pipeline)}
+		c.refsMu.Lock()
+		c.fanouts = append(c.fanouts, e.ptr)
+		c.refsMu.Unlock()
+		return nil
+	})
+	return f, err
 }
 
 // Add makes src, an appsrc of another pipeline (or of this one), receive the buffers from now on: every one, or

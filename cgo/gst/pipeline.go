@@ -51,7 +51,7 @@ type Pipeline struct {
 	mu       sync.Mutex // guards the wrapper caches below
 	elements map[string]*Element
 	appsrcs  map[string]*AppSrc
-	appsinks map[string]*AppSink
+	appsinks map[string]bool // the appsinks a consumer is attached to
 }
 
 // pipelineCore owns the C objects. It never points back to the Pipeline, so
@@ -144,7 +144,7 @@ func NewPipelineWith(cfg PipelineConfig) (*Pipeline, error) {
 		core:     core,
 		elements: make(map[string]*Element),
 		appsrcs:  make(map[string]*AppSrc),
-		appsinks: make(map[string]*AppSink),
+		appsinks: make(map[string]bool),
 	}
 	p.cleanup = runtime.AddCleanup(p, releaseLeaked, core)
 	return p, nil

@@ -31,34 +31,21 @@ func (p *Pipeline) AppSinkQueue(name string, capacity int) (*SampleQueue, error)
 	if capacity < 1 {
 		return nil, fmt.Errorf("gst: sample queue capacity %d, want at least 1", capacity)
 	}
-	e, err := p.Element(name)
-	if err != nil {
-		return nil, err
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if _, ok := p.appsinks[name]; ok {
-		return nil, fmt.Errorf("gst: appsink %q is already attached", name)
-	}
-	c := p.core
-	if err := c.enter(); err != nil {
-		return nil, err
-	}
-	defer c.leave()
-	if C.shim_is_appsink(e.ptr) == 0 {
-		return nil, fmt.Errorf("gst: element %q is not an appsink", name)
-	}
-	var fd C.int
-	ptr := C.shim_sinkqueue_attach(e.ptr, C.guint(capacity), &fd)
-	if ptr == nil {
-		return nil, errors.New("gst: no eventfd for the sample queue")
-	}
-	file := os.NewFile(uintptr(fd), "sample queue of "+name)
-	c.refsMu.Lock()
-	c.queues = append(c.queues, attachedQueue{ptr: e.ptr, file: file})
-	c.refsMu.Unlock()
-	p.appsinks[name] = nil // attached
-	return &SampleQueue{Element: e, ptr: ptr, file: file}, nil
+	var q *SampleQueue
+	err := p.attachAppsink(name, func(e *Element, c *pipelineCore) error {
+		var fd C.int
+		ptr := C.shim_sinkqueue_attach(e.ptr, C.guint(capacity), &fd)
+		if ptr == nil {
+			return errors.New("gst: no eventfd for the sample queue")
+		}
+		file := os.NewFile(uintptr(fd), "sample queue of "+name)
+		c.refsMu.Lock()
+		c.queues = append(c.queues, attachedQueue{ptr: e.ptr, file: file})
+		c.refsMu.Unlock()
+		q = &SampleQueue{Element: e, ptr: ptr, file: file}
+		return nil
+	})
+	return q, err
 }
 
 // Wait blocks until a sample may be waiting: call Pop until it reports none, then Wait again. It returns
