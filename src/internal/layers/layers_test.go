@@ -51,13 +51,6 @@ var mayImport = map[string][]string{
 // testOnly are the support packages for tests alone: only _test.go files, and each other, may import them.
 var testOnly = []string{"src/internal/testkit", "src/internal/brokertest"}
 
-// knownTestExceptions are test files whose imports against the rule are already being moved. The test fails when
-// one no longer needs its exception, so that the list only shrinks.
-var knownTestExceptions = []string{
-	// It drives a signaling Server against the broker; it moves next to its subject.
-	"src/bus/signaling_test.go",
-}
-
 // layerOf places a package of the module (its path inside the module) in a layer; "" for a package not placed yet.
 func layerOf(pkg string) string {
 	switch pkg {
@@ -229,7 +222,6 @@ func testOnlyImports(pkg string, imports []string) []string {
 
 // TestTestImports: a package's tests import what its code may import, and the test-support packages.
 func TestTestImports(t *testing.T) {
-	used := map[string]bool{}
 	for _, p := range modulePackages(t) {
 		l := layerOf(p.path)
 		if l == "" {
@@ -237,22 +229,9 @@ func TestTestImports(t *testing.T) {
 		}
 		allowed := append(slices.Clone(mayImport[l]), support)
 		for imp, files := range p.test {
-			v := violations(p.path, []string{imp}, allowed)
-			if len(v) == 0 {
-				continue
+			for _, v := range violations(p.path, []string{imp}, allowed) {
+				t.Errorf("%s, in %s", v, strings.Join(files, ", "))
 			}
-			for _, file := range files {
-				if slices.Contains(knownTestExceptions, file) {
-					used[file] = true
-					continue
-				}
-				t.Errorf("%s, in %s", v[0], file)
-			}
-		}
-	}
-	for _, file := range knownTestExceptions {
-		if !used[file] {
-			t.Errorf("%s imports nothing against the rule any more: remove it from knownTestExceptions", file)
 		}
 	}
 }
