@@ -10,6 +10,7 @@ import (
 
 	"github.com/heytribe/live-webrtcsignaling/cgo/dtls"
 	"github.com/heytribe/live-webrtcsignaling/cgo/srtp"
+	"github.com/heytribe/live-webrtcsignaling/src/internal/testkit"
 )
 
 // TestSRTPBothWays connects a peer with each SRTP profile offer and sends RTP and RTCP both ways.
@@ -82,7 +83,7 @@ func TestSRTPBothWays(t *testing.T) {
 			if !ok || !bytes.Equal(got, rtcpBye(0x2222)) {
 				t.Fatalf("peer got RTCP % x (%v)", got, ok)
 			}
-			waitFor(t, "counters", func() bool {
+			testkit.WaitFor(t, waitTimeout, "counters", func() bool {
 				st := s.Stats()
 				return st.RTPIn == 20 && st.RTCPIn == 1 && st.RTPOut == 1 && st.RTCPOut == 1 && st.State == StateConnected
 			})
