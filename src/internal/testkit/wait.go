@@ -1,6 +1,7 @@
 package testkit
 
 import (
+	"runtime"
 	"testing"
 	"time"
 )
@@ -36,5 +37,17 @@ func WaitFor(t testing.TB, timeout time.Duration, what string, cond func() bool)
 	t.Helper()
 	if !Eventually(timeout, cond) {
 		t.Fatalf("timed out after %v waiting for %s", timeout, what)
+	}
+}
+
+// WaitGoroutines waits until the process runs no more goroutines than before, and fails the test with every
+// goroutine's stack after Patient: goroutines that end as what they served closes may take a moment, leaked ones
+// never end. after names what ran since before was counted.
+func WaitGoroutines(t testing.TB, before int, after string) {
+	t.Helper()
+	if !Eventually(Patient, func() bool { return runtime.NumGoroutine() <= before }) {
+		buf := make([]byte, 1<<20)
+		t.Fatalf("%d goroutines before %s, %d after:\n%s", before, after, runtime.NumGoroutine(),
+			buf[:runtime.Stack(buf, true)])
 	}
 }

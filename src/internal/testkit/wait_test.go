@@ -1,6 +1,7 @@
 package testkit
 
 import (
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -53,4 +54,17 @@ func TestEventuallyChecksOnceMoreAfterTheLastSleep(t *testing.T) {
 			t.Fatal("a condition true just before the deadline was missed")
 		}
 	})
+}
+
+func TestWaitGoroutinesWaitsForTheirEnd(t *testing.T) {
+	before := runtime.NumGoroutine()
+	release := make(chan struct{})
+	ended := make(chan struct{})
+	go func() {
+		defer close(ended)
+		<-release
+	}()
+	time.AfterFunc(10*time.Millisecond, func() { close(release) })
+	WaitGoroutines(t, before, "a goroutine that ends")
+	<-ended
 }
