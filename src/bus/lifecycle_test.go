@@ -35,10 +35,7 @@ func TestShutdownLeavesNoGoroutine(t *testing.T) {
 			_ = shutdown(t, p, 100*time.Millisecond)
 		}
 	}
-	if !testkit.Eventually(testkit.Patient, func() bool { return runtime.NumGoroutine() <= before }) {
-		buf := make([]byte, 1<<20)
-		t.Fatalf("%d goroutines, %d before:\n%s", runtime.NumGoroutine(), before, buf[:runtime.Stack(buf, true)])
-	}
+	testkit.WaitGoroutines(t, before, "the publishers' start and shutdown")
 }
 
 // logBuffer collects JSON log lines from several goroutines.
