@@ -187,17 +187,5 @@ func TestStartFailureReleasesEverything(t *testing.T) {
 		t.Fatalf("UDP port %d still taken after run returned: %v", udpPort, err)
 	}
 	_ = again.Close()
-	waitGoroutinesBack(t, before, "a failed start")
-}
-
-// waitGoroutinesBack waits until the process has no more goroutines than before, and fails the test with every
-// goroutine's stack if that takes longer than a generous deadline (goroutines that end as what they served closes
-// may take a moment; leaked ones never end).
-func waitGoroutinesBack(t *testing.T, before int, after string) {
-	t.Helper()
-	if !testkit.Eventually(testkit.Patient, func() bool { return runtime.NumGoroutine() <= before }) {
-		buf := make([]byte, 1<<20)
-		t.Fatalf("%d goroutines before %s, %d after:\n%s", before, after, runtime.NumGoroutine(),
-			buf[:runtime.Stack(buf, true)])
-	}
+	testkit.WaitGoroutines(t, before, "a failed start")
 }

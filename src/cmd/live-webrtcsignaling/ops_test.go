@@ -383,6 +383,6 @@ func TestRunCyclesLeaveNoGoroutine(t *testing.T) {
 		_ = c.Conn.Close()
 	}
 	http.DefaultClient.CloseIdleConnections()
-	waitGoroutinesBack(t, before, fmt.Sprintf("%d cycles", cycles))
+	testkit.WaitGoroutines(t, before, fmt.Sprintf("%d cycles", cycles))
 	t.Logf("%d cycles: %d goroutines before, %d after", cycles, before, runtime.NumGoroutine())
 }
