@@ -198,7 +198,7 @@ func TestCloseReleasesEverything(t *testing.T) {
 	if err := e.Close(); err != nil {
 		t.Fatal(err)
 	}
-	testkit.WaitFor(t, waitTimeout, "goroutines back to baseline", func() bool { return runtime.NumGoroutine() <= goroutines })
+	testkit.WaitGoroutines(t, goroutines, "the sessions")
 	if got := openFDs(t); got > fds {
 		t.Fatalf("file descriptors %d -> %d", fds, got)
 	}
@@ -291,7 +291,7 @@ func TestSessionCycles(t *testing.T) {
 		cycle()
 	}
 	elapsed := time.Since(start)
-	testkit.WaitFor(t, waitTimeout, "goroutines back to baseline", func() bool { return runtime.NumGoroutine() <= goroutines })
+	testkit.WaitGoroutines(t, goroutines, "the sessions")
 	if got := openFDs(t); got > fds {
 		t.Fatalf("file descriptors %d -> %d after %d sessions", fds, got, cycles)
 	}
