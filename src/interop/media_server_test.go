@@ -150,8 +150,9 @@ func (s *mediaServer) stop(exited chan error) error {
 	select {
 	case err := <-exited:
 		return err
-	case <-time.After(20 * time.Second):
-		return errors.Join(errors.New("still running 20 s after SIGTERM: killed"), s.cmd.Process.Kill(), <-exited)
+	case <-time.After(testkit.Patient):
+		return errors.Join(fmt.Errorf("still running %v after SIGTERM: killed", testkit.Patient), s.cmd.Process.Kill(),
+			<-exited)
 	}
 }
 

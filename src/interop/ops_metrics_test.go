@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heytribe/live-webrtcsignaling/src/internal/testkit"
 	"github.com/heytribe/live-webrtcsignaling/src/metrics"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -134,7 +135,7 @@ func TestServerMetricsReadBackWithPrometheus(t *testing.T) {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		select {
 		case <-exited:
-		case <-time.After(20 * time.Second):
+		case <-time.After(testkit.Patient):
 			_ = cmd.Process.Kill()
 			t.Error("the server did not stop on SIGTERM")
 		}
