@@ -63,7 +63,8 @@ func (c *testCluster) config(id string) Config {
 	cfg.NodeID = id
 	cfg.Namespace = c.ns
 	cfg.AnnounceInterval = 100 * time.Millisecond
-	cfg.PlacementTimeout = 2 * time.Second
+	// A placement asks a live node, which answers in milliseconds; the tests of the fallback set their own.
+	cfg.PlacementTimeout = 10 * time.Second
 	cfg.Heartbeat = time.Second
 	cfg.DialTimeout = 5 * time.Second
 	cfg.MinBackoff = 20 * time.Millisecond
