@@ -46,14 +46,7 @@ type Consumer struct {
 // it, as a backend service would, and collects every message. The exchange is deleted when the test ends.
 func NewConsumer(t testing.TB, url, exchange string) *Consumer {
 	t.Helper()
-	conn, err := amqp.Dial(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ch, err := conn.Channel()
-	if err != nil {
-		t.Fatal(err)
-	}
+	ch := Channel(t, url)
 	if err := ch.ExchangeDeclare(exchange, amqp.ExchangeTopic, true, false, false, false, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -69,13 +62,11 @@ func NewConsumer(t testing.TB, url, exchange string) *Consumer {
 		if err := ch.ExchangeDelete(exchange, false, false); err != nil {
 			t.Errorf("delete exchange %s: %v", exchange, err)
 		}
-		_ = conn.Close()
-		<-c.done
 	})
 	return c
 }
 
-// Consume collects every message of queue on ch. The caller closes ch's connection; Done then ends.
+// Consume collects every message of queue on ch until the test ends, which closes ch.
 func Consume(t testing.TB, ch *amqp.Channel, queue string) *Consumer {
 	t.Helper()
 	deliveries, err := ch.Consume(queue, "", true, false, false, false, nil)
@@ -89,11 +80,12 @@ func Consume(t testing.TB, ch *amqp.Channel, queue string) *Consumer {
 			c.add(d)
 		}
 	}()
+	t.Cleanup(func() {
+		_ = ch.Close()
+		<-c.done
+	})
 	return c
 }
-
-// Done is closed when the deliveries have ended.
-func (c *Consumer) Done() <-chan struct{} { return c.done }
 
 func (c *Consumer) add(d amqp.Delivery) {
 	m := Message{Key: d.RoutingKey, ContentType: d.ContentType, MessageID: d.MessageId, AppID: d.AppId,
