@@ -36,15 +36,7 @@ func BenchmarkPublish(b *testing.B) {
 func BenchmarkConfirmedThroughput(b *testing.B) {
 	url := brokertest.URL(b)
 	opts := brokertest.PublisherOptions(url)
-	conn, err := amqp.Dial(url)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer conn.Close()
-	ch, err := conn.Channel()
-	if err != nil {
-		b.Fatal(err)
-	}
+	ch := brokertest.Channel(b, url)
 	if err := ch.ExchangeDeclare(opts.Exchange, amqp.ExchangeTopic, true, false, false, false, nil); err != nil {
 		b.Fatal(err)
 	}

@@ -142,15 +142,7 @@ func TestPublisherResendsNackedEvents(t *testing.T) {
 	url := brokertest.URL(t)
 	opts := brokertest.PublisherOptions(url)
 	c := brokertest.NewConsumer(t, url, opts.Exchange)
-	conn, err := amqp.Dial(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	ch, err := conn.Channel()
-	if err != nil {
-		t.Fatal(err)
-	}
+	ch := brokertest.Channel(t, url)
 	full, err := ch.QueueDeclare("", false, true, true, false,
 		amqp.Table{"x-max-length": int32(1), "x-overflow": "reject-publish"})
 	if err != nil {
@@ -200,15 +192,7 @@ func TestPublisherReopensAChannelClosedByTheBroker(t *testing.T) {
 
 	// Hold the next connection back, so the test can rebind its queue to the exchange first.
 	px.RefuseNew()
-	conn, err := amqp.Dial(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	ch, err := conn.Channel()
-	if err != nil {
-		t.Fatal(err)
-	}
+	ch := brokertest.Channel(t, url)
 	if err := ch.ExchangeDelete(opts.Exchange, false, false); err != nil {
 		t.Fatal(err)
 	}

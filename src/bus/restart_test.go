@@ -222,15 +222,7 @@ func stream(p *bus.AMQPPublisher, stop <-chan struct{}) <-chan []bus.Event {
 // backend service would.
 func declareDurableQueue(t testing.TB, url, exchange, queue string) {
 	t.Helper()
-	conn, err := amqp.Dial(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	ch, err := conn.Channel()
-	if err != nil {
-		t.Fatal(err)
-	}
+	ch := brokertest.Channel(t, url)
 	if err := ch.ExchangeDeclare(exchange, amqp.ExchangeTopic, true, false, false, false, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -246,25 +238,12 @@ func declareDurableQueue(t testing.TB, url, exchange, queue string) {
 // otherwise), once the publishers have delivered everything: the messages it held when the consumer started.
 func readDurableQueue(t testing.TB, url, queue string) []brokertest.Message {
 	t.Helper()
-	conn, err := amqp.Dial(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ch, err := conn.Channel()
-	if err != nil {
-		_ = conn.Close()
-		t.Fatal(err)
-	}
+	ch := brokertest.Channel(t, url)
 	q, err := ch.QueueDeclarePassive(queue, true, false, false, false, nil)
 	if err != nil {
-		_ = conn.Close()
 		t.Fatalf("queue %s: %v", queue, err)
 	}
 	c := brokertest.Consume(t, ch, queue)
-	t.Cleanup(func() {
-		_ = conn.Close()
-		<-c.Done()
-	})
 	return c.WaitUntil(fmt.Sprintf("the %d messages of queue %s", q.Messages, queue), func(m []brokertest.Message) bool {
 		return len(m) >= q.Messages
 	})
