@@ -22,14 +22,7 @@ import (
 // liveEvents binds a fresh queue to live_events and returns the messages of room as they arrive.
 func liveEvents(t *testing.T, url, room string) <-chan amqp.Delivery {
 	t.Helper()
-	conn, err := amqp.Dial(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ch, err := conn.Channel()
-	if err != nil {
-		t.Fatal(err)
-	}
+	ch := brokertest.Channel(t, url)
 	if err := ch.ExchangeDeclare(bus.ExchangeLiveEvents, amqp.ExchangeTopic, true, false, false, false, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +51,6 @@ func liveEvents(t *testing.T, url, room string) <-chan amqp.Delivery {
 		_, _ = ch.QueueDelete(q.Name, false, false, false)
 		// Other servers may use live_events: delete it only when nothing is bound to it any more.
 		_ = ch.ExchangeDelete(bus.ExchangeLiveEvents, true, false)
-		_ = conn.Close()
 	})
 	return out
 }
