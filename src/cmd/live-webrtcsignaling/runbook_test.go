@@ -82,13 +82,8 @@ func startBinary(t *testing.T, env []string) *serverProcess {
 			<-s.exited
 		}
 	})
-	deadline := time.Now().Add(30 * time.Second)
-	for s.public == "" {
-		if time.Now().After(deadline) {
-			t.Fatalf("no start line in the log:\n%s", s.logText(t))
-		}
-		s.readAddresses(t)
-		time.Sleep(20 * time.Millisecond)
+	if !testkit.Eventually(testkit.Patient, func() bool { s.readAddresses(t); return s.public != "" }) {
+		t.Fatalf("no start line in the log:\n%s", s.logText(t))
 	}
 	return s
 }
