@@ -141,10 +141,7 @@ func TestServerMetricsReadBackWithPrometheus(t *testing.T) {
 		}
 	}()
 	admin := ""
-	for deadline := time.Now().Add(30 * time.Second); admin == ""; time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the server did not start")
-		}
+	testkit.WaitFor(t, testkit.Patient, "the server's start line", func() bool {
 		data, err := os.ReadFile(logPath)
 		if err != nil {
 			t.Fatal(err)
@@ -156,7 +153,8 @@ func TestServerMetricsReadBackWithPrometheus(t *testing.T) {
 				admin = line.Admin
 			}
 		}
-	}
+		return admin != ""
+	})
 	resp, err := http.Get("http://" + admin + "/metrics")
 	if err != nil {
 		t.Fatal(err)
