@@ -245,7 +245,9 @@ func TestReconnectReclaimsRooms(t *testing.T) {
 func TestFrozenOwnerLosesItsRoom(t *testing.T) {
 	t.Parallel()
 	c := newTestCluster(t, brokertest.URL(t))
-	a, b := c.start(c.config("a")), c.start(c.config("b"))
+	cfgA := c.config("a")
+	cfgA.Heartbeat = time.Second // the broker drops the frozen node after three
+	a, b := c.start(cfgA), c.start(c.config("b"))
 	testkit.WaitFor(t, testkit.Patient, "b to see a", func() bool { return seesAll(b, 2) })
 	ctx, cancel := context.WithTimeout(context.Background(), testkit.Patient)
 	defer cancel()
@@ -262,7 +264,7 @@ func TestFrozenOwnerLosesItsRoom(t *testing.T) {
 		return code(probe.passive(c.ns+".room.r1")) == codeNotFound
 	})
 	t.Logf("a frozen owner's room is free %v after the freeze (heartbeat %v)", time.Since(frozen).Round(time.Millisecond),
-		c.config("a").Heartbeat)
+		cfgA.Heartbeat)
 	if owner, err := b.Place(ctx, "r1"); err != nil || owner != "b" {
 		t.Fatalf("placing r1 while a is frozen: %q, %v", owner, err)
 	}

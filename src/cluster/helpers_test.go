@@ -65,7 +65,9 @@ func (c *testCluster) config(id string) Config {
 	cfg.AnnounceInterval = 100 * time.Millisecond
 	// A placement asks a live node, which answers in milliseconds; the tests of the fallback set their own.
 	cfg.PlacementTimeout = 10 * time.Second
-	cfg.Heartbeat = time.Second
+	// The client gives up on a connection silent for three heartbeats: 1 s, the default, fails the tests when a busy
+	// machine starves the broker for 3 s. The tests of a frozen node set 1 s for that node.
+	cfg.Heartbeat = 10 * time.Second
 	cfg.DialTimeout = 5 * time.Second
 	cfg.MinBackoff = 20 * time.Millisecond
 	cfg.MaxBackoff = 200 * time.Millisecond
