@@ -146,12 +146,20 @@ func TestGarbageFlood(t *testing.T) {
 			time.Sleep(time.Millisecond) // let the session drain its queue: the test is about content, not rate
 		}
 	}
-	p.sendRTP(rtpPacket(1000, 0x77, []byte("still there?")))
+	// The peer goes on sending, as media does: a packet that meets a queue still full of the flood is dropped, as
+	// UDP may be, and a later one must get through.
+	seq := uint16(1000)
+	p.sendRTP(rtpPacket(seq, 0x77, []byte("still there?")))
 	deadline := time.After(waitTimeout)
+	resend := time.NewTicker(20 * time.Millisecond)
+	defer resend.Stop()
 	for delivered := false; !delivered; {
 		select {
 		case pkt := <-rec.rtp:
 			delivered = bytes.HasSuffix(pkt, []byte("still there?"))
+		case <-resend.C:
+			seq++
+			p.sendRTP(rtpPacket(seq, 0x77, []byte("still there?")))
 		case <-deadline:
 			t.Fatal("media from the peer lost after the flood")
 		}
