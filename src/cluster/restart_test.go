@@ -18,6 +18,9 @@ func TestBrokerRestart(t *testing.T) {
 	c := newTestCluster(t, broker.URL)
 	cfgA, cfgB := c.config("a"), c.config("b")
 	cfgA.MaxBackoff, cfgB.MaxBackoff = 500*time.Millisecond, 500*time.Millisecond
+	// The production pace: the first node back gives the other three intervals to reconnect, and a busy machine
+	// may take longer than the 300 ms of the tests' usual 100 ms interval.
+	cfgA.AnnounceInterval, cfgB.AnnounceInterval = time.Second, time.Second
 	a, b := c.start(cfgA), c.start(cfgB)
 	testkit.WaitFor(t, testkit.Patient, "a and b to see each other", func() bool { return seesAll(a, 2) && seesAll(b, 2) })
 	ctx, cancel := context.WithTimeout(context.Background(), 3*testkit.Patient)
