@@ -13,7 +13,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
+
+	"github.com/heytribe/live-webrtcsignaling/src/internal/testkit"
 )
 
 type fixture struct {
@@ -203,7 +204,7 @@ func TestTrace(t *testing.T) {
 		}
 		first <- err
 	}()
-	waitTrace(t, true, "the first trace to start")
+	testkit.WaitFor(t, testkit.Patient, "the first trace to start", trace.IsEnabled)
 	if code, _, body := do(t, http.MethodGet, f.url+"/debug/trace?seconds=0.1", "", ""); code != http.StatusConflict ||
 		!strings.Contains(body, "already running") {
 		t.Fatalf("concurrent trace: %d %.40q", code, body)
@@ -212,18 +213,8 @@ func TestTrace(t *testing.T) {
 		t.Fatal("the refused request stopped the running trace")
 	}
 	leave()
-	waitTrace(t, false, "the trace to end when its client left")
+	testkit.WaitFor(t, testkit.Patient, "the trace to end when its client left", func() bool { return !trace.IsEnabled() })
 	if err := <-first; !errors.Is(err, context.Canceled) {
 		t.Fatalf("first trace: %v, want it cut by the client", err)
-	}
-}
-
-// waitTrace waits until the runtime tracer is on (or off).
-func waitTrace(t *testing.T, on bool, what string) {
-	t.Helper()
-	for deadline := time.Now().Add(time.Minute); trace.IsEnabled() != on; time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("waited a minute for %s", what)
-		}
 	}
 }

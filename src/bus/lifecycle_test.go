@@ -11,36 +11,31 @@ import (
 	"time"
 
 	"github.com/heytribe/live-webrtcsignaling/src/bus"
+	"github.com/heytribe/live-webrtcsignaling/src/internal/brokertest"
+	"github.com/heytribe/live-webrtcsignaling/src/internal/testkit"
 )
 
 // TestShutdownLeavesNoGoroutine starts and stops publishers, connected and not: the goroutines of the publisher
 // and of the AMQP client all end.
 func TestShutdownLeavesNoGoroutine(t *testing.T) {
-	url := brokerURL(t)
-	px := newProxy(t, url)
-	px.cut()
+	url := brokertest.URL(t)
+	px := brokertest.NewProxy(t, url)
+	px.Cut()
 	before := runtime.NumGoroutine()
-	for _, target := range []string{url, px.url(url)} {
+	for _, target := range []string{url, px.URL(url)} {
 		for range 5 {
-			p, err := bus.NewAMQPPublisherWith(testOptions(target), quietLogger())
+			p, err := bus.NewAMQPPublisherWith(brokertest.PublisherOptions(target), quietLogger())
 			if err != nil {
 				t.Fatal(err)
 			}
 			publishAll(p, script(20, 2))
 			if target == url {
-				waitStats(t, p, "delivery", func(s bus.Stats) bool { return s.Published == 20 })
+				brokertest.WaitStats(t, p, "delivery", func(s bus.Stats) bool { return s.Published == 20 })
 			}
 			_ = shutdown(t, p, 100*time.Millisecond)
 		}
 	}
-	deadline := time.Now().Add(waitFor)
-	for runtime.NumGoroutine() > before {
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<20)
-			t.Fatalf("%d goroutines, %d before:\n%s", runtime.NumGoroutine(), before, buf[:runtime.Stack(buf, true)])
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testkit.WaitGoroutines(t, before, "the publishers' start and shutdown")
 }
 
 // logBuffer collects JSON log lines from several goroutines.
@@ -76,10 +71,10 @@ func (b *logBuffer) lines(msg string) []map[string]any {
 // TestDropsAreCountedAndLogged overfills the outbox while the broker refuses connections: every dropped event is
 // in a counter and in the log, lost joins and leaves one by one.
 func TestDropsAreCountedAndLogged(t *testing.T) {
-	url := brokerURL(t)
-	px := newProxy(t, url)
-	px.cut()
-	opts := testOptions(px.url(url))
+	url := brokertest.URL(t)
+	px := brokertest.NewProxy(t, url)
+	px.Cut()
+	opts := brokertest.PublisherOptions(px.URL(url))
 	opts.OutboxLimit, opts.OutboxHardLimit = 4, 6
 	logs := &logBuffer{}
 	p, err := bus.NewAMQPPublisherWith(opts, slog.New(slog.NewJSONHandler(logs, nil)))
@@ -99,13 +94,11 @@ func TestDropsAreCountedAndLogged(t *testing.T) {
 	if st.Outbox != 6 || st.DroppedSnapshots != 3 || st.DroppedTelemetry != 3 || st.Lost != 2 {
 		t.Fatalf("stats %+v", st)
 	}
-	deadline := time.Now().Add(waitFor)
 	const droppedMsg, lostMsg = "bus: events dropped: outbox full", "bus: room event lost: outbox past its hard limit"
-	for len(logs.lines(droppedMsg)) == 0 || len(logs.lines(lostMsg)) < 2 {
-		if time.Now().After(deadline) {
-			t.Fatalf("drops not logged: %s", logs.String())
-		}
-		time.Sleep(10 * time.Millisecond)
+	if !testkit.Eventually(testkit.Patient, func() bool {
+		return len(logs.lines(droppedMsg)) > 0 && len(logs.lines(lostMsg)) >= 2
+	}) {
+		t.Fatalf("drops not logged: %s", logs.String())
 	}
 	dropped := map[string]float64{}
 	for _, line := range logs.lines(droppedMsg) {

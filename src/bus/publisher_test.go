@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/heytribe/live-webrtcsignaling/src/bus"
+	"github.com/heytribe/live-webrtcsignaling/src/internal/brokertest"
+	"github.com/heytribe/live-webrtcsignaling/src/internal/testkit"
 	amqp "github.com/rabbitmq/amqp091-go"
 )
 
@@ -47,30 +49,30 @@ func publishAll(p bus.Publisher, events []bus.Event) {
 }
 
 func TestPublisherDeliversEveryEventInOrder(t *testing.T) {
-	url := brokerURL(t)
-	opts := testOptions(url)
-	c := newConsumer(t, url, opts.Exchange)
-	p := newPublisher(t, opts)
+	url := brokertest.URL(t)
+	opts := brokertest.PublisherOptions(url)
+	c := brokertest.NewConsumer(t, url, opts.Exchange)
+	p := brokertest.NewPublisher(t, opts)
 	events := script(3000, 10)
 	publishAll(p, events)
 
-	got := c.waitCount(len(events))
-	sameSequences(t, roomSequences(t, got), eventSequences(t, events))
+	got := c.WaitCount(len(events))
+	brokertest.SameSequences(t, brokertest.RoomSequences(t, got), brokertest.EventSequences(t, events))
 	for _, m := range got {
-		if m.contentType != "application/json" || m.deliveryMode != amqp.Persistent || m.appID != "live-webrtcsignaling" {
-			t.Fatalf("properties: content type %q, delivery mode %d, app %q", m.contentType, m.deliveryMode, m.appID)
+		if m.ContentType != "application/json" || m.DeliveryMode != amqp.Persistent || m.AppID != "live-webrtcsignaling" {
+			t.Fatalf("properties: content type %q, delivery mode %d, app %q", m.ContentType, m.DeliveryMode, m.AppID)
 		}
-		if m.messageID == "" || m.messageID != m.str("eventId") {
-			t.Fatalf("message id %q, eventId %q", m.messageID, m.str("eventId"))
+		if m.MessageID == "" || m.MessageID != m.Str("eventId") {
+			t.Fatalf("message id %q, eventId %q", m.MessageID, m.Str("eventId"))
 		}
-		if _, err := time.Parse(time.RFC3339, m.str("ts")); err != nil || !strings.HasSuffix(m.str("ts"), "Z") {
-			t.Fatalf("ts %q: %v", m.str("ts"), err)
+		if _, err := time.Parse(time.RFC3339, m.Str("ts")); err != nil || !strings.HasSuffix(m.Str("ts"), "Z") {
+			t.Fatalf("ts %q: %v", m.Str("ts"), err)
 		}
 	}
-	if n := len(c.messages()); n != len(events) {
+	if n := len(c.Messages()); n != len(events) {
 		t.Fatalf("%d messages for %d events without any failure", n, len(events))
 	}
-	st := waitStats(t, p, "every confirm", func(s bus.Stats) bool { return s.Published == uint64(len(events)) })
+	st := brokertest.WaitStats(t, p, "every confirm", func(s bus.Stats) bool { return s.Published == uint64(len(events)) })
 	if !st.Connected || st.Connects != 1 || st.Retried != 0 || st.Outbox != 0 || st.Unconfirmed != 0 {
 		t.Fatalf("stats %+v", st)
 	}
@@ -79,12 +81,12 @@ func TestPublisherDeliversEveryEventInOrder(t *testing.T) {
 // TestPublisherSurvivesLinkCuts cuts the link between publisher and broker again and again while events are
 // published: after recovery the consumer has every event, in order per room.
 func TestPublisherSurvivesLinkCuts(t *testing.T) {
-	url := brokerURL(t)
-	px := newProxy(t, url)
-	opts := testOptions(px.url(url))
+	url := brokertest.URL(t)
+	px := brokertest.NewProxy(t, url)
+	opts := brokertest.PublisherOptions(px.URL(url))
 	opts.Window = 64
-	c := newConsumer(t, url, opts.Exchange)
-	p := newPublisher(t, opts)
+	c := brokertest.NewConsumer(t, url, opts.Exchange)
+	p := brokertest.NewPublisher(t, opts)
 	events := script(6000, 12)
 
 	var wg sync.WaitGroup
@@ -97,58 +99,50 @@ func TestPublisherSurvivesLinkCuts(t *testing.T) {
 		}
 	}()
 	for cut := 1; cut <= 4; cut++ {
-		waitStats(t, p, "a connection that delivers", func(s bus.Stats) bool {
+		brokertest.WaitStats(t, p, "a connection that delivers", func(s bus.Stats) bool {
 			return s.Connected && s.Connects >= uint64(cut) && s.Published > 0
 		})
-		px.cut()
-		waitStats(t, p, "the cut noticed", func(s bus.Stats) bool { return !s.Connected })
-		px.restore()
+		px.Cut()
+		brokertest.WaitStats(t, p, "the cut noticed", func(s bus.Stats) bool { return !s.Connected })
+		px.Restore()
 	}
 	wg.Wait()
 
-	got := c.waitCount(len(events))
-	sameSequences(t, roomSequences(t, got), eventSequences(t, events))
-	st := waitStats(t, p, "every confirm", func(s bus.Stats) bool { return s.Published >= uint64(len(events)) })
+	got := c.WaitCount(len(events))
+	brokertest.SameSequences(t, brokertest.RoomSequences(t, got), brokertest.EventSequences(t, events))
+	st := brokertest.WaitStats(t, p, "every confirm", func(s bus.Stats) bool { return s.Published >= uint64(len(events)) })
 	if st.Connects < 5 || st.ConnectionErrors < 4 {
 		t.Fatalf("stats %+v", st)
 	}
-	t.Logf("%d messages for %d events; stats %+v", len(c.messages()), len(events), st)
+	t.Logf("%d messages for %d events; stats %+v", len(c.Messages()), len(events), st)
 }
 
 // TestPublisherWaitsForABrokerRefusingConnections starts while the broker refuses connections.
 func TestPublisherWaitsForABrokerRefusingConnections(t *testing.T) {
-	url := brokerURL(t)
-	px := newProxy(t, url)
-	px.cut()
-	opts := testOptions(px.url(url))
-	c := newConsumer(t, url, opts.Exchange)
-	p := newPublisher(t, opts)
+	url := brokertest.URL(t)
+	px := brokertest.NewProxy(t, url)
+	px.Cut()
+	opts := brokertest.PublisherOptions(px.URL(url))
+	c := brokertest.NewConsumer(t, url, opts.Exchange)
+	p := brokertest.NewPublisher(t, opts)
 	events := script(300, 4)
 	publishAll(p, events)
-	st := waitStats(t, p, "failed attempts", func(s bus.Stats) bool { return s.ConnectionErrors >= 3 })
+	st := brokertest.WaitStats(t, p, "failed attempts", func(s bus.Stats) bool { return s.ConnectionErrors >= 3 })
 	if st.Connected || st.Published != 0 || st.Outbox+st.Unconfirmed != len(events) {
 		t.Fatalf("while refused: %+v", st)
 	}
-	px.restore()
-	got := c.waitCount(len(events))
-	sameSequences(t, roomSequences(t, got), eventSequences(t, events))
+	px.Restore()
+	got := c.WaitCount(len(events))
+	brokertest.SameSequences(t, brokertest.RoomSequences(t, got), brokertest.EventSequences(t, events))
 }
 
 // TestPublisherResendsNackedEvents binds a queue that rejects publishes when full: the broker nacks, and the
 // publisher sends the nacked event and the later ones again, in order, until they are confirmed.
 func TestPublisherResendsNackedEvents(t *testing.T) {
-	url := brokerURL(t)
-	opts := testOptions(url)
-	c := newConsumer(t, url, opts.Exchange)
-	conn, err := amqp.Dial(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	ch, err := conn.Channel()
-	if err != nil {
-		t.Fatal(err)
-	}
+	url := brokertest.URL(t)
+	opts := brokertest.PublisherOptions(url)
+	c := brokertest.NewConsumer(t, url, opts.Exchange)
+	ch := brokertest.Channel(t, url)
 	full, err := ch.QueueDeclare("", false, true, true, false,
 		amqp.Table{"x-max-length": int32(1), "x-overflow": "reject-publish"})
 	if err != nil {
@@ -157,12 +151,12 @@ func TestPublisherResendsNackedEvents(t *testing.T) {
 	if err := ch.QueueBind(full.Name, "#", opts.Exchange, false, nil); err != nil {
 		t.Fatal(err)
 	}
-	p := newPublisher(t, opts)
+	p := brokertest.NewPublisher(t, opts)
 	events := script(20, 2)
 	publishAll(p, events)
-	waitStats(t, p, "a nack", func(s bus.Stats) bool { return s.Nacked >= 1 })
+	brokertest.WaitStats(t, p, "a nack", func(s bus.Stats) bool { return s.Nacked >= 1 })
 	// Emptying the queue again and again lets the resends through, one at least each time.
-	deadline := time.Now().Add(waitFor)
+	deadline := time.Now().Add(testkit.Patient)
 	for p.Stats().Published < uint64(len(events)) {
 		if time.Now().After(deadline) {
 			t.Fatalf("not every event confirmed: %+v", p.Stats())
@@ -172,7 +166,7 @@ func TestPublisherResendsNackedEvents(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	got := c.waitCount(len(events))
+	got := c.WaitCount(len(events))
 	if st := p.Stats(); st.Retried == 0 {
 		t.Fatalf("no resend: %+v", st)
 	}
@@ -186,57 +180,49 @@ func TestPublisherResendsNackedEvents(t *testing.T) {
 // TestPublisherReopensAChannelClosedByTheBroker deletes the exchange under the publisher: the broker closes the
 // channel on the next publish, and the publisher declares the exchange again on a new connection and resends.
 func TestPublisherReopensAChannelClosedByTheBroker(t *testing.T) {
-	url := brokerURL(t)
-	px := newProxy(t, url)
-	opts := testOptions(px.url(url))
-	c := newConsumer(t, url, opts.Exchange)
-	p := newPublisher(t, opts)
+	url := brokertest.URL(t)
+	px := brokertest.NewProxy(t, url)
+	opts := brokertest.PublisherOptions(px.URL(url))
+	c := brokertest.NewConsumer(t, url, opts.Exchange)
+	p := brokertest.NewPublisher(t, opts)
 	events := script(12, 3)
 	publishAll(p, events[:6])
-	c.waitCount(6)
-	waitStats(t, p, "the first events confirmed", func(s bus.Stats) bool { return s.Published == 6 })
+	c.WaitCount(6)
+	brokertest.WaitStats(t, p, "the first events confirmed", func(s bus.Stats) bool { return s.Published == 6 })
 
 	// Hold the next connection back, so the test can rebind its queue to the exchange first.
-	px.refuseNew()
-	conn, err := amqp.Dial(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	ch, err := conn.Channel()
-	if err != nil {
-		t.Fatal(err)
-	}
+	px.RefuseNew()
+	ch := brokertest.Channel(t, url)
 	if err := ch.ExchangeDelete(opts.Exchange, false, false); err != nil {
 		t.Fatal(err)
 	}
 	publishAll(p, events[6:])
-	waitStats(t, p, "the channel closed by the broker", func(s bus.Stats) bool { return !s.Connected })
-	c2 := newConsumer(t, url, opts.Exchange)
-	px.restore()
+	brokertest.WaitStats(t, p, "the channel closed by the broker", func(s bus.Stats) bool { return !s.Connected })
+	c2 := brokertest.NewConsumer(t, url, opts.Exchange)
+	px.Restore()
 
-	got := c2.waitCount(6)
-	sameSequences(t, roomSequences(t, got), eventSequences(t, events[6:]))
+	got := c2.WaitCount(6)
+	brokertest.SameSequences(t, brokertest.RoomSequences(t, got), brokertest.EventSequences(t, events[6:]))
 }
 
 // TestPublisherResendsWhenConfirmsStopComing stalls the link: no confirm comes back, so the publisher gives the
 // connection up after ConfirmTimeout and sends everything unconfirmed on the next.
 func TestPublisherResendsWhenConfirmsStopComing(t *testing.T) {
-	url := brokerURL(t)
-	px := newProxy(t, url)
-	opts := testOptions(px.url(url))
+	url := brokertest.URL(t)
+	px := brokertest.NewProxy(t, url)
+	opts := brokertest.PublisherOptions(px.URL(url))
 	opts.ConfirmTimeout = 300 * time.Millisecond
-	c := newConsumer(t, url, opts.Exchange)
-	p := newPublisher(t, opts)
-	waitStats(t, p, "connected", func(s bus.Stats) bool { return s.Connected })
-	px.stall()
+	c := brokertest.NewConsumer(t, url, opts.Exchange)
+	p := brokertest.NewPublisher(t, opts)
+	brokertest.WaitStats(t, p, "connected", func(s bus.Stats) bool { return s.Connected })
+	px.Stall()
 	events := script(30, 3)
 	publishAll(p, events)
-	waitStats(t, p, "the confirm timeout", func(s bus.Stats) bool { return s.ConnectionErrors >= 1 })
-	px.resume()
-	got := c.waitCount(len(events))
-	sameSequences(t, roomSequences(t, got), eventSequences(t, events))
-	if st := waitStats(t, p, "every confirm", func(s bus.Stats) bool {
+	brokertest.WaitStats(t, p, "the confirm timeout", func(s bus.Stats) bool { return s.ConnectionErrors >= 1 })
+	px.Resume()
+	got := c.WaitCount(len(events))
+	brokertest.SameSequences(t, brokertest.RoomSequences(t, got), brokertest.EventSequences(t, events))
+	if st := brokertest.WaitStats(t, p, "every confirm", func(s bus.Stats) bool {
 		return s.Published >= uint64(len(events))
 	}); st.Retried < uint64(len(events)) {
 		t.Fatalf("the unconfirmed events were not resent: %+v", st)
@@ -244,34 +230,34 @@ func TestPublisherResendsWhenConfirmsStopComing(t *testing.T) {
 }
 
 func TestShutdownFlushesTheOutbox(t *testing.T) {
-	url := brokerURL(t)
-	px := newProxy(t, url)
-	px.cut()
-	opts := testOptions(px.url(url))
+	url := brokertest.URL(t)
+	px := brokertest.NewProxy(t, url)
+	px.Cut()
+	opts := brokertest.PublisherOptions(px.URL(url))
 	opts.MinBackoff, opts.MaxBackoff = time.Minute, time.Minute
-	c := newConsumer(t, url, opts.Exchange)
-	p := newPublisher(t, opts)
+	c := brokertest.NewConsumer(t, url, opts.Exchange)
+	p := brokertest.NewPublisher(t, opts)
 	events := script(500, 5)
 	publishAll(p, events)
-	waitStats(t, p, "a failed attempt", func(s bus.Stats) bool { return s.ConnectionErrors >= 1 })
-	px.restore()
+	brokertest.WaitStats(t, p, "a failed attempt", func(s bus.Stats) bool { return s.ConnectionErrors >= 1 })
+	px.Restore()
 	// The publisher waits a minute before its next attempt: Shutdown cuts the wait short and delivers.
-	if err := shutdown(t, p, waitFor); err != nil {
+	if err := shutdown(t, p, testkit.Patient); err != nil {
 		t.Fatal(err)
 	}
 	st := p.Stats()
 	if st.Published != uint64(len(events)) || st.Abandoned != 0 || st.Outbox != 0 || st.Connected {
 		t.Fatalf("after shutdown: %+v", st)
 	}
-	got := c.waitCount(len(events))
-	sameSequences(t, roomSequences(t, got), eventSequences(t, events))
+	got := c.WaitCount(len(events))
+	brokertest.SameSequences(t, brokertest.RoomSequences(t, got), brokertest.EventSequences(t, events))
 }
 
 func TestShutdownGivesUpAtItsDeadline(t *testing.T) {
-	url := brokerURL(t)
-	px := newProxy(t, url)
-	px.cut()
-	p := newPublisher(t, testOptions(px.url(url)))
+	url := brokertest.URL(t)
+	px := brokertest.NewProxy(t, url)
+	px.Cut()
+	p := brokertest.NewPublisher(t, brokertest.PublisherOptions(px.URL(url)))
 	publishAll(p, script(50, 5))
 	err := shutdown(t, p, 200*time.Millisecond)
 	if err == nil || !strings.Contains(err.Error(), "50 events") {
@@ -286,13 +272,13 @@ func TestShutdownGivesUpAtItsDeadline(t *testing.T) {
 // TestShutdownUnblocksAWriteToADeadLink fills the socket towards a silent broker until the publisher's write
 // blocks; Shutdown must still return at its deadline, not after WriteTimeout.
 func TestShutdownUnblocksAWriteToADeadLink(t *testing.T) {
-	url := brokerURL(t)
-	px := newProxy(t, url)
-	opts := testOptions(px.url(url))
+	url := brokertest.URL(t)
+	px := brokertest.NewProxy(t, url)
+	opts := brokertest.PublisherOptions(px.URL(url))
 	opts.WriteTimeout, opts.ConfirmTimeout = time.Hour, time.Hour
-	p := newPublisher(t, opts)
-	waitStats(t, p, "connected", func(s bus.Stats) bool { return s.Connected })
-	px.stall()
+	p := brokertest.NewPublisher(t, opts)
+	brokertest.WaitStats(t, p, "connected", func(s bus.Stats) bool { return s.Connected })
+	px.Stall()
 	big := make([]bus.Session, 2000)
 	for i := range big {
 		big[i] = bus.Session{SocketID: strings.Repeat("f", 32), UserID: fmt.Sprint(i)}
@@ -302,7 +288,7 @@ func TestShutdownUnblocksAWriteToADeadLink(t *testing.T) {
 	}
 	// The publisher takes events out of the outbox one by one as it writes them; the socket buffers hold a few
 	// megabytes, so it blocks in a write long before the last.
-	waitStats(t, p, "writes under way", func(s bus.Stats) bool { return s.Outbox < 580 })
+	brokertest.WaitStats(t, p, "writes under way", func(s bus.Stats) bool { return s.Outbox < 580 })
 	done := make(chan error, 1)
 	go func() { done <- shutdown(t, p, 500*time.Millisecond) }()
 	select {
@@ -310,7 +296,7 @@ func TestShutdownUnblocksAWriteToADeadLink(t *testing.T) {
 		if err == nil {
 			t.Fatal("shutdown reported every event delivered through a stalled link")
 		}
-	case <-time.After(waitFor):
+	case <-time.After(testkit.Patient):
 		t.Fatal("shutdown blocked behind a write to a stalled link")
 	}
 }
@@ -318,17 +304,17 @@ func TestShutdownUnblocksAWriteToADeadLink(t *testing.T) {
 // TestPublishNeverBlocks publishes far more than the outbox holds while the broker is stalled: every call
 // returns, and every event is accounted for.
 func TestPublishNeverBlocks(t *testing.T) {
-	url := brokerURL(t)
-	px := newProxy(t, url)
-	opts := testOptions(px.url(url))
+	url := brokertest.URL(t)
+	px := brokertest.NewProxy(t, url)
+	opts := brokertest.PublisherOptions(px.URL(url))
 	opts.OutboxLimit, opts.OutboxHardLimit, opts.Window = 1000, 2000, 100
 	opts.ConfirmTimeout = time.Hour
-	p := newPublisher(t, opts)
-	waitStats(t, p, "connected", func(s bus.Stats) bool { return s.Connected })
-	px.stall()
+	p := brokertest.NewPublisher(t, opts)
+	brokertest.WaitStats(t, p, "connected", func(s bus.Stats) bool { return s.Connected })
+	px.Stall()
 	events := script(60_000, 50)
 	publishAll(p, events)
-	st := waitStats(t, p, "every event accounted for", func(s bus.Stats) bool {
+	st := brokertest.WaitStats(t, p, "every event accounted for", func(s bus.Stats) bool {
 		return uint64(s.Outbox+s.Unconfirmed)+s.Published+s.DroppedSnapshots+s.DroppedTelemetry+s.Lost ==
 			uint64(len(events))
 	})

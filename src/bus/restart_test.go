@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/heytribe/live-webrtcsignaling/src/bus"
+	"github.com/heytribe/live-webrtcsignaling/src/internal/brokertest"
 	amqp "github.com/rabbitmq/amqp091-go"
 )
 
@@ -45,28 +46,28 @@ const (
 // counts, and nothing else.
 func TestPublisherSurvivesABrokerRestart(t *testing.T) {
 	began := time.Now()
-	b := newPrivateBroker(t)
-	b.start()
+	b := brokertest.NewPrivateBroker(t)
+	b.Start()
 	t.Logf("broker started in %v", time.Since(began).Round(time.Millisecond))
-	declareDurableQueue(t, b.url, bus.ExchangeLiveEvents, restartQueue)
-	declareDurableQueue(t, b.url, overflowExchange, overflowQueue)
+	declareDurableQueue(t, b.URL, bus.ExchangeLiveEvents, restartQueue)
+	declareDurableQueue(t, b.URL, overflowExchange, overflowQueue)
 
 	opts := bus.DefaultOptions()
-	opts.URL = b.url
+	opts.URL = b.URL
 	opts.MaxBackoff = time.Second // the default 30 s cap would only make the test wait
-	p := newPublisher(t, opts)
+	p := brokertest.NewPublisher(t, opts)
 
 	// Stop the broker while a stream of events flows faster than the broker confirms them: some are confirmed,
 	// some in flight, the rest queued.
 	stop := make(chan struct{})
 	streamed := stream(p, stop)
-	before := waitStats(t, p, "the stream flowing, events in flight", func(s bus.Stats) bool {
+	before := brokertest.WaitStats(t, p, "the stream flowing, events in flight", func(s bus.Stats) bool {
 		return s.Published >= 500 && s.Unconfirmed >= 100
 	})
 	stopping := time.Now()
-	b.stop()
+	b.Stop()
 	t.Logf("broker stopped in %v", time.Since(stopping).Round(time.Millisecond))
-	waitStats(t, p, "the connection lost", func(s bus.Stats) bool { return !s.Connected })
+	brokertest.WaitStats(t, p, "the connection lost", func(s bus.Stats) bool { return !s.Connected })
 	close(stop)
 	events := <-streamed
 
@@ -77,7 +78,7 @@ func TestPublisherSurvivesABrokerRestart(t *testing.T) {
 	}
 	publishAll(p, down)
 	events = append(events, down...)
-	atDown := waitStats(t, p, "the loss and two failed attempts", func(s bus.Stats) bool {
+	atDown := brokertest.WaitStats(t, p, "the loss and two failed attempts", func(s bus.Stats) bool {
 		return s.ConnectionErrors >= before.ConnectionErrors+3
 	})
 	if atDown.Connected || atDown.Connects != before.Connects || atDown.Outbox < downCount || atDown.Unconfirmed == 0 ||
@@ -89,10 +90,10 @@ func TestPublisherSurvivesABrokerRestart(t *testing.T) {
 	overflowOpts := opts
 	overflowOpts.Exchange = overflowExchange
 	overflowOpts.OutboxLimit = overflowLimit
-	q := newPublisher(t, overflowOpts)
+	q := brokertest.NewPublisher(t, overflowOpts)
 	overflowEvents := script(overflowCount, 4)
 	publishAll(q, overflowEvents)
-	qDown := waitStats(t, q, "a failed attempt of the overflow publisher", func(s bus.Stats) bool {
+	qDown := brokertest.WaitStats(t, q, "a failed attempt of the overflow publisher", func(s bus.Stats) bool {
 		return s.ConnectionErrors >= 1
 	})
 	if qDown.Connects != 0 || qDown.Outbox != overflowLimit || qDown.DroppedSnapshots != overflowCount-overflowLimit ||
@@ -101,10 +102,10 @@ func TestPublisherSurvivesABrokerRestart(t *testing.T) {
 	}
 
 	restarting := time.Now()
-	b.start()
+	b.Start()
 	ready := time.Now()
 	t.Logf("broker restarted in %v", ready.Sub(restarting).Round(time.Millisecond))
-	back := waitStats(t, p, "the reconnection", func(s bus.Stats) bool { return s.Connected })
+	back := brokertest.WaitStats(t, p, "the reconnection", func(s bus.Stats) bool { return s.Connected })
 	outage := time.Since(stopping)
 	t.Logf("reconnected %v after the broker was ready, %v after the stop began",
 		time.Since(ready).Round(time.Millisecond), outage.Round(time.Millisecond))
@@ -114,7 +115,7 @@ func TestPublisherSurvivesABrokerRestart(t *testing.T) {
 	if maxFailures := 5 + uint64(outage/(opts.MaxBackoff/2)); failures > maxFailures {
 		t.Fatalf("%d failed attempts in a %v outage: at most %d with the backoff", failures, outage, maxFailures)
 	}
-	waitStats(t, p, "everything queued delivered after the restart", func(s bus.Stats) bool {
+	brokertest.WaitStats(t, p, "everything queued delivered after the restart", func(s bus.Stats) bool {
 		return s.Published == uint64(len(events))
 	})
 	after := make([]bus.Event, afterCount)
@@ -123,7 +124,7 @@ func TestPublisherSurvivesABrokerRestart(t *testing.T) {
 	}
 	publishAll(p, after)
 	events = append(events, after...)
-	st := waitStats(t, p, "the events published after the restart", func(s bus.Stats) bool {
+	st := brokertest.WaitStats(t, p, "the events published after the restart", func(s bus.Stats) bool {
 		return s.Published == uint64(len(events))
 	})
 	// The events unconfirmed at the stop are the only ones sent again, once each, on the one new connection. One
@@ -134,7 +135,7 @@ func TestPublisherSurvivesABrokerRestart(t *testing.T) {
 		resent > uint64(atDown.Unconfirmed) || resent+1 < uint64(atDown.Unconfirmed) {
 		t.Fatalf("after the restart: %+v (while down: %+v)", st, atDown)
 	}
-	qSt := waitStats(t, q, "the overflow publisher's outbox delivered", func(s bus.Stats) bool {
+	qSt := brokertest.WaitStats(t, q, "the overflow publisher's outbox delivered", func(s bus.Stats) bool {
 		return s.Published == overflowLimit
 	})
 	if qSt.Connects != 1 || qSt.Outbox != 0 || qSt.Unconfirmed != 0 || qSt.Retried != 0 ||
@@ -143,12 +144,12 @@ func TestPublisherSurvivesABrokerRestart(t *testing.T) {
 	}
 
 	t.Run("every event in order, duplicates only of events sent again", func(t *testing.T) {
-		msgs := readDurableQueue(t, b.url, restartQueue)
-		unique := dedupe(msgs)
+		msgs := readDurableQueue(t, b.URL, restartQueue)
+		unique := brokertest.Dedupe(msgs)
 		if len(unique) != len(events) {
 			t.Fatalf("%d distinct events in the queue, %d published", len(unique), len(events))
 		}
-		sameSequences(t, roomSequences(t, unique), eventSequences(t, events))
+		brokertest.SameSequences(t, brokertest.RoomSequences(t, unique), brokertest.EventSequences(t, events))
 		// Confirms come in publish order, so the events confirmed before the stop are the first atDown.Published
 		// ones, and the next atDown.Unconfirmed are those the publisher sent again.
 		resentFrom, resentTo := atDown.Published, atDown.Published+uint64(atDown.Unconfirmed)
@@ -166,10 +167,10 @@ func TestPublisherSurvivesABrokerRestart(t *testing.T) {
 	})
 
 	t.Run("a full outbox drops the oldest snapshots, as counted", func(t *testing.T) {
-		msgs := readDurableQueue(t, b.url, overflowQueue)
-		if len(msgs) != overflowLimit || len(dedupe(msgs)) != overflowLimit {
+		msgs := readDurableQueue(t, b.URL, overflowQueue)
+		if len(msgs) != overflowLimit || len(brokertest.Dedupe(msgs)) != overflowLimit {
 			t.Fatalf("%d messages, %d distinct; want the %d events the outbox kept",
-				len(msgs), len(dedupe(msgs)), overflowLimit)
+				len(msgs), len(brokertest.Dedupe(msgs)), overflowLimit)
 		}
 		var kept []bus.Event
 		drops := qSt.DroppedSnapshots
@@ -180,7 +181,7 @@ func TestPublisherSurvivesABrokerRestart(t *testing.T) {
 			}
 			kept = append(kept, e)
 		}
-		sameSequences(t, roomSequences(t, msgs), eventSequences(t, kept))
+		brokertest.SameSequences(t, brokertest.RoomSequences(t, msgs), brokertest.EventSequences(t, kept))
 	})
 	t.Logf("%v in all", time.Since(began).Round(time.Millisecond))
 }
@@ -221,15 +222,7 @@ func stream(p *bus.AMQPPublisher, stop <-chan struct{}) <-chan []bus.Event {
 // backend service would.
 func declareDurableQueue(t testing.TB, url, exchange, queue string) {
 	t.Helper()
-	conn, err := amqp.Dial(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	ch, err := conn.Channel()
-	if err != nil {
-		t.Fatal(err)
-	}
+	ch := brokertest.Channel(t, url)
 	if err := ch.ExchangeDeclare(exchange, amqp.ExchangeTopic, true, false, false, false, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -243,48 +236,35 @@ func declareDurableQueue(t testing.TB, url, exchange, queue string) {
 
 // readDurableQueue consumes every message of queue, which must exist already (a passive declaration fails
 // otherwise), once the publishers have delivered everything: the messages it held when the consumer started.
-func readDurableQueue(t testing.TB, url, queue string) []message {
+func readDurableQueue(t testing.TB, url, queue string) []brokertest.Message {
 	t.Helper()
-	conn, err := amqp.Dial(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ch, err := conn.Channel()
-	if err != nil {
-		_ = conn.Close()
-		t.Fatal(err)
-	}
+	ch := brokertest.Channel(t, url)
 	q, err := ch.QueueDeclarePassive(queue, true, false, false, false, nil)
 	if err != nil {
-		_ = conn.Close()
 		t.Fatalf("queue %s: %v", queue, err)
 	}
-	c := consume(t, ch, queue)
-	t.Cleanup(func() {
-		_ = conn.Close()
-		<-c.done
-	})
-	return c.waitUntil(fmt.Sprintf("the %d messages of queue %s", q.Messages, queue), func(m []message) bool {
+	c := brokertest.Consume(t, ch, queue)
+	return c.WaitUntil(fmt.Sprintf("the %d messages of queue %s", q.Messages, queue), func(m []brokertest.Message) bool {
 		return len(m) >= q.Messages
 	})
 }
 
 // duplicates returns the eventId of each delivery beyond the first of its event, and fails the test when a copy
 // differs from the first: a resend carries the same body.
-func duplicates(t testing.TB, msgs []message) []string {
+func duplicates(t testing.TB, msgs []brokertest.Message) []string {
 	t.Helper()
 	first := make(map[string][]byte, len(msgs))
 	var dups []string
 	for _, m := range msgs {
-		id := m.str("eventId")
+		id := m.Str("eventId")
 		body, seen := first[id]
 		if !seen {
-			first[id] = m.body
+			first[id] = m.Body
 			continue
 		}
 		dups = append(dups, id)
-		if !bytes.Equal(body, m.body) {
-			t.Fatalf("two bodies for eventId %s:\n%s\n%s", id, body, m.body)
+		if !bytes.Equal(body, m.Body) {
+			t.Fatalf("two bodies for eventId %s:\n%s\n%s", id, body, m.Body)
 		}
 	}
 	return dups

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/heytribe/live-webrtcsignaling/src/bus"
+	"github.com/heytribe/live-webrtcsignaling/src/internal/brokertest"
 )
 
 // testPKI is a CA with a server certificate for 127.0.0.1 and a client certificate, as PEM files.
@@ -87,7 +88,7 @@ func newTestPKI(t *testing.T) *testPKI {
 // TestPublisherOverTLS publishes through amqps:// to a proxy that terminates TLS with the test CA's certificate and
 // requires a client certificate of that CA: RABBITMQ_CA_FILE and RABBITMQ_CERT_FILE / RABBITMQ_KEY_FILE at work.
 func TestPublisherOverTLS(t *testing.T) {
-	url := brokerURL(t)
+	url := brokertest.URL(t)
 	pki := newTestPKI(t)
 	plain, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -95,31 +96,31 @@ func TestPublisherOverTLS(t *testing.T) {
 	}
 	ln := tls.NewListener(plain, &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{pki.server},
 		ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: pki.pool})
-	px := newProxyOn(t, ln, url)
-	amqpsURL := strings.Replace(px.url(url), "amqp://", "amqps://", 1)
+	px := brokertest.NewProxyOn(t, ln, url)
+	amqpsURL := strings.Replace(px.URL(url), "amqp://", "amqps://", 1)
 
 	t.Run("trusted, with a client certificate", func(t *testing.T) {
-		opts := testOptions(amqpsURL)
+		opts := brokertest.PublisherOptions(amqpsURL)
 		opts.TLS, err = bus.NewTLSConfig(pki.caFile, pki.clientCert, pki.clientKey)
 		if err != nil {
 			t.Fatal(err)
 		}
-		c := newConsumer(t, url, opts.Exchange)
-		p := newPublisher(t, opts)
+		c := brokertest.NewConsumer(t, url, opts.Exchange)
+		p := brokertest.NewPublisher(t, opts)
 		events := script(30, 3)
 		publishAll(p, events)
-		got := c.waitCount(len(events))
-		sameSequences(t, roomSequences(t, got), eventSequences(t, events))
+		got := c.WaitCount(len(events))
+		brokertest.SameSequences(t, brokertest.RoomSequences(t, got), brokertest.EventSequences(t, events))
 	})
 	t.Run("broker not trusted", func(t *testing.T) {
-		opts := testOptions(amqpsURL)
+		opts := brokertest.PublisherOptions(amqpsURL)
 		opts.TLS, err = bus.NewTLSConfig("", pki.clientCert, pki.clientKey)
 		if err != nil {
 			t.Fatal(err)
 		}
-		p := newPublisher(t, opts)
+		p := brokertest.NewPublisher(t, opts)
 		p.Publish(bus.RoomLeave{RoomID: "r"})
-		st := waitStats(t, p, "failed attempts", func(s bus.Stats) bool { return s.ConnectionErrors >= 2 })
+		st := brokertest.WaitStats(t, p, "failed attempts", func(s bus.Stats) bool { return s.ConnectionErrors >= 2 })
 		if st.Connects != 0 || st.Published != 0 {
 			t.Fatalf("published to an untrusted broker: %+v", st)
 		}

@@ -5,12 +5,15 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/heytribe/live-webrtcsignaling/src/internal/brokertest"
+	"github.com/heytribe/live-webrtcsignaling/src/internal/testkit"
 )
 
 // benchPair starts a (the sender) and b (the owner of room r1, answering requests with an echo).
 func benchPair(b *testing.B, cfgAt func(*testCluster, string) Config) (*testNode, *testNode) {
 	b.Helper()
-	c := newTestCluster(b, brokerURL(b))
+	c := newTestCluster(b, brokertest.URL(b))
 	cfgB := cfgAt(c, "b")
 	cfgB.Handler = func(_ context.Context, d *Delivery) {
 		if d.IsRequest() {
@@ -18,7 +21,7 @@ func benchPair(b *testing.B, cfgAt func(*testCluster, string) Config) (*testNode
 		}
 	}
 	sender, owner := c.start(cfgAt(c, "a")), c.start(cfgB)
-	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	ctx, cancel := context.WithTimeout(context.Background(), testkit.Patient)
 	defer cancel()
 	if _, err := owner.Claim(ctx, "r1"); err != nil {
 		b.Fatal(err)
@@ -94,14 +97,14 @@ func BenchmarkSendAsync(b *testing.B) {
 // second) for 10 s per iteration; run it with -benchtime=1x. Each announcement is one message published to the
 // exchange and delivered to every node's announcement queue (the sender's included).
 func BenchmarkAtRest(b *testing.B) {
-	c := newTestCluster(b, brokerURL(b))
+	c := newTestCluster(b, brokertest.URL(b))
 	const nodes = 3
 	var ns []*testNode
 	for _, id := range []string{"a", "b", "c"} {
 		ns = append(ns, c.start(defaultPace(c, id)))
 	}
 	for _, n := range ns {
-		waitUntil(b, "every node seen", waitFor, func() bool { return seesAll(n, nodes) })
+		testkit.WaitFor(b, testkit.Patient, "every node seen", func() bool { return seesAll(n, nodes) })
 	}
 	const window = 10 * time.Second
 	b.ResetTimer()

@@ -8,11 +8,14 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/heytribe/live-webrtcsignaling/src/internal/brokertest"
+	"github.com/heytribe/live-webrtcsignaling/src/internal/testkit"
 )
 
 func TestConcurrentClaimsGiveOneOwner(t *testing.T) {
 	t.Parallel()
-	c := newTestCluster(t, brokerURL(t))
+	c := newTestCluster(t, brokertest.URL(t))
 	nodes := []*testNode{c.start(c.config("a")), c.start(c.config("b")), c.start(c.config("c"))}
 	const rounds = 100
 	var winners, losers []time.Duration
@@ -28,7 +31,7 @@ func TestConcurrentClaimsGiveOneOwner(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+				ctx, cancel := context.WithTimeout(context.Background(), testkit.Patient)
 				defer cancel()
 				<-start
 				t0 := time.Now()
@@ -81,14 +84,14 @@ func TestConcurrentClaimsGiveOneOwner(t *testing.T) {
 
 func TestClaimOnOneNodeIsSharedByItsCallers(t *testing.T) {
 	t.Parallel()
-	c := newTestCluster(t, brokerURL(t))
+	c := newTestCluster(t, brokertest.URL(t))
 	a := c.start(c.config("a"))
 	var wg sync.WaitGroup
 	for range 10 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+			ctx, cancel := context.WithTimeout(context.Background(), testkit.Patient)
 			defer cancel()
 			if owner, err := a.Claim(ctx, "r1"); err != nil || owner != "a" {
 				t.Errorf("claim: %q, %v", owner, err)
@@ -131,9 +134,9 @@ func (h *blockingHandler) bodies() []string {
 
 func TestReleaseFreesAnIdleRoom(t *testing.T) {
 	t.Parallel()
-	c := newTestCluster(t, brokerURL(t))
+	c := newTestCluster(t, brokertest.URL(t))
 	a, b := c.start(c.config("a")), c.start(c.config("b"))
-	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	ctx, cancel := context.WithTimeout(context.Background(), testkit.Patient)
 	defer cancel()
 	if owner, err := a.Claim(ctx, "r1"); err != nil || owner != "a" {
 		t.Fatalf("claim: %q, %v", owner, err)
@@ -171,13 +174,13 @@ func TestReleaseKeepsABusyRoom(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			c := newTestCluster(t, brokerURL(t))
+			c := newTestCluster(t, brokertest.URL(t))
 			h := newBlockingHandler()
 			cfg := c.config("a")
 			cfg.Prefetch = tc.prefetch
 			cfg.Handler = h.handle
 			a, b := c.start(cfg), c.start(c.config("b"))
-			ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+			ctx, cancel := context.WithTimeout(context.Background(), testkit.Patient)
 			defer cancel()
 			if _, err := a.Claim(ctx, "r1"); err != nil {
 				t.Fatal(err)
@@ -200,7 +203,7 @@ func TestReleaseKeepsABusyRoom(t *testing.T) {
 			if err := b.Send(ctx, RoomAddress("r1"), Message{Kind: "k", Body: []byte("m3")}); err != nil {
 				t.Fatalf("send after the refused release: %v", err)
 			}
-			waitUntil(t, "every message handled", waitFor, func() bool { return len(h.bodies()) == 3 })
+			testkit.WaitFor(t, testkit.Patient, "every message handled", func() bool { return len(h.bodies()) == 3 })
 			if got := h.bodies(); !slices.Equal(got, []string{"block", "m2", "m3"}) {
 				t.Fatalf("handled %q", got)
 			}
@@ -213,9 +216,9 @@ func TestReleaseKeepsABusyRoom(t *testing.T) {
 
 func TestReconnectReclaimsRooms(t *testing.T) {
 	t.Parallel()
-	c := newTestCluster(t, brokerURL(t))
+	c := newTestCluster(t, brokertest.URL(t))
 	a, b := c.start(c.config("a")), c.start(c.config("b"))
-	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	ctx, cancel := context.WithTimeout(context.Background(), testkit.Patient)
 	defer cancel()
 	for _, room := range []string{"r1", "r2"} {
 		if _, err := a.Claim(ctx, room); err != nil {
@@ -223,9 +226,9 @@ func TestReconnectReclaimsRooms(t *testing.T) {
 		}
 	}
 	a.net.crash()
-	a.events.wait(t, "a disconnected", waitFor, func(e Event) bool { return e.Kind == Disconnected })
+	a.events.wait(t, "a disconnected", testkit.Patient, func(e Event) bool { return e.Kind == Disconnected })
 	a.net.restore()
-	a.events.wait(t, "a reconnected", waitFor, func(e Event) bool { return e.Kind == Connected && a.Stats().Connects == 2 })
+	a.events.wait(t, "a reconnected", testkit.Patient, func(e Event) bool { return e.Kind == Connected && a.Stats().Connects == 2 })
 	for _, room := range []string{"r1", "r2"} {
 		owner, err := b.Place(ctx, room)
 		if err != nil || owner != "a" {
@@ -241,10 +244,12 @@ func TestReconnectReclaimsRooms(t *testing.T) {
 // rooms; another node takes a room; when the frozen node wakes up, it reconnects and reports the room lost.
 func TestFrozenOwnerLosesItsRoom(t *testing.T) {
 	t.Parallel()
-	c := newTestCluster(t, brokerURL(t))
-	a, b := c.start(c.config("a")), c.start(c.config("b"))
-	waitUntil(t, "b to see a", waitFor, func() bool { return seesAll(b, 2) })
-	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	c := newTestCluster(t, brokertest.URL(t))
+	cfgA := c.config("a")
+	cfgA.Heartbeat = time.Second // the broker drops the frozen node after three
+	a, b := c.start(cfgA), c.start(c.config("b"))
+	testkit.WaitFor(t, testkit.Patient, "b to see a", func() bool { return seesAll(b, 2) })
+	ctx, cancel := context.WithTimeout(context.Background(), testkit.Patient)
 	defer cancel()
 	for _, room := range []string{"r1", "r2"} {
 		if _, err := a.Claim(ctx, room); err != nil {
@@ -253,22 +258,22 @@ func TestFrozenOwnerLosesItsRoom(t *testing.T) {
 	}
 	frozen := time.Now()
 	a.net.freeze()
-	b.events.wait(t, "b to see a dead", waitFor, func(e Event) bool { return e.Kind == NodeDown && e.Node == "a" })
+	b.events.wait(t, "b to see a dead", testkit.Patient, func(e Event) bool { return e.Kind == NodeDown && e.Node == "a" })
 	probe := newProber(t, c.url)
-	waitUntil(t, "the broker to drop the frozen node's connection", waitFor, func() bool {
+	testkit.WaitFor(t, testkit.Patient, "the broker to drop the frozen node's connection", func() bool {
 		return code(probe.passive(c.ns+".room.r1")) == codeNotFound
 	})
 	t.Logf("a frozen owner's room is free %v after the freeze (heartbeat %v)", time.Since(frozen).Round(time.Millisecond),
-		c.config("a").Heartbeat)
+		cfgA.Heartbeat)
 	if owner, err := b.Place(ctx, "r1"); err != nil || owner != "b" {
 		t.Fatalf("placing r1 while a is frozen: %q, %v", owner, err)
 	}
 	a.net.thaw()
-	e, _ := a.events.wait(t, "a to report r1 lost", waitFor, func(e Event) bool { return e.Kind == RoomLost })
+	e, _ := a.events.wait(t, "a to report r1 lost", testkit.Patient, func(e Event) bool { return e.Kind == RoomLost })
 	if e.Room != "r1" {
 		t.Fatalf("lost %q, want r1", e.Room)
 	}
-	a.events.wait(t, "a reconnected", waitFor, func(e Event) bool { return e.Kind == Connected && a.Stats().Connects == 2 })
+	a.events.wait(t, "a reconnected", testkit.Patient, func(e Event) bool { return e.Kind == Connected && a.Stats().Connects == 2 })
 	if a.Owns("r1") || !a.Owns("r2") || a.Stats().RoomsLost != 1 {
 		t.Fatalf("after waking up a owns %q, stats %+v", a.Rooms(), a.Stats())
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/heytribe/live-webrtcsignaling/src/internal/testkit"
 )
 
 func TestDispatcherDeliversInOrderAndSurvivesPanics(t *testing.T) {
@@ -18,7 +20,7 @@ func TestDispatcherDeliversInOrderAndSurvivesPanics(t *testing.T) {
 	for _, r := range []string{"1", "boom", "2", "3"} {
 		d.emit(Event{Kind: RoomClaimed, Room: r})
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	ctx, cancel := context.WithTimeout(context.Background(), testkit.Patient)
 	defer cancel()
 	if err := d.stop(ctx); err != nil {
 		t.Fatal(err)

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heytribe/live-webrtcsignaling/src/internal/brokertest"
+	"github.com/heytribe/live-webrtcsignaling/src/internal/testkit"
 	amqp "github.com/rabbitmq/amqp091-go"
 )
 
@@ -43,8 +45,8 @@ func channel(t testing.TB, conn *amqp.Connection) *amqp.Channel {
 
 func TestBrokerFactsExclusiveQueue(t *testing.T) {
 	t.Parallel()
-	url := brokerURL(t)
-	id := testID()
+	url := brokertest.URL(t)
+	id := brokertest.UniqueName("lwstest-")
 	queue, missing := id+".room.r1", id+".room.missing"
 	ownerNet := newFaultyNet()
 	owner := dialThrough(t, url, ownerNet, 10*time.Second)
@@ -166,7 +168,7 @@ func TestBrokerFactsExclusiveQueue(t *testing.T) {
 	t.Run("the queue goes with its connection's socket", func(t *testing.T) {
 		start := time.Now()
 		ownerNet.crash() // no AMQP close: as kill -9 leaves it
-		waitUntil(t, "the queue to be deleted", waitFor, func() bool { return code(other.passive(queue)) == codeNotFound })
+		testkit.WaitFor(t, testkit.Patient, "the queue to be deleted", func() bool { return code(other.passive(queue)) == codeNotFound })
 		t.Logf("queue deleted %v after its connection's socket closed", time.Since(start).Round(time.Millisecond))
 	})
 }
@@ -175,8 +177,8 @@ func TestBrokerFactsHeartbeatReleasesAFrozenOwner(t *testing.T) {
 	for _, heartbeat := range []time.Duration{time.Second, 2 * time.Second} {
 		t.Run(heartbeat.String(), func(t *testing.T) {
 			t.Parallel()
-			url := brokerURL(t)
-			queue := testID() + ".room.frozen"
+			url := brokertest.URL(t)
+			queue := brokertest.UniqueName("lwstest-") + ".room.frozen"
 			ownerNet := newFaultyNet()
 			owner := dialThrough(t, url, ownerNet, heartbeat)
 			other := newProber(t, url)
@@ -189,7 +191,7 @@ func TestBrokerFactsHeartbeatReleasesAFrozenOwner(t *testing.T) {
 			if err := other.passive(queue); code(err) != codeResourceLocked {
 				t.Fatalf("just after the freeze: %v, want 405", err)
 			}
-			waitUntil(t, "the broker to drop the frozen connection's queue", waitFor, func() bool {
+			testkit.WaitFor(t, testkit.Patient, "the broker to drop the frozen connection's queue", func() bool {
 				return code(other.passive(queue)) == codeNotFound
 			})
 			t.Logf("heartbeat %v: a frozen owner's queue deleted %v after the freeze", heartbeat,

@@ -2,8 +2,6 @@ package cluster
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"io"
 	"log/slog"
@@ -14,35 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heytribe/live-webrtcsignaling/src/internal/brokertest"
+	"github.com/heytribe/live-webrtcsignaling/src/internal/testkit"
 	amqp "github.com/rabbitmq/amqp091-go"
 )
-
-// waitFor bounds every wait on a condition that has no stated deadline; generous, as the machine is shared.
-const waitFor = 30 * time.Second
-
-// brokerURL is TEST_RABBITMQ_URL (default amqp://guest:guest@127.0.0.1:5672/). A broker must answer: these tests
-// fail rather than skip, so a missing broker is never mistaken for a pass.
-func brokerURL(t testing.TB) string {
-	t.Helper()
-	u := os.Getenv("TEST_RABBITMQ_URL")
-	if u == "" {
-		u = "amqp://guest:guest@127.0.0.1:5672/"
-	}
-	conn, err := amqp.Dial(u)
-	if err != nil {
-		t.Fatalf("no RabbitMQ broker answers at %s (TEST_RABBITMQ_URL): %v. Run the tests with "+
-			"scripts/with-rabbitmq.sh (make unit does), or start one as docs/OPERATIONS.md says", brokerName(u), err)
-	}
-	_ = conn.Close()
-	return u
-}
-
-// testID returns a random id that prefixes every name a test makes on the broker.
-func testID() string {
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	return "lwstest-" + hex.EncodeToString(b[:])
-}
 
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
@@ -64,7 +37,7 @@ type testCluster struct {
 // newTestCluster makes a fresh namespace; the test's end deletes its exchange.
 func newTestCluster(t testing.TB, url string) *testCluster {
 	t.Helper()
-	c := &testCluster{t: t, url: url, ns: testID()}
+	c := &testCluster{t: t, url: url, ns: brokertest.UniqueName("lwstest-")}
 	t.Cleanup(func() {
 		conn, err := amqp.Dial(url)
 		if err != nil {
@@ -90,8 +63,11 @@ func (c *testCluster) config(id string) Config {
 	cfg.NodeID = id
 	cfg.Namespace = c.ns
 	cfg.AnnounceInterval = 100 * time.Millisecond
-	cfg.PlacementTimeout = 2 * time.Second
-	cfg.Heartbeat = time.Second
+	// A placement asks a live node, which answers in milliseconds; the tests of the fallback set their own.
+	cfg.PlacementTimeout = 10 * time.Second
+	// The client gives up on a connection silent for three heartbeats: 1 s, the default, fails the tests when a busy
+	// machine starves the broker for 3 s. The tests of a frozen node set 1 s for that node.
+	cfg.Heartbeat = 10 * time.Second
 	cfg.DialTimeout = 5 * time.Second
 	cfg.MinBackoff = 20 * time.Millisecond
 	cfg.MaxBackoff = 200 * time.Millisecond
@@ -123,7 +99,7 @@ func (c *testCluster) start(cfg Config) *testNode {
 			c.t.Errorf("close node %s: %v", cfg.NodeID, err)
 		}
 	})
-	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	ctx, cancel := context.WithTimeout(context.Background(), testkit.Patient)
 	defer cancel()
 	if err := n.Ready(ctx); err != nil {
 		c.t.Fatalf("node %s: %v", cfg.NodeID, err)
@@ -171,18 +147,6 @@ func (l *eventLog) wait(t testing.TB, what string, timeout time.Duration, match 
 		case <-deadline:
 			t.Fatalf("no %s within %v; events: %+v", what, timeout, l.all())
 		}
-	}
-}
-
-// waitUntil polls cond every few milliseconds until it holds, failing the test after timeout.
-func waitUntil(t testing.TB, what string, timeout time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }
 

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heytribe/live-webrtcsignaling/src/internal/brokertest"
+	"github.com/heytribe/live-webrtcsignaling/src/internal/testkit"
 	amqp "github.com/rabbitmq/amqp091-go"
 )
 
@@ -55,12 +57,12 @@ func (r *recorder) bodies() []string {
 
 func TestRequestReplyToANodeAndToARoom(t *testing.T) {
 	t.Parallel()
-	c := newTestCluster(t, brokerURL(t))
+	c := newTestCluster(t, brokertest.URL(t))
 	rec := newRecorder()
 	cfgB := c.config("b")
 	cfgB.Handler = rec.handle
 	a, b := c.start(c.config("a")), c.start(cfgB)
-	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	ctx, cancel := context.WithTimeout(context.Background(), testkit.Patient)
 	defer cancel()
 	if _, err := b.Claim(ctx, "r1"); err != nil {
 		t.Fatal(err)
@@ -78,7 +80,7 @@ func TestRequestReplyToANodeAndToARoom(t *testing.T) {
 	got := rec.deliveries()
 	if len(got) != 2 || got[0].From != "a" || got[0].To != NodeAddress("b") || got[1].To != RoomAddress("r1") ||
 		!got[0].IsRequest() || got[0].Kind != "signal" || got[0].Socket != "s1" ||
-		got[0].Deadline.Before(time.Now()) || got[0].Deadline.After(time.Now().Add(waitFor)) {
+		got[0].Deadline.Before(time.Now()) || got[0].Deadline.After(time.Now().Add(testkit.Patient)) {
 		t.Fatalf("b got %+v", got)
 	}
 	if st := a.Stats(); st.Requests != 2 || st.MessagesSent != 2 || st.MessagesReceived != 2 {
@@ -88,7 +90,7 @@ func TestRequestReplyToANodeAndToARoom(t *testing.T) {
 	if err := a.Send(ctx, NodeAddress("b"), Message{Kind: "k"}); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, "the message", waitFor, func() bool { return len(rec.deliveries()) == 3 })
+	testkit.WaitFor(t, testkit.Patient, "the message", func() bool { return len(rec.deliveries()) == 3 })
 	if d := rec.deliveries()[2]; d.IsRequest() || d.Reply(Message{Kind: "x"}) == nil {
 		t.Fatal("a plain message can be answered")
 	}
@@ -98,12 +100,12 @@ func TestRequestReplyToANodeAndToARoom(t *testing.T) {
 // node sends to the same room; each sender's messages keep their order.
 func TestSendKeepsOrderPerSender(t *testing.T) {
 	t.Parallel()
-	c := newTestCluster(t, brokerURL(t))
+	c := newTestCluster(t, brokertest.URL(t))
 	rec := newRecorder()
 	cfgB := c.config("b")
 	cfgB.Handler = rec.handle
 	a, b, d := c.start(c.config("a")), c.start(cfgB), c.start(c.config("d"))
-	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	ctx, cancel := context.WithTimeout(context.Background(), testkit.Patient)
 	defer cancel()
 	if _, err := b.Claim(ctx, "r1"); err != nil {
 		t.Fatal(err)
@@ -132,7 +134,7 @@ func TestSendKeepsOrderPerSender(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	waitUntil(t, "every message", waitFor, func() bool { return len(rec.deliveries()) == 12_000 })
+	testkit.WaitFor(t, testkit.Patient, "every message", func() bool { return len(rec.deliveries()) == 12_000 })
 	next := map[string]int{}
 	for _, del := range rec.deliveries() {
 		n, err := strconv.Atoi(string(del.Body))
@@ -148,9 +150,9 @@ func TestSendKeepsOrderPerSender(t *testing.T) {
 
 func TestMessagesToNobodyAreReturned(t *testing.T) {
 	t.Parallel()
-	c := newTestCluster(t, brokerURL(t))
+	c := newTestCluster(t, brokertest.URL(t))
 	a := c.start(c.config("a"))
-	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	ctx, cancel := context.WithTimeout(context.Background(), testkit.Patient)
 	defer cancel()
 	if err := a.Send(ctx, RoomAddress("nobody's room"), Message{Kind: "k"}); !errors.Is(err, ErrNoRoute) {
 		t.Fatalf("send to an unowned room: %v, want ErrNoRoute", err)
@@ -162,7 +164,7 @@ func TestMessagesToNobodyAreReturned(t *testing.T) {
 	if _, err := a.Request(ctx, RoomAddress("nobody's room"), Message{Kind: "k"}); !errors.Is(err, ErrNoRoute) {
 		t.Fatalf("request to an unowned room: %v, want ErrNoRoute", err)
 	}
-	if took := time.Since(start); took > waitFor/2 {
+	if took := time.Since(start); took > testkit.Patient/2 {
 		t.Fatalf("a request to an unowned room failed after %v: it should not wait for a timeout", took)
 	}
 	if st := a.Stats(); st.MessagesReturned != 3 || st.RequestTimeouts != 0 {
@@ -172,14 +174,14 @@ func TestMessagesToNobodyAreReturned(t *testing.T) {
 
 func TestRequestTimeoutAndExpiry(t *testing.T) {
 	t.Parallel()
-	c := newTestCluster(t, brokerURL(t))
+	c := newTestCluster(t, brokertest.URL(t))
 	rec := newRecorder()
 	rec.block = "block"
 	cfgB := c.config("b")
 	cfgB.Handler = rec.handle
 	cfgB.Prefetch = 1
 	a, b := c.start(c.config("a")), c.start(cfgB)
-	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	ctx, cancel := context.WithTimeout(context.Background(), testkit.Patient)
 	defer cancel()
 
 	// No reply: ErrTimeout.
@@ -193,7 +195,7 @@ func TestRequestTimeoutAndExpiry(t *testing.T) {
 	if err := rec.deliveries()[0].Reply(Message{Kind: "late"}); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, "the late reply dropped", waitFor, func() bool { return a.Stats().MessagesDropped == 1 })
+	testkit.WaitFor(t, testkit.Patient, "the late reply dropped", func() bool { return a.Stats().MessagesDropped == 1 })
 
 	// A request waiting in the queue behind a blocked handler past its deadline expires there: b never handles it.
 	// (Prefetch 1 keeps it in the broker's queue; one already in b's buffer would be handled, with its Deadline.)
@@ -206,14 +208,14 @@ func TestRequestTimeoutAndExpiry(t *testing.T) {
 	if !errors.Is(err, ErrTimeout) {
 		t.Fatalf("request to a blocked handler: %v, want ErrTimeout", err)
 	}
-	waitUntil(t, "the request to expire in b's inbox", waitFor, func() bool {
+	testkit.WaitFor(t, testkit.Patient, "the request to expire in b's inbox", func() bool {
 		return queueLength(t, b, names{ns: c.ns}.nodeQueue("b")) == 0
 	})
 	close(rec.release)
 	if err := a.Send(ctx, NodeAddress("b"), Message{Kind: "k", Body: []byte("after")}); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, "the message after", waitFor, func() bool { return slices.Contains(rec.bodies(), "after") })
+	testkit.WaitFor(t, testkit.Patient, "the message after", func() bool { return slices.Contains(rec.bodies(), "after") })
 	if got := rec.bodies(); slices.Contains(got, "expired") {
 		t.Fatalf("b handled an expired request: %q", got)
 	}
@@ -224,7 +226,7 @@ func TestRequestTimeoutAndExpiry(t *testing.T) {
 
 func TestMalformedMessagesAreDroppedAndCounted(t *testing.T) {
 	t.Parallel()
-	c := newTestCluster(t, brokerURL(t))
+	c := newTestCluster(t, brokertest.URL(t))
 	rec := newRecorder()
 	cfg := c.config("a")
 	cfg.Handler = rec.handle
@@ -255,7 +257,7 @@ func TestMalformedMessagesAreDroppedAndCounted(t *testing.T) {
 		Body: []byte("good")}); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, "the good message", waitFor, func() bool { return slices.Contains(rec.bodies(), "good") })
+	testkit.WaitFor(t, testkit.Patient, "the good message", func() bool { return slices.Contains(rec.bodies(), "good") })
 	if got := rec.bodies(); len(got) != 1 {
 		t.Fatalf("the handler got %q", got)
 	}
@@ -267,16 +269,16 @@ func TestMalformedMessagesAreDroppedAndCounted(t *testing.T) {
 	if err := ch.Publish(c.ns+".cluster", "", false, false, amqp.Publishing{Body: []byte("{not json")}); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, "the bad announcement counted", waitFor, func() bool { return a.Stats().AnnouncementsDropped == 1 })
+	testkit.WaitFor(t, testkit.Patient, "the bad announcement counted", func() bool { return a.Stats().AnnouncementsDropped == 1 })
 }
 
 func TestSendValidation(t *testing.T) {
 	t.Parallel()
-	c := newTestCluster(t, brokerURL(t))
+	c := newTestCluster(t, brokertest.URL(t))
 	cfg := c.config("a")
 	cfg.MaxMessageBytes = 10
 	a := c.start(cfg)
-	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	ctx, cancel := context.WithTimeout(context.Background(), testkit.Patient)
 	defer cancel()
 	for name, tc := range map[string]struct {
 		to Address
@@ -302,11 +304,11 @@ func TestSendValidation(t *testing.T) {
 
 func TestSendWhileDisconnected(t *testing.T) {
 	t.Parallel()
-	c := newTestCluster(t, brokerURL(t))
+	c := newTestCluster(t, brokertest.URL(t))
 	a := c.start(c.config("a"))
 	a.net.crash()
-	a.events.wait(t, "a disconnected", waitFor, func(e Event) bool { return e.Kind == Disconnected })
-	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	a.events.wait(t, "a disconnected", testkit.Patient, func(e Event) bool { return e.Kind == Disconnected })
+	ctx, cancel := context.WithTimeout(context.Background(), testkit.Patient)
 	defer cancel()
 	for _, err := range []error{
 		a.Send(ctx, NodeAddress("a"), Message{Kind: "k"}),

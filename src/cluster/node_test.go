@@ -5,6 +5,9 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/heytribe/live-webrtcsignaling/src/internal/brokertest"
+	"github.com/heytribe/live-webrtcsignaling/src/internal/testkit"
 )
 
 // seesAll reports whether n counts want live nodes.
@@ -12,7 +15,7 @@ func seesAll(n *testNode, want int) bool { return len(n.Nodes()) == want }
 
 func TestThreeNodesSeeEachOtherAndACrashedOneDies(t *testing.T) {
 	t.Parallel()
-	c := newTestCluster(t, brokerURL(t))
+	c := newTestCluster(t, brokertest.URL(t))
 	var nodes []*testNode
 	for _, id := range []string{"a", "b", "c"} {
 		cfg := c.config(id)
@@ -22,11 +25,11 @@ func TestThreeNodesSeeEachOtherAndACrashedOneDies(t *testing.T) {
 	a, b, victim := nodes[0], nodes[1], nodes[2]
 	start := time.Now()
 	for _, n := range nodes {
-		waitUntil(t, n.ID()+" to see the three nodes", 2*time.Second, func() bool { return seesAll(n, 3) })
+		testkit.WaitFor(t, 2*time.Second, n.ID()+" to see the three nodes", func() bool { return seesAll(n, 3) })
 	}
 	t.Logf("three nodes see each other %v after the last one connected", time.Since(start).Round(time.Millisecond))
 
-	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	ctx, cancel := context.WithTimeout(context.Background(), testkit.Patient)
 	defer cancel()
 	var queues []string
 	for _, room := range []string{"r1", "salle de réunion"} {
@@ -45,7 +48,7 @@ func TestThreeNodesSeeEachOtherAndACrashedOneDies(t *testing.T) {
 
 	crashed := time.Now()
 	victim.net.crash()
-	waitUntil(t, "the crashed node's room queues to be deleted", 2*time.Second, func() bool {
+	testkit.WaitFor(t, 2*time.Second, "the crashed node's room queues to be deleted", func() bool {
 		for _, q := range queues {
 			if code(probe.passive(q)) != codeNotFound {
 				return false
@@ -89,13 +92,13 @@ func roomSuffix(room string) string {
 
 func TestLeaveIsSeenAtOnce(t *testing.T) {
 	t.Parallel()
-	c := newTestCluster(t, brokerURL(t))
+	c := newTestCluster(t, brokertest.URL(t))
 	cfgA, cfgB := c.config("a"), c.config("b")
 	// A slow pace: a departure seen within one interval cannot be the silence.
 	cfgA.AnnounceInterval, cfgB.AnnounceInterval = 5*time.Second, 5*time.Second
 	a, b := c.start(cfgA), c.start(cfgB)
-	waitUntil(t, "a to see b", waitFor, func() bool { return seesAll(a, 2) })
-	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	testkit.WaitFor(t, testkit.Patient, "a to see b", func() bool { return seesAll(a, 2) })
+	ctx, cancel := context.WithTimeout(context.Background(), testkit.Patient)
 	defer cancel()
 	left := time.Now()
 	if err := b.Leave(ctx); err != nil {
@@ -116,9 +119,9 @@ func TestLeaveIsSeenAtOnce(t *testing.T) {
 
 func TestNodeStatsCountAnnouncements(t *testing.T) {
 	t.Parallel()
-	c := newTestCluster(t, brokerURL(t))
+	c := newTestCluster(t, brokertest.URL(t))
 	a, b := c.start(c.config("a")), c.start(c.config("b"))
-	waitUntil(t, "announcements both ways", waitFor, func() bool {
+	testkit.WaitFor(t, testkit.Patient, "announcements both ways", func() bool {
 		sa, sb := a.Stats(), b.Stats()
 		return sa.AnnouncementsReceived >= 3 && sb.AnnouncementsReceived >= 3 && sa.AnnouncementsSent >= 3 &&
 			sa.Connected && sa.LiveNodes == 2 && sa.Connects == 1
@@ -127,26 +130,26 @@ func TestNodeStatsCountAnnouncements(t *testing.T) {
 
 func TestDuplicateNodeIDWaitsForTheFirst(t *testing.T) {
 	t.Parallel()
-	c := newTestCluster(t, brokerURL(t))
+	c := newTestCluster(t, brokertest.URL(t))
 	first := c.start(c.config("a"))
 	second, err := newNode(c.config("a"), quietLogger(), newFaultyNet().dial)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+		ctx, cancel := context.WithTimeout(context.Background(), testkit.Patient)
 		defer cancel()
 		if err := second.Close(ctx); err != nil {
 			t.Error(err)
 		}
 	}()
-	waitUntil(t, "the second node to fail connecting", waitFor, func() bool {
+	testkit.WaitFor(t, testkit.Patient, "the second node to fail connecting", func() bool {
 		return second.Stats().ConnectionErrors >= 2
 	})
 	if second.Stats().Connected {
 		t.Fatal("two nodes connected with one id")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	ctx, cancel := context.WithTimeout(context.Background(), testkit.Patient)
 	defer cancel()
 	if err := first.Close(ctx); err != nil {
 		t.Fatal(err)
@@ -158,9 +161,9 @@ func TestDuplicateNodeIDWaitsForTheFirst(t *testing.T) {
 
 func TestClosedNode(t *testing.T) {
 	t.Parallel()
-	c := newTestCluster(t, brokerURL(t))
+	c := newTestCluster(t, brokertest.URL(t))
 	a, b := c.start(c.config("a")), c.start(c.config("b"))
-	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	ctx, cancel := context.WithTimeout(context.Background(), testkit.Patient)
 	defer cancel()
 	if _, err := a.Claim(ctx, "r1"); err != nil {
 		t.Fatal(err)

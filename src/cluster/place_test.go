@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heytribe/live-webrtcsignaling/src/internal/brokertest"
+	"github.com/heytribe/live-webrtcsignaling/src/internal/testkit"
 	amqp "github.com/rabbitmq/amqp091-go"
 )
 
@@ -28,12 +30,12 @@ func seesLoad(n *testNode, node string, cpu float64) bool {
 
 func TestPlacementOnTheLeastLoadedNode(t *testing.T) {
 	t.Parallel()
-	c := newTestCluster(t, brokerURL(t))
+	c := newTestCluster(t, brokertest.URL(t))
 	a := c.start(withLoad(c.config("a"), Load{CPU: 0.8}))
 	b := c.start(withLoad(c.config("b"), Load{CPU: 0.1, Participants: 30}))
 	cn := c.start(withLoad(c.config("c"), Load{CPU: 0.5}))
-	waitUntil(t, "a to see the loads", waitFor, func() bool { return seesLoad(a, "b", 0.1) && seesLoad(a, "c", 0.5) })
-	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	testkit.WaitFor(t, testkit.Patient, "a to see the loads", func() bool { return seesLoad(a, "b", 0.1) && seesLoad(a, "c", 0.5) })
+	ctx, cancel := context.WithTimeout(context.Background(), testkit.Patient)
 	defer cancel()
 	owner, err := a.Place(ctx, "r1")
 	if err != nil || owner != "b" {
@@ -42,7 +44,7 @@ func TestPlacementOnTheLeastLoadedNode(t *testing.T) {
 	if !b.Owns("r1") {
 		t.Fatal("b does not own r1")
 	}
-	b.events.wait(t, "b's RoomClaimed", waitFor, func(e Event) bool { return e.Kind == RoomClaimed && e.Room == "r1" })
+	b.events.wait(t, "b's RoomClaimed", testkit.Patient, func(e Event) bool { return e.Kind == RoomClaimed && e.Room == "r1" })
 	// The room has an owner now: another node finds it, placing nothing.
 	if owner, err := cn.Place(ctx, "r1"); err != nil || owner != "b" {
 		t.Fatalf("c found r1 on %q (%v), want b", owner, err)
@@ -86,13 +88,13 @@ func TestPlacementFallsBackWhenTheChosenNodeFails(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			c := newTestCluster(t, brokerURL(t))
+			c := newTestCluster(t, brokertest.URL(t))
 			cfg := withLoad(c.config("a"), Load{CPU: 0.9})
 			cfg.PlacementTimeout = 500 * time.Millisecond
 			a := c.start(cfg)
 			ghost(t, c, "ghost", tc.withInbox)
-			waitUntil(t, "a to see the ghost", waitFor, func() bool { return a.Alive("ghost") })
-			ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+			testkit.WaitFor(t, testkit.Patient, "a to see the ghost", func() bool { return a.Alive("ghost") })
+			ctx, cancel := context.WithTimeout(context.Background(), testkit.Patient)
 			defer cancel()
 			start := time.Now()
 			owner, err := a.Place(ctx, "r1")
@@ -109,10 +111,10 @@ func TestPlacementFallsBackWhenTheChosenNodeFails(t *testing.T) {
 
 func TestConcurrentPlacementsAgree(t *testing.T) {
 	t.Parallel()
-	c := newTestCluster(t, brokerURL(t))
+	c := newTestCluster(t, brokertest.URL(t))
 	nodes := []*testNode{c.start(c.config("a")), c.start(c.config("b")), c.start(c.config("c"))}
 	for _, n := range nodes {
-		waitUntil(t, n.ID()+" to see all", waitFor, func() bool { return seesAll(n, 3) })
+		testkit.WaitFor(t, testkit.Patient, n.ID()+" to see all", func() bool { return seesAll(n, 3) })
 	}
 	for i := range 20 {
 		room := fmt.Sprintf("placed-%d", i)
@@ -122,7 +124,7 @@ func TestConcurrentPlacementsAgree(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+				ctx, cancel := context.WithTimeout(context.Background(), testkit.Patient)
 				defer cancel()
 				var err error
 				if owners[j], err = n.Place(ctx, room); err != nil {

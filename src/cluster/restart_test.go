@@ -4,20 +4,26 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/heytribe/live-webrtcsignaling/src/internal/brokertest"
+	"github.com/heytribe/live-webrtcsignaling/src/internal/testkit"
 )
 
 // TestBrokerRestart: the broker stops and starts again (its non-durable exchange and every queue are gone); the
 // nodes reconnect, declare everything again, re-claim their rooms, and do not take each other for dead.
 func TestBrokerRestart(t *testing.T) {
 	t.Parallel()
-	broker := newPrivateBroker(t)
-	broker.start()
-	c := newTestCluster(t, broker.url)
+	broker := brokertest.NewPrivateBroker(t)
+	broker.Start()
+	c := newTestCluster(t, broker.URL)
 	cfgA, cfgB := c.config("a"), c.config("b")
 	cfgA.MaxBackoff, cfgB.MaxBackoff = 500*time.Millisecond, 500*time.Millisecond
+	// The production pace: the first node back gives the other three intervals to reconnect, and a busy machine
+	// may take longer than the 300 ms of the tests' usual 100 ms interval.
+	cfgA.AnnounceInterval, cfgB.AnnounceInterval = time.Second, time.Second
 	a, b := c.start(cfgA), c.start(cfgB)
-	waitUntil(t, "a and b to see each other", waitFor, func() bool { return seesAll(a, 2) && seesAll(b, 2) })
-	ctx, cancel := context.WithTimeout(context.Background(), 3*waitFor)
+	testkit.WaitFor(t, testkit.Patient, "a and b to see each other", func() bool { return seesAll(a, 2) && seesAll(b, 2) })
+	ctx, cancel := context.WithTimeout(context.Background(), 3*testkit.Patient)
 	defer cancel()
 	rooms := map[string]*testNode{"r1": a, "salle de réunion": a, "r3": b}
 	for room, n := range rooms {
@@ -26,20 +32,20 @@ func TestBrokerRestart(t *testing.T) {
 		}
 	}
 
-	broker.stop()
+	broker.Stop()
 	for _, n := range []*testNode{a, b} {
-		n.events.wait(t, n.ID()+" disconnected", waitFor, func(e Event) bool { return e.Kind == Disconnected })
+		n.events.wait(t, n.ID()+" disconnected", testkit.Patient, func(e Event) bool { return e.Kind == Disconnected })
 	}
-	broker.start()
+	broker.Start()
 	for _, n := range []*testNode{a, b} {
 		if err := n.Ready(ctx); err != nil {
 			t.Fatalf("%s after the restart: %v", n.ID(), err)
 		}
 	}
-	waitUntil(t, "a and b to see each other again", waitFor, func() bool {
+	testkit.WaitFor(t, testkit.Patient, "a and b to see each other again", func() bool {
 		return a.Stats().AnnouncementsReceived > 0 && seesAll(a, 2) && seesAll(b, 2)
 	})
-	probe := newProber(t, broker.url)
+	probe := newProber(t, broker.URL)
 	for room, n := range rooms {
 		if err := probe.passive(names{ns: c.ns}.roomQueue(room)); code(err) != codeResourceLocked {
 			t.Errorf("room %q after the restart: %v, want its queue held (405)", room, err)

@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/heytribe/live-webrtcsignaling/src/internal/testkit"
 )
 
 const chromium = "/usr/bin/chromium"
@@ -92,8 +94,8 @@ func startPage(t testing.TB, base string, p page, reports *reports) {
 		}
 		select {
 		case <-exited:
-		case <-time.After(10 * time.Second):
-			t.Errorf("chromium of %s still running 10 s after SIGKILL", p.User)
+		case <-time.After(testkit.Patient):
+			t.Errorf("chromium of %s still running %v after SIGKILL", testkit.Patient, p.User)
 		}
 		if err := logFile.Close(); err != nil {
 			t.Error(err)

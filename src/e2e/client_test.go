@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/heytribe/live-webrtcsignaling/src/internal/testkit"
 )
 
 // TestPageShowsRefusedJoin checks that a refusal reaches the person, not only the console: in a room of one, the
@@ -24,7 +26,7 @@ func TestPageShowsRefusedJoin(t *testing.T) {
 	}
 	// The refusal must not disturb alice; give her a report after bob's attempt.
 	after := time.Now()
-	all = reps.waitFor(t, 10*time.Second, "a report from alice", func(all map[string]report) bool {
+	all = reps.waitFor(t, testkit.Patient, "a report from alice", func(all map[string]report) bool {
 		return all["alice"].at.After(after)
 	})
 	if alice := all["alice"]; !alice.Joined || len(alice.Errors) > 0 || len(alice.Peers) > 0 {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/heytribe/live-webrtcsignaling/src/internal/testkit"
 )
 
 // drivenPage is a headless Chromium whose page the test drives over the DevTools protocol (JSON over a websocket,
@@ -81,8 +82,8 @@ func startDrivenPage(t testing.TB, user string) *drivenPage {
 		}
 		select {
 		case <-exited:
-		case <-time.After(10 * time.Second):
-			t.Errorf("chromium of %s still running 10 s after SIGKILL", user)
+		case <-time.After(testkit.Patient):
+			t.Errorf("chromium of %s still running %v after SIGKILL", testkit.Patient, user)
 		}
 		if err := logFile.Close(); err != nil {
 			t.Error(err)

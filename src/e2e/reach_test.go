@@ -9,7 +9,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
+
+	"github.com/heytribe/live-webrtcsignaling/src/internal/testkit"
 )
 
 // path is how a connection's media travels, from its selected candidate pair (stats.js, pathOf).
@@ -58,7 +59,7 @@ func addTestLink(t *testing.T, ipv4, ipv6 bool) {
 	})
 	pid := strconv.Itoa(holder.Process.Pid)
 	// unshare makes the namespace, then runs sleep: wait until the process's namespace is no longer ours.
-	waitUntil(t, "the far namespace exists", func() bool {
+	testkit.WaitFor(t, testkit.Patient, "the far namespace exists", func() bool {
 		own, err1 := exec.Command("readlink", "/proc/self/ns/net").Output()
 		far, err2 := exec.Command("readlink", "/proc/"+pid+"/ns/net").Output()
 		return err1 == nil && err2 == nil && string(own) != string(far)
@@ -77,7 +78,7 @@ func addTestLink(t *testing.T, ipv4, ipv6 bool) {
 	}
 	far("ip", "link", "set", linkPeer, "up")
 	run(t, "ip", "link", "set", linkName, "up")
-	waitUntil(t, linkName+" running", func() bool {
+	testkit.WaitFor(t, testkit.Patient, linkName+" running", func() bool {
 		iface, err := net.InterfaceByName(linkName)
 		return err == nil && iface.Flags&net.FlagRunning != 0
 	})
@@ -98,18 +99,6 @@ func run(t *testing.T, name string, args ...string) {
 	t.Helper()
 	if out, err := exec.Command(name, args...).CombinedOutput(); err != nil {
 		t.Fatalf("%s %s: %v: %s", name, strings.Join(args, " "), err, strings.TrimSpace(string(out)))
-	}
-}
-
-// waitUntil polls cond every 10 ms for 10 s.
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within 10 s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }
 

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/heytribe/live-webrtcsignaling/src/internal/testkit"
 )
 
 // report is what the reference client posts every second with its report= hook (Call.snapshot in
@@ -105,7 +107,7 @@ func newReports(t testing.TB) *reports {
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), testkit.Patient)
 		defer cancel()
 		if err := srv.Shutdown(ctx); err != nil {
 			t.Errorf("report server shutdown: %v", err)

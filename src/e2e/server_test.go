@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/heytribe/live-webrtcsignaling/src/internal/testkit"
 )
 
 const serverPackage = "github.com/heytribe/live-webrtcsignaling/src/cmd/live-webrtcsignaling"
@@ -96,7 +98,7 @@ func startServer(t testing.TB, env map[string]string) *server {
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
 	t.Cleanup(func() {
-		if err := stopProcess(cmd, exited, syscall.SIGTERM, 15*time.Second); err != nil {
+		if err := stopProcess(cmd, exited, syscall.SIGTERM, testkit.Patient); err != nil {
 			t.Errorf("server did not stop cleanly on SIGTERM: %v", err)
 		}
 		if t.Failed() {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/heytribe/live-webrtcsignaling/cgo/dtls"
+	"github.com/heytribe/live-webrtcsignaling/src/internal/testkit"
 	piondtls "github.com/pion/dtls/v3"
 	"github.com/pion/dtls/v3/pkg/crypto/selfsign"
 )
@@ -120,7 +121,7 @@ type dtlsOutcome struct {
 // handshake runs our endpoint's Handshake and pion's at once.
 func (p *dtlsPeer) handshake(t *testing.T, ours *dtls.Endpoint, pionConn func() (*piondtls.Conn, error)) dtlsOutcome {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), testkit.Patient)
 	defer cancel()
 	ourErr := make(chan error, 1)
 	go func() { ourErr <- dtls.Handshake(ctx, ours, p.ourConn, p.pionConn.LocalAddr()) }()
@@ -174,7 +175,7 @@ func (p *dtlsPeer) checkDataAndClose(t *testing.T, ours *dtls.Endpoint, conn *pi
 		t.Fatal(err)
 	}
 	buf := make([]byte, dtls.MaxDatagramSize)
-	if err := p.ourConn.SetReadDeadline(time.Now().Add(5 * time.Second)); err != nil {
+	if err := p.ourConn.SetReadDeadline(time.Now().Add(testkit.Patient)); err != nil {
 		t.Fatal(err)
 	}
 	n, _, err := p.ourConn.ReadFrom(buf)
@@ -190,7 +191,7 @@ func (p *dtlsPeer) checkDataAndClose(t *testing.T, ours *dtls.Endpoint, conn *pi
 		t.Fatal(err)
 	}
 	dtlsSend(t, p.ourConn, p.pionConn.LocalAddr(), send)
-	if err := conn.SetReadDeadline(time.Now().Add(5 * time.Second)); err != nil {
+	if err := conn.SetReadDeadline(time.Now().Add(testkit.Patient)); err != nil {
 		t.Fatal(err)
 	}
 	n, err = conn.Read(buf)
@@ -325,7 +326,7 @@ func TestDTLSPionCloseNotifyEndsOurSession(t *testing.T) {
 	}
 	dtlsClosePion(t, out.conn)
 	buf := make([]byte, dtls.MaxDatagramSize)
-	if err := p.ourConn.SetReadDeadline(time.Now().Add(5 * time.Second)); err != nil {
+	if err := p.ourConn.SetReadDeadline(time.Now().Add(testkit.Patient)); err != nil {
 		t.Fatal(err)
 	}
 	n, _, err := p.ourConn.ReadFrom(buf)
@@ -359,7 +360,7 @@ func TestDTLSOurCloseDuringHandshakeStopsPion(t *testing.T) {
 	go func() { pionErr <- conn.HandshakeContext(ctx) }()
 
 	buf := make([]byte, dtls.MaxDatagramSize)
-	if err := p.ourConn.SetReadDeadline(time.Now().Add(10 * time.Second)); err != nil {
+	if err := p.ourConn.SetReadDeadline(time.Now().Add(testkit.Patient)); err != nil {
 		t.Fatal(err)
 	}
 	for answered := false; !answered; {

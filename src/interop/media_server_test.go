@@ -20,7 +20,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
+	"github.com/heytribe/live-webrtcsignaling/src/internal/testkit"
 )
 
 // The media tests run the real server binary in MCU mode on loopback and drive it as clients do: a websocket for
@@ -150,8 +150,9 @@ func (s *mediaServer) stop(exited chan error) error {
 	select {
 	case err := <-exited:
 		return err
-	case <-time.After(20 * time.Second):
-		return errors.Join(errors.New("still running 20 s after SIGTERM: killed"), s.cmd.Process.Kill(), <-exited)
+	case <-time.After(testkit.Patient):
+		return errors.Join(fmt.Errorf("still running %v after SIGTERM: killed", testkit.Patient), s.cmd.Process.Kill(),
+			<-exited)
 	}
 }
 
@@ -267,12 +268,7 @@ func (l *serverLog) tail(n int) string {
 }
 
 // sigMessage is any message of the signaling protocol: a reply (a ends in R, s, e) or an event.
-type sigMessage struct {
-	A string          `json:"a"`
-	S bool            `json:"s"`
-	E int             `json:"e"`
-	D json.RawMessage `json:"d"`
-}
+type sigMessage = testkit.Message
 
 // peerFrom is the from of the media plane's events.
 type peerFrom struct {
@@ -292,49 +288,23 @@ type sdpEvent struct {
 // sigClient is one participant's websocket.
 type sigClient struct {
 	t        testing.TB
-	conn     *websocket.Conn
-	writeMu  sync.Mutex
-	in       chan sigMessage
-	readErr  chan error
-	backlog  []sigMessage
+	ws       *testkit.Client
 	SocketID string
 }
 
 // dialSignaling opens a websocket to s, closed at the end of the test.
 func dialSignaling(t testing.TB, s *mediaServer) *sigClient {
 	t.Helper()
-	conn, resp, err := websocket.DefaultDialer.Dial(strings.Replace(s.URL, "http:", "ws:", 1)+"/api", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = resp.Body.Close()
-	c := &sigClient{t: t, conn: conn, in: make(chan sigMessage, 256), readErr: make(chan error, 1)}
-	go c.readLoop()
-	t.Cleanup(c.close)
-	return c
-}
-
-func (c *sigClient) readLoop() {
-	for {
-		var m sigMessage
-		if err := c.conn.ReadJSON(&m); err != nil {
-			c.readErr <- err
-			close(c.in)
-			return
-		}
-		c.in <- m
-	}
+	return &sigClient{t: t, ws: testkit.DialT(t, strings.Replace(s.URL, "http:", "ws:", 1)+"/api", nil)}
 }
 
 // close closes the websocket (without a close frame: the server sees a drop if the client did not leave).
-func (c *sigClient) close() { _ = c.conn.Close() }
+func (c *sigClient) close() { _ = c.ws.Conn.Close() }
 
 // send sends {"a":action,"d":data}.
 func (c *sigClient) send(action string, data any) {
 	c.t.Helper()
-	c.writeMu.Lock()
-	defer c.writeMu.Unlock()
-	if err := c.conn.WriteJSON(map[string]any{"a": action, "d": data}); err != nil {
+	if err := c.ws.Send(action, data); err != nil {
 		c.t.Fatalf("send %s: %v", action, err)
 	}
 }
@@ -343,42 +313,18 @@ func (c *sigClient) send(action string, data any) {
 // fails the test after timeout.
 func (c *sigClient) next(timeout time.Duration, what string, match func(sigMessage) bool) sigMessage {
 	c.t.Helper()
-	for i, m := range c.backlog {
-		if match(m) {
-			c.backlog = append(c.backlog[:i:i], c.backlog[i+1:]...)
-			return m
-		}
+	m, err := c.ws.Await(timeout, what, match)
+	if err != nil {
+		c.t.Fatal(err)
 	}
-	deadline := time.After(timeout)
-	for {
-		select {
-		case m, ok := <-c.in:
-			if !ok {
-				c.t.Fatalf("%s: websocket closed: %v", what, <-c.readErr)
-			}
-			if match(m) {
-				return m
-			}
-			c.backlog = append(c.backlog, m)
-		case <-deadline:
-			c.t.Fatalf("%s: not within %s; other messages: %s", what, timeout, c.describeBacklog())
-		}
-	}
-}
-
-func (c *sigClient) describeBacklog() string {
-	var names []string
-	for _, m := range c.backlog {
-		names = append(names, m.A)
-	}
-	return strings.Join(names, ", ")
+	return m
 }
 
 // reply waits for the reply to action and fails the test if it is an error.
 func (c *sigClient) reply(action string) sigMessage {
 	c.t.Helper()
 	m := c.next(signalingWait, action+"R", func(m sigMessage) bool { return m.A == action+"R" })
-	if !m.S {
+	if !m.OK() {
 		c.t.Fatalf("%s refused with error %d", action, m.E)
 	}
 	return m
@@ -428,21 +374,15 @@ func (c *sigClient) event(name, socketID string, timeout time.Duration) {
 
 // signalingWait bounds a reply or event; the media tests' conditions get mediaWait.
 const (
-	signalingWait = 15 * time.Second
-	mediaWait     = 20 * time.Second
+	signalingWait = testkit.Patient
+	mediaWait     = testkit.Patient
 )
 
-// waitUntil polls cond every 10 ms until it holds, and fails the test with what and the state described by
-// describe after timeout.
+// waitUntil waits until cond holds, and fails the test with what and the state described by describe after
+// timeout.
 func waitUntil(t testing.TB, timeout time.Duration, what string, cond func() bool, describe func() string) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %s; %s", what, timeout, describe())
-		}
-		<-tick.C
+	if !testkit.Eventually(timeout, cond) {
+		t.Fatalf("%s: not within %s; %s", what, timeout, describe())
 	}
 }

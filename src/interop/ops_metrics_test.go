@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heytribe/live-webrtcsignaling/src/internal/testkit"
 	"github.com/heytribe/live-webrtcsignaling/src/metrics"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -134,16 +135,13 @@ func TestServerMetricsReadBackWithPrometheus(t *testing.T) {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		select {
 		case <-exited:
-		case <-time.After(20 * time.Second):
+		case <-time.After(testkit.Patient):
 			_ = cmd.Process.Kill()
 			t.Error("the server did not stop on SIGTERM")
 		}
 	}()
 	admin := ""
-	for deadline := time.Now().Add(30 * time.Second); admin == ""; time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the server did not start")
-		}
+	testkit.WaitFor(t, testkit.Patient, "the server's start line", func() bool {
 		data, err := os.ReadFile(logPath)
 		if err != nil {
 			t.Fatal(err)
@@ -155,7 +153,8 @@ func TestServerMetricsReadBackWithPrometheus(t *testing.T) {
 				admin = line.Admin
 			}
 		}
-	}
+		return admin != ""
+	})
 	resp, err := http.Get("http://" + admin + "/metrics")
 	if err != nil {
 		t.Fatal(err)

@@ -211,18 +211,6 @@ func (n *fakeNotifier) sent() []sentEvent {
 	return slices.Clone(n.events)
 }
 
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
 // loadOffer reads a publisher offer fixture of package sdp.
 func loadOffer(t testing.TB, name string) string {
 	t.Helper()

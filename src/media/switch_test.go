@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heytribe/live-webrtcsignaling/src/internal/testkit"
 	"github.com/heytribe/live-webrtcsignaling/src/rtcp"
 	"github.com/heytribe/live-webrtcsignaling/src/rtp"
 	"github.com/heytribe/live-webrtcsignaling/src/rtp/codecs"
@@ -334,7 +335,7 @@ func TestSwitchConcurrentFeeders(t *testing.T) {
 		if err := tp.fwd.switchSource(d, to, monotonic()); err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, "the switch", func() bool { return d.fedBy(to) })
+		testkit.WaitFor(t, testkit.Patient, "the switch", func() bool { return d.fedBy(to) })
 	}
 	close(stop)
 	wg.Wait()

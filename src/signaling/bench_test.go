@@ -57,10 +57,10 @@ func BenchmarkRelay(b *testing.B) {
 		if err := a.ws.WriteMessage(websocket.TextMessage, frame); err != nil {
 			b.Fatal(err)
 		}
-		if m := <-peer.msgs; m.A != protocol.EventMessage {
+		if m := peer.next(); m.A != protocol.EventMessage {
 			b.Fatalf("peer got %s", m.A)
 		}
-		if m := <-a.msgs; m.A != "sendMessageR" {
+		if m := a.next(); m.A != "sendMessageR" {
 			b.Fatalf("sender got %s", m.A)
 		}
 	}

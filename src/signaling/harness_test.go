@@ -15,13 +15,14 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/heytribe/live-webrtcsignaling/src/auth"
 	"github.com/heytribe/live-webrtcsignaling/src/bus"
+	"github.com/heytribe/live-webrtcsignaling/src/internal/testkit"
 	"github.com/heytribe/live-webrtcsignaling/src/protocol"
 )
 
 var testSecret = []byte("test-secret-test-secret-test-secret")
 
 // waitFor is how long a test waits for an expected message or condition before failing.
-const waitFor = 5 * time.Second
+const waitFor = testkit.Patient
 
 // recorder is a bus.Publisher that keeps every event.
 type recorder struct {
@@ -113,21 +114,14 @@ func (h *harness) token(userID, roomID string) string {
 func (h *harness) url() string { return "ws" + strings.TrimPrefix(h.hs.URL, "http") + "/api" }
 
 // msg is any message from the server.
-type msg struct {
-	A string          `json:"a"`
-	S *bool           `json:"s"`
-	D json.RawMessage `json:"d"`
-	E int             `json:"e"`
-}
+type msg = testkit.Message
 
-func (m msg) ok() bool { return m.S != nil && *m.S }
-
-// client is a test websocket client. A goroutine reads every message into msgs; the read error ends up in closed.
+// client is a test websocket client that fails its test on an error.
 type client struct {
-	t      testing.TB
-	ws     *websocket.Conn
-	msgs   chan msg
-	closed chan error
+	t  testing.TB
+	kc *testkit.Client
+	// ws is the websocket, for frames the methods do not send.
+	ws *websocket.Conn
 }
 
 func (h *harness) dial() *client {
@@ -137,68 +131,32 @@ func (h *harness) dial() *client {
 
 func (h *harness) dialWith(header http.Header) *client {
 	h.t.Helper()
-	ws, resp, err := websocket.DefaultDialer.Dial(h.url(), header)
-	if err != nil {
-		h.t.Fatalf("dial: %v", err)
-	}
-	_ = resp.Body.Close()
-	c := &client{t: h.t, ws: ws, msgs: make(chan msg, 1024), closed: make(chan error, 1)}
-	go c.readLoop()
-	h.t.Cleanup(func() { _ = ws.Close() })
-	return c
-}
-
-func (c *client) readLoop() {
-	for {
-		_, data, err := c.ws.ReadMessage()
-		if err != nil {
-			c.closed <- err
-			close(c.msgs)
-			return
-		}
-		var m msg
-		if err := json.Unmarshal(data, &m); err != nil {
-			c.closed <- err
-			close(c.msgs)
-			return
-		}
-		c.msgs <- m
-	}
+	kc := testkit.DialT(h.t, h.url(), header)
+	return &client{t: h.t, kc: kc, ws: kc.Conn}
 }
 
 func (c *client) sendRaw(frame string) {
 	c.t.Helper()
-	if err := c.ws.WriteMessage(websocket.TextMessage, []byte(frame)); err != nil {
+	if err := c.kc.SendRaw([]byte(frame)); err != nil {
 		c.t.Fatalf("write: %v", err)
 	}
 }
 
 func (c *client) send(action string, data any) {
 	c.t.Helper()
-	frame := map[string]any{"a": action}
-	if data != nil {
-		frame["d"] = data
+	if err := c.kc.Send(action, data); err != nil {
+		c.t.Fatalf("write %s: %v", action, err)
 	}
-	b, err := json.Marshal(frame)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	c.sendRaw(string(b))
 }
 
 // next returns the next message, failing the test after waitFor.
 func (c *client) next() msg {
 	c.t.Helper()
-	select {
-	case m, ok := <-c.msgs:
-		if !ok {
-			c.t.Fatalf("connection closed while waiting for a message: %v", <-c.closed)
-		}
-		return m
-	case <-time.After(waitFor):
-		c.t.Fatal("no message in time")
+	m, err := c.kc.Next(waitFor)
+	if err != nil {
+		c.t.Fatal(err)
 	}
-	return msg{}
+	return m
 }
 
 // expect returns the next message and checks its action.
@@ -215,7 +173,7 @@ func (c *client) expect(action string) msg {
 func (c *client) expectOK(action string) msg {
 	c.t.Helper()
 	m := c.expect(action + "R")
-	if !m.ok() {
+	if !m.OK() {
 		c.t.Fatalf("%sR failed with %d", action, m.E)
 	}
 	return m
@@ -225,8 +183,8 @@ func (c *client) expectOK(action string) msg {
 func (c *client) expectError(action string, code int) {
 	c.t.Helper()
 	m := c.expect(action + "R")
-	if m.ok() || m.E != code {
-		c.t.Fatalf("%sR: s=%v e=%d, want error %d", action, m.ok(), m.E, code)
+	if m.OK() || m.E != code {
+		c.t.Fatalf("%sR: s=%v e=%d, want error %d", action, m.OK(), m.E, code)
 	}
 }
 
@@ -241,29 +199,15 @@ func (c *client) barrier() {
 // expectClose waits for the server to close the connection and returns the close error.
 func (c *client) expectClose() *websocket.CloseError {
 	c.t.Helper()
-	deadline := time.After(waitFor)
-	for {
-		select {
-		case _, ok := <-c.msgs:
-			if ok {
-				continue
-			}
-			err := <-c.closed
-			ce, isClose := err.(*websocket.CloseError)
-			if !isClose {
-				c.t.Fatalf("connection ended without a close frame: %v", err)
-			}
-			return ce
-		case <-deadline:
-			c.t.Fatal("connection not closed in time")
-		}
+	ce, err := c.kc.Closed(waitFor)
+	if err != nil {
+		c.t.Fatal(err)
 	}
+	return ce
 }
 
 // drop ends the TCP connection without a close frame, as a network loss would.
-func (c *client) drop() {
-	_ = c.ws.NetConn().Close()
-}
+func (c *client) drop() { c.kc.Drop() }
 
 func decode[T any](t testing.TB, raw json.RawMessage) T {
 	t.Helper()
@@ -282,23 +226,11 @@ func (c *client) joinAs(h *harness, room, user string) protocol.JoinResult {
 	for {
 		m := c.next()
 		if m.A == "joinR" {
-			if !m.ok() {
+			if !m.OK() {
 				c.t.Fatalf("join %s/%s failed with %d", room, user, m.E)
 			}
 			return decode[protocol.JoinResult](c.t, m.D)
 		}
-	}
-}
-
-// eventually polls cond until it holds or waitFor passes.
-func eventually(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(waitFor)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }
 

@@ -6,13 +6,14 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/heytribe/live-webrtcsignaling/src/bus"
+	"github.com/heytribe/live-webrtcsignaling/src/internal/testkit"
 	"github.com/heytribe/live-webrtcsignaling/src/protocol"
 )
 
 // awayIn waits until the server has noticed that socketID dropped.
 func (h *harness) awayIn(socketID string) {
 	h.t.Helper()
-	eventually(h.t, "participant away", func() bool {
+	testkit.WaitFor(h.t, waitFor, "participant away", func() bool {
 		for _, r := range h.srv.Snapshot().Rooms {
 			for _, p := range r.Participants {
 				if p.SocketID == socketID {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/heytribe/live-webrtcsignaling/src/bus"
+	"github.com/heytribe/live-webrtcsignaling/src/internal/testkit"
 	"github.com/heytribe/live-webrtcsignaling/src/protocol"
 )
 
@@ -89,7 +90,7 @@ func TestSlowReaderIsClosedAndNobodyWaits(t *testing.T) {
 		t.Fatal(err)
 	}
 	var slowID string
-	eventually(t, "slow joined", func() bool {
+	testkit.WaitFor(t, waitFor, "slow joined", func() bool {
 		st := h.srv.Snapshot()
 		if len(st.Rooms) == 1 && len(st.Rooms[0].Participants) == 2 {
 			slowID = st.Rooms[0].Participants[1].SocketID
@@ -277,7 +278,7 @@ func TestConcurrentJoinsLeavesReconnects(t *testing.T) {
 	}
 	wg.Wait()
 	// Every participant ends up gone (closed, left, or grace expired): the room disappears.
-	eventually(t, "every participant gone", func() bool {
+	testkit.WaitFor(t, waitFor, "every participant gone", func() bool {
 		st := h.srv.Snapshot()
 		return st.Participants == 0 && len(st.Rooms) == 0 && h.srv.hub.socketCount() == 0
 	})
@@ -323,7 +324,7 @@ func raceJoin(t *testing.T, ws *websocket.Conn, bearer string) string {
 			return ""
 		}
 		if m.A == "joinR" {
-			if !m.ok() {
+			if !m.OK() {
 				return ""
 			}
 			return decode[protocol.JoinResult](t, m.D).SocketID
@@ -358,7 +359,7 @@ func TestPanicInACallbackWedgesNothing(t *testing.T) {
 	// The room is not locked forever, and the half-joined participant drops with its websocket like any other.
 	b.joinAs(h, "r", "b")
 	a.drop()
-	eventually(t, "the websocket of a ended", func() bool {
+	testkit.WaitFor(t, waitFor, "the websocket of a ended", func() bool {
 		h.srv.connsMu.Lock()
 		defer h.srv.connsMu.Unlock()
 		return len(h.srv.conns) == 1

@@ -10,10 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heytribe/live-webrtcsignaling/src/internal/testkit"
 	"github.com/heytribe/live-webrtcsignaling/src/stun"
 )
 
-const waitTimeout = 10 * time.Second
+// waitTimeout bounds every wait of the tests; the conditions normally hold within milliseconds.
+const waitTimeout = testkit.Patient
 
 var loopback4 = netip.MustParseAddr("127.0.0.1")
 
@@ -130,12 +132,8 @@ func receive(tb testing.TB, e *Endpoint) *Packet {
 // waitStats waits until cond holds for the Mux's counters.
 func waitStats(tb testing.TB, m *Mux, what string, cond func(Stats) bool) {
 	tb.Helper()
-	deadline := time.Now().Add(waitTimeout)
-	for !cond(m.Stats()) {
-		if time.Now().After(deadline) {
-			tb.Fatalf("%s: counters %+v", what, m.Stats())
-		}
-		time.Sleep(2 * time.Millisecond)
+	if !testkit.Eventually(waitTimeout, func() bool { return cond(m.Stats()) }) {
+		tb.Fatalf("%s: counters %+v", what, m.Stats())
 	}
 }
 
@@ -403,13 +401,7 @@ func TestMuxClose(t *testing.T) {
 			t.Fatalf("write after Close: %v", err)
 		}
 	}
-	deadline := time.Now().Add(waitTimeout)
-	for runtime.NumGoroutine() > goroutines {
-		if time.Now().After(deadline) {
-			t.Fatalf("goroutines %d -> %d", goroutines, runtime.NumGoroutine())
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+	testkit.WaitGoroutines(t, goroutines, "the endpoints and Close")
 }
 
 func TestConfig(t *testing.T) {

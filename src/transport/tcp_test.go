@@ -11,6 +11,8 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/heytribe/live-webrtcsignaling/src/internal/testkit"
 )
 
 // newTCPMux is a Mux with ICE-TCP on a free loopback port. Connections wait a minute for a verified check unless
@@ -377,13 +379,7 @@ func TestTCPMuxCloseEndsEverything(t *testing.T) {
 	if _, err := net.DialTCP("tcp", nil, net.TCPAddrFromAddrPort(tcpServerAddr(e))); err == nil {
 		t.Fatal("the listener still accepts after Close")
 	}
-	deadline := time.Now().Add(waitTimeout)
-	for runtime.NumGoroutine() > goroutines {
-		if time.Now().After(deadline) {
-			t.Fatalf("goroutines %d -> %d", goroutines, runtime.NumGoroutine())
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+	testkit.WaitGoroutines(t, goroutines, "the TCP connections and Close")
 }
 
 // FuzzReadFrame reads an arbitrary stream as RFC 4571 frames: it never panics, every frame fits a datagram and is

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/heytribe/live-webrtcsignaling/cgo/dtls"
+	"github.com/heytribe/live-webrtcsignaling/src/internal/testkit"
 	"github.com/heytribe/live-webrtcsignaling/src/transport"
 )
 
@@ -197,7 +198,7 @@ func TestCloseReleasesEverything(t *testing.T) {
 	if err := e.Close(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "goroutines back to baseline", func() bool { return runtime.NumGoroutine() <= goroutines })
+	testkit.WaitGoroutines(t, goroutines, "the sessions")
 	if got := openFDs(t); got > fds {
 		t.Fatalf("file descriptors %d -> %d", fds, got)
 	}
@@ -290,7 +291,7 @@ func TestSessionCycles(t *testing.T) {
 		cycle()
 	}
 	elapsed := time.Since(start)
-	waitFor(t, "goroutines back to baseline", func() bool { return runtime.NumGoroutine() <= goroutines })
+	testkit.WaitGoroutines(t, goroutines, "the sessions")
 	if got := openFDs(t); got > fds {
 		t.Fatalf("file descriptors %d -> %d after %d sessions", fds, got, cycles)
 	}

@@ -77,7 +77,8 @@ func TestServerAsDTLSClient(t *testing.T) {
 // DTLSTimeout, fails on a certificate that does not match the SDP, and drops what a passive peer sends before it.
 func TestServerAsDTLSClientFailures(t *testing.T) {
 	t.Run("unanswered ClientHello", func(t *testing.T) {
-		e := newTestEngine(t, func(c *Config) { c.DTLSTimeout = 1500 * time.Millisecond })
+		// The retransmission comes after 1 s; the timeout 1.5 s later, so that a stalled machine keeps their order.
+		e := newTestEngine(t, func(c *Config) { c.DTLSTimeout = 2500 * time.Millisecond })
 		s, rec := newTestSession(t, e, nil)
 		p := newTestPeer(t, s, s.Local().Addrs[0])
 		p.passive = true

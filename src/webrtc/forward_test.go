@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"testing"
 	"time"
+
+	"github.com/heytribe/live-webrtcsignaling/src/internal/testkit"
 )
 
 // connectedPair returns a session and its peer, connected.
@@ -54,7 +56,7 @@ func TestForwardingLatency(t *testing.T) {
 				a.handled)
 		}
 	}
-	waitFor(t, "every forwarded packet counted", func() bool { return lis.Stats().Forwarding.Total() == n })
+	testkit.WaitFor(t, waitTimeout, "every forwarded packet counted", func() bool { return lis.Stats().Forwarding.Total() == n })
 	h := lis.Stats().Forwarding
 	if h.Sum <= 0 || h.Sum > elapsed {
 		t.Fatalf("sum of forwarding latencies %v, want above 0 and at most the %v from sends to receipts", h.Sum,
@@ -70,7 +72,7 @@ func TestForwardingLatency(t *testing.T) {
 	if _, ok := pubPeer.readMedia(false, waitTimeout); !ok {
 		t.Fatal("the publisher's own packet was not sent")
 	}
-	waitFor(t, "own packet sent", func() bool { return pub.Stats().RTPOut == 1 })
+	testkit.WaitFor(t, waitTimeout, "own packet sent", func() bool { return pub.Stats().RTPOut == 1 })
 	if got := pub.Stats().Forwarding.Total(); got != 0 {
 		t.Fatalf("WriteRTP counted %d forwarding latencies", got)
 	}

@@ -4,9 +4,9 @@ import (
 	"errors"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/heytribe/live-webrtcsignaling/cgo/dtls"
+	"github.com/heytribe/live-webrtcsignaling/src/internal/testkit"
 	"github.com/heytribe/live-webrtcsignaling/src/sdp"
 	"github.com/heytribe/live-webrtcsignaling/src/transport"
 )
@@ -115,8 +115,12 @@ func TestEarlyHandshake(t *testing.T) {
 	s, rec := newTestSession(t, e, nil)
 	p := newTestPeer(t, s, s.Local().Addrs[0])
 	p.mustCheck(true)
+	checked := s.Stats().Transport.DatagramsIn
 	go func() {
-		time.Sleep(50 * time.Millisecond) // the answer is on its way through the websocket
+		// The answer is on its way through the websocket: it arrives once the peer's first flight has.
+		if !testkit.Eventually(waitTimeout, func() bool { return s.Stats().Transport.DatagramsIn > checked }) {
+			t.Error("no DTLS datagram before the answer")
+		}
 		if err := s.SetRemote(p.transport()); err != nil {
 			t.Error(err)
 		}
@@ -163,7 +167,7 @@ func TestForgedDTLSRecordAfterHandshake(t *testing.T) {
 	p.connect(rec)
 	handled := s.Stats().DTLSIn
 	p.send([]byte{0x15, 0xfe, 0xfd, 0x00, 0x01, 0x00, 0x00, 0x00, 0xff, 0x7f, 0x00, 0x00, 0x02, 0x02, 0x28})
-	waitFor(t, "record handled", func() bool { return s.Stats().DTLSIn == handled+1 })
+	testkit.WaitFor(t, waitTimeout, "record handled", func() bool { return s.Stats().DTLSIn == handled+1 })
 	if st := s.Stats(); st.DTLSRecordsDropped != 1 || st.DTLSDropped != 0 {
 		t.Fatalf("records dropped %d, datagrams dropped %d; want the forged record counted once",
 			st.DTLSRecordsDropped, st.DTLSDropped)

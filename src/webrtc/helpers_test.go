@@ -13,6 +13,7 @@ import (
 
 	"github.com/heytribe/live-webrtcsignaling/cgo/dtls"
 	"github.com/heytribe/live-webrtcsignaling/cgo/srtp"
+	"github.com/heytribe/live-webrtcsignaling/src/internal/testkit"
 	"github.com/heytribe/live-webrtcsignaling/src/sdp"
 	"github.com/heytribe/live-webrtcsignaling/src/sdp/negotiate"
 	"github.com/heytribe/live-webrtcsignaling/src/stun"
@@ -20,7 +21,11 @@ import (
 )
 
 // waitTimeout bounds every wait of the tests; the conditions normally hold within milliseconds.
-const waitTimeout = 10 * time.Second
+const waitTimeout = testkit.Patient
+
+// consent is the consent timeout of the tests that renew consent. Their checks come every consent/10, so that the
+// session survives a stall of the test's goroutine of nine tenths of it, as a busy machine may cause.
+const consent = 2 * time.Second
 
 var loopback4 = netip.MustParseAddr("127.0.0.1")
 
@@ -114,18 +119,6 @@ func (r *recorder) waitState(tb testing.TB, want State) stateEvent {
 		case <-deadline:
 			tb.Fatalf("no state %s within %v", want, waitTimeout)
 		}
-	}
-}
-
-// waitFor polls cond until it holds.
-func waitFor(tb testing.TB, what string, cond func() bool) {
-	tb.Helper()
-	deadline := time.Now().Add(waitTimeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			tb.Fatalf("%s: not within %v", what, waitTimeout)
-		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }
 
@@ -397,6 +390,15 @@ func (p *testPeer) check(o checkOpts, timeout time.Duration) *stun.Message {
 }
 
 // mustCheck sends a valid check and fails unless it gets a verified success response.
+// renewConsent sends a check from p every consent/10 for d.
+func renewConsent(p *testPeer, d time.Duration) {
+	p.tb.Helper()
+	for end := time.Now().Add(d); time.Now().Before(end); {
+		time.Sleep(consent / 10)
+		p.mustCheck(false)
+	}
+}
+
 func (p *testPeer) mustCheck(useCandidate bool) {
 	p.tb.Helper()
 	resp := p.check(checkOpts{useCandidate: useCandidate}, waitTimeout)

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heytribe/live-webrtcsignaling/src/internal/testkit"
 	"github.com/heytribe/live-webrtcsignaling/src/stun"
 )
 
@@ -71,14 +72,14 @@ func TestChecks(t *testing.T) {
 				}
 			}
 			if tt.counter != nil {
-				waitFor(t, "counter", func() bool { return tt.counter(s.Stats().Counters) == 1 })
+				testkit.WaitFor(t, waitTimeout, "counter", func() bool { return tt.counter(s.Stats().Counters) == 1 })
 			} else {
-				waitFor(t, "DropUnknownUfrag", func() bool {
+				testkit.WaitFor(t, waitTimeout, "DropUnknownUfrag", func() bool {
 					return e.Stats().Transport.DropUnknownUfrag == before.DropUnknownUfrag+1
 				})
 			}
 			if tt.answer == "binding success response" {
-				waitFor(t, "state checking", func() bool { return s.State() == StateChecking })
+				testkit.WaitFor(t, waitTimeout, "state checking", func() bool { return s.State() == StateChecking })
 			} else if st := s.State(); st != StateNew {
 				t.Fatalf("state %s after a check that failed", st)
 			}
@@ -97,7 +98,7 @@ func TestChecksBeforeSetRemote(t *testing.T) {
 	if err := s.SetRemote(p.transport()); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "remote applied", func() bool {
+	testkit.WaitFor(t, waitTimeout, "remote applied", func() bool {
 		return describe(p.check(checkOpts{username: p.serverUfrag + ":otherUfrag"}, waitTimeout)) == "401 Unauthenticated"
 	})
 	p.mustCheck(true)
@@ -166,7 +167,6 @@ func TestNominationAndSwitch(t *testing.T) {
 // TestConsent: checks from the selected address keep the session; without them it fails consent-expired, even
 // when another (unselected) address keeps checking.
 func TestConsent(t *testing.T) {
-	const consent = time.Second
 	e := newTestEngine(t, func(c *Config) { c.ConsentTimeout = consent })
 	s, rec := newTestSession(t, e, nil)
 	p := newTestPeer(t, s, s.Local().Addrs[0])
@@ -174,10 +174,7 @@ func TestConsent(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.connect(rec)
-	for range 10 { // twice the consent timeout
-		time.Sleep(consent / 5)
-		p.mustCheck(false)
-	}
+	renewConsent(p, 2*consent)
 	if st := s.State(); st != StateConnected {
 		t.Fatalf("state %s while consent was renewed", st)
 	}
@@ -186,7 +183,7 @@ func TestConsent(t *testing.T) {
 	start := time.Now()
 	for s.State() == StateConnected && time.Since(start) < waitTimeout {
 		p.mustCheck(false)
-		time.Sleep(consent / 5)
+		time.Sleep(consent / 10)
 	}
 	ev := rec.waitState(t, StateFailed)
 	if ev.reason != ReasonConsentExpired {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/heytribe/live-webrtcsignaling/cgo/dtls"
 	"github.com/heytribe/live-webrtcsignaling/cgo/srtp"
+	"github.com/heytribe/live-webrtcsignaling/src/internal/testkit"
 )
 
 // TestSRTPBothWays connects a peer with each SRTP profile offer and sends RTP and RTCP both ways.
@@ -82,7 +83,7 @@ func TestSRTPBothWays(t *testing.T) {
 			if !ok || !bytes.Equal(got, rtcpBye(0x2222)) {
 				t.Fatalf("peer got RTCP % x (%v)", got, ok)
 			}
-			waitFor(t, "counters", func() bool {
+			testkit.WaitFor(t, waitTimeout, "counters", func() bool {
 				st := s.Stats()
 				return st.RTPIn == 20 && st.RTCPIn == 1 && st.RTPOut == 1 && st.RTCPOut == 1 && st.State == StateConnected
 			})
@@ -145,12 +146,20 @@ func TestGarbageFlood(t *testing.T) {
 			time.Sleep(time.Millisecond) // let the session drain its queue: the test is about content, not rate
 		}
 	}
-	p.sendRTP(rtpPacket(1000, 0x77, []byte("still there?")))
+	// The peer goes on sending, as media does: a packet that meets a queue still full of the flood is dropped, as
+	// UDP may be, and a later one must get through.
+	seq := uint16(1000)
+	p.sendRTP(rtpPacket(seq, 0x77, []byte("still there?")))
 	deadline := time.After(waitTimeout)
+	resend := time.NewTicker(20 * time.Millisecond)
+	defer resend.Stop()
 	for delivered := false; !delivered; {
 		select {
 		case pkt := <-rec.rtp:
 			delivered = bytes.HasSuffix(pkt, []byte("still there?"))
+		case <-resend.C:
+			seq++
+			p.sendRTP(rtpPacket(seq, 0x77, []byte("still there?")))
 		case <-deadline:
 			t.Fatal("media from the peer lost after the flood")
 		}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heytribe/live-webrtcsignaling/src/internal/testkit"
 	"github.com/heytribe/live-webrtcsignaling/src/transport"
 )
 
@@ -124,7 +125,7 @@ func TestICETCP(t *testing.T) {
 		t.Fatalf("selected %v, want %v", sel, p.addr())
 	}
 	exchangeMedia(t, s, p, rec, 1)
-	waitFor(t, "TCP frames both ways and no UDP", func() bool {
+	testkit.WaitFor(t, waitTimeout, "TCP frames both ways and no UDP", func() bool {
 		st := e.Stats().Transport
 		return st.TCP.FramesIn > 0 && st.TCP.FramesOut > 0 && st.DatagramsIn == 0
 	})
@@ -133,7 +134,6 @@ func TestICETCP(t *testing.T) {
 // TestSwitchBetweenUDPAndTCP: before any nomination a TCP check does not take media off UDP; the peer's
 // nominations then move media from UDP to ICE-TCP and back, and consent follows the selected path.
 func TestSwitchBetweenUDPAndTCP(t *testing.T) {
-	const consent = time.Second
 	e := newTCPEngine(t, func(c *Config) { c.ConsentTimeout = consent })
 	s, rec := newTestSession(t, e, nil)
 	local := s.Local()
@@ -159,10 +159,7 @@ func TestSwitchBetweenUDPAndTCP(t *testing.T) {
 		t.Fatalf("selected %v after the nomination of %v", sel, tcp.addr())
 	}
 	exchangeMedia(t, s, p, rec, 2)
-	for range 10 { // twice the consent timeout, checks over TCP only
-		time.Sleep(consent / 5)
-		p.mustCheck(false)
-	}
+	renewConsent(p, 2*consent) // checks over TCP only
 	if st := s.State(); st != StateConnected {
 		t.Fatalf("state %s while consent was renewed over TCP", st)
 	}
@@ -217,7 +214,6 @@ func TestSwitchBetweenIPv4AndIPv6(t *testing.T) {
 	if err := probe.Close(); err != nil {
 		t.Fatal(err)
 	}
-	const consent = time.Second
 	e := newTCPEngine(t, func(c *Config) {
 		c.ConsentTimeout = consent
 		c.Transport.PublicIPv6, c.Transport.ListenIPv6 = netip.IPv6Loopback(), netip.IPv6Loopback()
@@ -239,10 +235,7 @@ func TestSwitchBetweenIPv4AndIPv6(t *testing.T) {
 		t.Fatalf("selected %v after the nomination of an IPv6 address", sel)
 	}
 	exchangeMedia(t, s, p, rec, 2)
-	for range 10 { // twice the consent timeout, checks over IPv6 only
-		time.Sleep(consent / 5)
-		p.mustCheck(false)
-	}
+	renewConsent(p, 2*consent) // checks over IPv6 only
 	if st := s.State(); st != StateConnected {
 		t.Fatalf("state %s while consent was renewed over IPv6", st)
 	}

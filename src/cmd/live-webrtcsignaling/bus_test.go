@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"io"
 	"net"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -15,40 +14,15 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/heytribe/live-webrtcsignaling/src/auth"
 	"github.com/heytribe/live-webrtcsignaling/src/bus"
+	"github.com/heytribe/live-webrtcsignaling/src/internal/brokertest"
+	"github.com/heytribe/live-webrtcsignaling/src/internal/testkit"
 	amqp "github.com/rabbitmq/amqp091-go"
 )
-
-// busWait bounds the waits on the broker.
-const busWait = 30 * time.Second
-
-// testBrokerURL is TEST_RABBITMQ_URL (default amqp://guest:guest@127.0.0.1:5672/); the test fails when no broker
-// answers there.
-func testBrokerURL(t *testing.T) string {
-	t.Helper()
-	u := os.Getenv("TEST_RABBITMQ_URL")
-	if u == "" {
-		u = "amqp://guest:guest@127.0.0.1:5672/"
-	}
-	conn, err := amqp.Dial(u)
-	if err != nil {
-		t.Fatalf("no RabbitMQ broker answers at %s (TEST_RABBITMQ_URL): %v; run the tests with scripts/with-rabbitmq.sh",
-			bus.BrokerName(u), err)
-	}
-	_ = conn.Close()
-	return u
-}
 
 // liveEvents binds a fresh queue to live_events and returns the messages of room as they arrive.
 func liveEvents(t *testing.T, url, room string) <-chan amqp.Delivery {
 	t.Helper()
-	conn, err := amqp.Dial(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ch, err := conn.Channel()
-	if err != nil {
-		t.Fatal(err)
-	}
+	ch := brokertest.Channel(t, url)
 	if err := ch.ExchangeDeclare(bus.ExchangeLiveEvents, amqp.ExchangeTopic, true, false, false, false, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +51,6 @@ func liveEvents(t *testing.T, url, room string) <-chan amqp.Delivery {
 		_, _ = ch.QueueDelete(q.Name, false, false, false)
 		// Other servers may use live_events: delete it only when nothing is bound to it any more.
 		_ = ch.ExchangeDelete(bus.ExchangeLiveEvents, true, false)
-		_ = conn.Close()
 	})
 	return out
 }
@@ -94,8 +67,8 @@ func nextEvent(t *testing.T, events <-chan amqp.Delivery, key string) map[string
 			t.Fatalf("got %s %s (%v), want %s", d.RoutingKey, d.Body, err, key)
 		}
 		return fields
-	case <-time.After(busWait):
-		t.Fatalf("no %s within %v", key, busWait)
+	case <-time.After(testkit.Patient):
+		t.Fatalf("no %s within %v", key, testkit.Patient)
 	}
 	return nil
 }
@@ -103,7 +76,7 @@ func nextEvent(t *testing.T, events <-chan amqp.Delivery, key string) map[string
 // TestBusPublishesAndFlushesOnShutdown runs the server with RABBITMQ_URL: a join is published on live_events,
 // and the room.leave of the participant that the shutdown removes is delivered before run returns.
 func TestBusPublishesAndFlushesOnShutdown(t *testing.T) {
-	url := testBrokerURL(t)
+	url := brokertest.URL(t)
 	room := "bus-" + strings.ReplaceAll(time.Now().Format("150405.000000000"), ".", "")
 	events := liveEvents(t, url, room)
 	secret := "bus-secret-bus-secret-bus-secret"
@@ -120,25 +93,15 @@ func TestBusPublishesAndFlushesOnShutdown(t *testing.T) {
 	}()
 	addrs := <-readyCh
 
-	ws, resp, err := websocket.DefaultDialer.Dial("ws://"+addrs.public+"/api", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = resp.Body.Close()
-	defer ws.Close()
+	ws := dialWS(t, addrs.public)
 	bearer, err := auth.SignHS256([]byte(secret), "alice", "", time.Now(), time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := ws.WriteJSON(map[string]any{"a": "join", "d": map[string]any{"roomId": room, "bearer": bearer}}); err != nil {
-		t.Fatal(err)
-	}
-	var joinR struct {
-		S bool
-		D struct{ SocketID string }
-	}
-	if err := ws.ReadJSON(&joinR); err != nil || !joinR.S {
-		t.Fatalf("joinR %+v %v", joinR, err)
+	ws.send(t, "join", map[string]any{"roomId": room, "bearer": bearer})
+	var joinR struct{ D struct{ SocketID string } }
+	if r := ws.reply(t, "join"); !r.OK() || json.Unmarshal(r.D, &joinR.D) != nil {
+		t.Fatalf("joinR %+v", r)
 	}
 	join := nextEvent(t, events, bus.KeyRoomJoin)
 	if join["socketId"] != joinR.D.SocketID || join["userId"] != "alice" || join["roomSize"] != 1.0 ||
@@ -148,10 +111,8 @@ func TestBusPublishesAndFlushesOnShutdown(t *testing.T) {
 
 	stop()
 	// The server closes the websocket (1001) and waits for the client to see it.
-	for {
-		if _, _, err := ws.ReadMessage(); err != nil {
-			break
-		}
+	if code := ws.closeCode(t); code != websocket.CloseGoingAway {
+		t.Fatalf("closed with %d, want 1001", code)
 	}
 	if err := <-done; err != nil {
 		t.Fatalf("run: %v", err)
@@ -223,12 +184,10 @@ func TestBusLogsNoCredentials(t *testing.T) {
 	env := map[string]string{"PORT_NUMBER": "0", "ADMIN_ADDR": "", "RABBITMQ_FLUSH_TIMEOUT": "100ms",
 		"RABBITMQ_URL": "amqp://svc-user:s3cret-Pa55@" + addr + "/prod"}
 	log := runLogged(t, env, func(log *lockedBuffer) {
-		deadline := time.Now().Add(busWait)
-		for !strings.Contains(log.String(), "bus: cannot connect to the broker") {
-			if time.Now().After(deadline) {
-				t.Fatalf("no connection failure logged:\n%s", log)
-			}
-			time.Sleep(10 * time.Millisecond)
+		if !testkit.Eventually(testkit.Patient, func() bool {
+			return strings.Contains(log.String(), "bus: cannot connect to the broker")
+		}) {
+			t.Fatalf("no connection failure logged:\n%s", log)
 		}
 	})
 	if !strings.Contains(log, "amqp://"+addr+"/prod") {

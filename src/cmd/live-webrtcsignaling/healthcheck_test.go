@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"net"
 	"testing"
-	"time"
 
 	"github.com/heytribe/live-webrtcsignaling/src/config"
+	"github.com/heytribe/live-webrtcsignaling/src/internal/testkit"
 )
 
 func TestHealthzURL(t *testing.T) {
@@ -48,15 +48,11 @@ func TestHealthcheckCommand(t *testing.T) {
 	c := dialWS(t, s.addrs.public)
 	c.join(t, s.addrs.public, "r1", "alice")
 	s.stop()
-	deadline := time.Now().Add(5 * time.Second)
-	for healthcheck(env, &out) == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("healthcheck still passes while draining")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testkit.WaitFor(t, testkit.Patient, "the healthcheck to fail while draining", func() bool {
+		return healthcheck(env, &out) != 0
+	})
 	c.send(t, "leave", nil)
-	if err := s.wait(t, 15*time.Second); err != nil {
+	if err := s.wait(t); err != nil {
 		t.Fatal(err)
 	}
 	out.Reset()

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/heytribe/live-webrtcsignaling/src/internal/testkit"
 )
 
 // start runs the server with env until the test ends, and returns its addresses.
@@ -37,7 +38,7 @@ func start(t *testing.T, env map[string]string) listeners {
 	case addrs = <-readyCh:
 	case err := <-done:
 		t.Fatalf("run: %v", err)
-	case <-time.After(10 * time.Second):
+	case <-time.After(testkit.Patient):
 		t.Fatal("server not ready")
 	}
 	t.Cleanup(func() {
@@ -47,7 +48,7 @@ func start(t *testing.T, env map[string]string) listeners {
 			if err != nil {
 				t.Errorf("run returned %v", err)
 			}
-		case <-time.After(15 * time.Second):
+		case <-time.After(testkit.Patient):
 			t.Error("server did not stop")
 		}
 	})
@@ -94,22 +95,12 @@ func TestDevModeServesEverything(t *testing.T) {
 		t.Fatalf("/dev/token: %d %q", code, body)
 	}
 
-	ws, resp, err := websocket.DefaultDialer.Dial("ws://"+addrs.public+"/api", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = resp.Body.Close()
-	defer ws.Close()
-	if err := ws.WriteJSON(map[string]any{"a": "join", "d": map[string]any{"roomId": "r1", "bearer": tok.Bearer}}); err != nil {
-		t.Fatal(err)
-	}
-	var joinR struct {
-		A string
-		S bool
-		D struct{ UserID, Mode string }
-	}
-	if err := ws.ReadJSON(&joinR); err != nil || !joinR.S || joinR.D.UserID != "alice" || joinR.D.Mode != "mcu" {
-		t.Fatalf("joinR %+v %v", joinR, err)
+	ws := dialWS(t, addrs.public)
+	ws.send(t, "join", map[string]any{"roomId": "r1", "bearer": tok.Bearer})
+	r := ws.reply(t, "join")
+	var joinR struct{ UserID, Mode string }
+	if !r.OK() || json.Unmarshal(r.D, &joinR) != nil || joinR.UserID != "alice" || joinR.Mode != "mcu" {
+		t.Fatalf("joinR %+v", r)
 	}
 	code, body = get(t, "http://"+addrs.admin+"/state")
 	if code != http.StatusOK || !strings.Contains(body, `"userId": "alice"`) || strings.Contains(body, tok.Bearer) {
@@ -138,16 +129,10 @@ func TestShutdownClosesWebsockets(t *testing.T) {
 			func(l listeners) { readyCh <- l })
 	}()
 	addrs := <-readyCh
-	ws, resp, err := websocket.DefaultDialer.Dial("ws://"+addrs.public+"/api", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = resp.Body.Close()
-	defer ws.Close()
+	ws := dialWS(t, addrs.public)
 	cancel()
-	_, _, err = ws.ReadMessage()
-	if ce, ok := err.(*websocket.CloseError); !ok || ce.Code != websocket.CloseGoingAway {
-		t.Fatalf("websocket ended with %v, want close 1001", err)
+	if code := ws.closeCode(t); code != websocket.CloseGoingAway {
+		t.Fatalf("websocket closed with %d, want 1001", code)
 	}
 	if err := <-done; err != nil {
 		t.Fatalf("run: %v", err)
@@ -202,21 +187,5 @@ func TestStartFailureReleasesEverything(t *testing.T) {
 		t.Fatalf("UDP port %d still taken after run returned: %v", udpPort, err)
 	}
 	_ = again.Close()
-	waitGoroutinesBack(t, before, "a failed start")
-}
-
-// waitGoroutinesBack waits until the process has no more goroutines than before, and fails the test with every
-// goroutine's stack if that takes longer than a generous deadline (goroutines that end as what they served closes
-// may take a moment; leaked ones never end).
-func waitGoroutinesBack(t *testing.T, before int, after string) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for runtime.NumGoroutine() > before {
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<20)
-			t.Fatalf("%d goroutines before %s, %d after:\n%s", before, after, runtime.NumGoroutine(),
-				buf[:runtime.Stack(buf, true)])
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testkit.WaitGoroutines(t, before, "a failed start")
 }

@@ -6,9 +6,8 @@ import (
 	"os"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/gorilla/websocket"
+	"github.com/heytribe/live-webrtcsignaling/src/internal/testkit"
 )
 
 // TestMCUModeAnswersPublishers checks the media plane's wiring: in MCU mode an upstream offer is answered by the
@@ -25,46 +24,26 @@ func TestMCUModeAnswersPublishers(t *testing.T) {
 	if code != http.StatusOK || json.Unmarshal([]byte(body), &tok) != nil {
 		t.Fatalf("/dev/token: %d %q", code, body)
 	}
-	ws, resp, err := websocket.DefaultDialer.Dial("ws://"+addrs.public+"/api", nil)
+	ws := dialWS(t, addrs.public)
+	ws.send(t, "join", map[string]any{"roomId": "r1", "bearer": tok.Bearer})
+	ws.send(t, "exchangeSdp", map[string]any{"to": "publisher", "sdp": map[string]string{"type": "offer", "sdp": string(offer)}})
+	if r := ws.reply(t, "exchangeSdp"); !r.OK() {
+		t.Fatalf("exchangeSdp refused with %d", r.E)
+	}
+	m, err := ws.Await(testkit.Patient, "the answer", func(m testkit.Message) bool { return m.A == "eventExchangeSdp" })
 	if err != nil {
 		t.Fatal(err)
 	}
-	_ = resp.Body.Close()
-	defer ws.Close()
-	if err := ws.SetReadDeadline(time.Now().Add(10 * time.Second)); err != nil {
+	var d struct {
+		From struct{ SocketID string }
+		SDP  struct{ Type, SDP string }
+	}
+	if err := json.Unmarshal(m.D, &d); err != nil {
 		t.Fatal(err)
 	}
-	send := func(a string, d any) {
-		if err := ws.WriteJSON(map[string]any{"a": a, "d": d}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	send("join", map[string]any{"roomId": "r1", "bearer": tok.Bearer})
-	send("exchangeSdp", map[string]any{"to": "publisher", "sdp": map[string]string{"type": "offer", "sdp": string(offer)}})
-	for {
-		var msg struct {
-			A string
-			S bool
-			E int
-			D struct {
-				From struct{ SocketID string }
-				SDP  struct{ Type, SDP string }
-			}
-		}
-		if err := ws.ReadJSON(&msg); err != nil {
-			t.Fatalf("no answer: %v", err)
-		}
-		if msg.A == "exchangeSdpR" && !msg.S {
-			t.Fatalf("exchangeSdp refused with %d", msg.E)
-		}
-		if msg.A != "eventExchangeSdp" {
-			continue
-		}
-		answer := msg.D.SDP.SDP
-		if msg.D.From.SocketID != "publisher" || msg.D.SDP.Type != "answer" || !strings.Contains(answer, "a=ice-lite") ||
-			!strings.Contains(answer, " 127.0.0.1 ") || strings.Contains(answer, "127.0.0.1 0 typ") {
-			t.Fatalf("answer from %q, type %q:\n%s", msg.D.From.SocketID, msg.D.SDP.Type, answer)
-		}
-		return
+	answer := d.SDP.SDP
+	if d.From.SocketID != "publisher" || d.SDP.Type != "answer" || !strings.Contains(answer, "a=ice-lite") ||
+		!strings.Contains(answer, " 127.0.0.1 ") || strings.Contains(answer, "127.0.0.1 0 typ") {
+		t.Fatalf("answer from %q, type %q:\n%s", d.From.SocketID, d.SDP.Type, answer)
 	}
 }

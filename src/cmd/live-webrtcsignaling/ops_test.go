@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/heytribe/live-webrtcsignaling/src/internal/brokertest"
+	"github.com/heytribe/live-webrtcsignaling/src/internal/testkit"
 )
 
 // testServer is run() in the test process, stopped by stop (the signal) and reporting its end on done.
@@ -36,29 +38,29 @@ func launch(t *testing.T, env map[string]string, logOut io.Writer) *testServer {
 	case s.addrs = <-readyCh:
 	case err := <-s.done:
 		t.Fatalf("run: %v", err)
-	case <-time.After(10 * time.Second):
+	case <-time.After(testkit.Patient):
 		t.Fatal("server not ready")
 	}
 	t.Cleanup(func() {
 		cancel()
 		select {
 		case <-s.done:
-		case <-time.After(20 * time.Second):
+		case <-time.After(testkit.Patient):
 			t.Error("server did not stop")
 		}
 	})
 	return s
 }
 
-// wait returns run's result, failing after limit.
-func (s *testServer) wait(t *testing.T, limit time.Duration) error {
+// wait returns run's result, failing after testkit.Patient.
+func (s *testServer) wait(t *testing.T) error {
 	t.Helper()
 	select {
 	case err := <-s.done:
 		s.done <- err // for the cleanup
 		return err
-	case <-time.After(limit):
-		t.Fatalf("server still running after %v", limit)
+	case <-time.After(testkit.Patient):
+		t.Fatalf("server still running after %v", testkit.Patient)
 	}
 	return nil
 }
@@ -102,73 +104,41 @@ func getWith(t *testing.T, url, auth string) (int, string) {
 	return resp.StatusCode, string(body)
 }
 
-// wsClient is a websocket to the server with a reader goroutine.
+// wsClient is a websocket to the server whose methods fail the test on an error.
 type wsClient struct {
-	ws     *websocket.Conn
-	msgs   chan map[string]any
-	closed chan error
+	*testkit.Client
 }
 
 func dialWS(t *testing.T, addr string) *wsClient {
 	t.Helper()
-	ws, resp, err := websocket.DefaultDialer.Dial("ws://"+addr+"/api", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = resp.Body.Close()
-	c := &wsClient{ws: ws, msgs: make(chan map[string]any, 64), closed: make(chan error, 1)}
-	go func() {
-		for {
-			var m map[string]any
-			if err := ws.ReadJSON(&m); err != nil {
-				c.closed <- err
-				return
-			}
-			c.msgs <- m
-		}
-	}()
-	t.Cleanup(func() { _ = ws.Close() })
-	return c
+	return &wsClient{testkit.DialT(t, "ws://"+addr+"/api", nil)}
 }
 
 func (c *wsClient) send(t *testing.T, action string, data any) {
 	t.Helper()
-	if err := c.ws.WriteJSON(map[string]any{"a": action, "d": data}); err != nil {
+	if err := c.Send(action, data); err != nil {
 		t.Fatal(err)
 	}
 }
 
 // reply waits for the reply to action, skipping events.
-func (c *wsClient) reply(t *testing.T, action string) map[string]any {
+func (c *wsClient) reply(t *testing.T, action string) testkit.Message {
 	t.Helper()
-	deadline := time.After(5 * time.Second)
-	for {
-		select {
-		case m := <-c.msgs:
-			if m["a"] == action+"R" {
-				return m
-			}
-		case err := <-c.closed:
-			t.Fatalf("closed while waiting for %sR: %v", action, err)
-		case <-deadline:
-			t.Fatalf("no %sR", action)
-		}
+	m, err := c.Reply(action, testkit.Patient)
+	if err != nil {
+		t.Fatal(err)
 	}
+	return m
 }
 
 // closeCode waits for the server to close the websocket and returns the close code.
-func (c *wsClient) closeCode(t *testing.T, limit time.Duration) int {
+func (c *wsClient) closeCode(t *testing.T) int {
 	t.Helper()
-	select {
-	case err := <-c.closed:
-		if ce, ok := err.(*websocket.CloseError); ok {
-			return ce.Code
-		}
-		t.Fatalf("websocket ended without a close frame: %v", err)
-	case <-time.After(limit):
-		t.Fatalf("websocket still open after %v", limit)
+	ce, err := c.Closed(testkit.Patient)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return 0
+	return ce.Code
 }
 
 func bearer(t *testing.T, addr, user, room string) string {
@@ -186,11 +156,11 @@ func (c *wsClient) join(t *testing.T, addr, room, user string) string {
 	t.Helper()
 	c.send(t, "join", map[string]any{"roomId": room, "bearer": bearer(t, addr, user, room)})
 	r := c.reply(t, "join")
-	d, _ := r["d"].(map[string]any)
-	if r["s"] != true || d == nil {
-		t.Fatalf("joinR %v", r)
+	var d struct{ SocketID string }
+	if !r.OK() || json.Unmarshal(r.D, &d) != nil || d.SocketID == "" {
+		t.Fatalf("joinR %+v", r)
 	}
-	return d["socketId"].(string)
+	return d.SocketID
 }
 
 func TestMetricsAndAdminToken(t *testing.T) {
@@ -200,7 +170,7 @@ func TestMetricsAndAdminToken(t *testing.T) {
 	c := dialWS(t, s.addrs.public)
 	c.join(t, s.addrs.public, "r1", "alice")
 	c.send(t, "sendMessage", map[string]any{"to": "nobody", "message": 1})
-	if r := c.reply(t, "sendMessage"); r["e"] != float64(1298) {
+	if r := c.reply(t, "sendMessage"); r.E != 1298 {
 		t.Fatalf("sendMessage to nobody: %v", r)
 	}
 	admin := "http://" + s.addrs.admin
@@ -235,22 +205,17 @@ func TestMetricsAndAdminToken(t *testing.T) {
 // TestMetricsOfBusAndMediaPlane runs the MCU mode with a broker: the bus, WebRTC, UDP and media families are there.
 func TestMetricsOfBusAndMediaPlane(t *testing.T) {
 	s := launch(t, map[string]string{"PORT_NUMBER": "0", "ADMIN_ADDR": "127.0.0.1:0", "UDP_PORT": "0",
-		"RABBITMQ_URL": testBrokerURL(t), "DRAIN_TIMEOUT": "0"}, io.Discard)
+		"RABBITMQ_URL": brokertest.URL(t), "DRAIN_TIMEOUT": "0"}, io.Discard)
 	c := dialWS(t, s.addrs.public)
 	c.join(t, s.addrs.public, "metrics-room", "alice")
 	var body string
-	deadline := time.Now().Add(busWait)
-	for {
+	if !testkit.Eventually(testkit.Patient, func() bool {
 		_, body = getWith(t, "http://"+s.addrs.admin+"/metrics", "")
 		// room.join, and room.live at start-up: at least one event confirmed.
-		if strings.Contains(body, "\nlive_webrtcsignaling_bus_connected 1\n") &&
-			!strings.Contains(body, "\nlive_webrtcsignaling_bus_published_total 0\n") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("bus never connected and published:\n%s", body)
-		}
-		time.Sleep(50 * time.Millisecond)
+		return strings.Contains(body, "\nlive_webrtcsignaling_bus_connected 1\n") &&
+			!strings.Contains(body, "\nlive_webrtcsignaling_bus_published_total 0\n")
+	}) {
+		t.Fatalf("bus never connected and published:\n%s", body)
 	}
 	for _, want := range []string{
 		"\nlive_webrtcsignaling_bus_outbox_depth ",
@@ -286,27 +251,20 @@ func TestDrainLetsCallsEndThenStops(t *testing.T) {
 	s.stop()
 
 	// Draining: the load balancer is told, metrics say so, joins are refused, the call goes on.
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		if code, body := getWith(t, "http://"+s.addrs.public+"/healthz", ""); code == http.StatusServiceUnavailable &&
-			body == "draining\n" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("/healthz never said draining")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testkit.WaitFor(t, testkit.Patient, "/healthz to say draining", func() bool {
+		code, body := getWith(t, "http://"+s.addrs.public+"/healthz", "")
+		return code == http.StatusServiceUnavailable && body == "draining\n"
+	})
 	if _, body := getWith(t, "http://"+s.addrs.admin+"/metrics", ""); !strings.Contains(body, "\nlive_webrtcsignaling_draining 1\n") {
 		t.Error("metrics do not say draining")
 	}
 	c := dialWS(t, s.addrs.public)
 	c.send(t, "join", map[string]any{"roomId": "r1", "bearer": bearer(t, s.addrs.public, "carol", "r1")})
-	if r := c.reply(t, "join"); r["s"] != false || r["e"] != float64(1335) {
+	if r := c.reply(t, "join"); r.OK() || r.E != 1335 {
 		t.Fatalf("join while draining: %v", r)
 	}
 	a.send(t, "sendMessage", map[string]any{"to": bID, "message": "still talking"})
-	if r := a.reply(t, "sendMessage"); r["s"] != true {
+	if r := a.reply(t, "sendMessage"); !r.OK() {
 		t.Fatalf("sendMessage while draining: %v", r)
 	}
 
@@ -314,13 +272,13 @@ func TestDrainLetsCallsEndThenStops(t *testing.T) {
 	a.send(t, "leave", nil)
 	a.reply(t, "leave")
 	bye := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")
-	if err := b.ws.WriteControl(websocket.CloseMessage, bye, time.Now().Add(time.Second)); err != nil {
+	if err := b.Conn.WriteControl(websocket.CloseMessage, bye, time.Now().Add(time.Second)); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.wait(t, 15*time.Second); err != nil {
+	if err := s.wait(t); err != nil {
 		t.Fatalf("run: %v", err)
 	}
-	if code := c.closeCode(t, 5*time.Second); code != websocket.CloseGoingAway {
+	if code := c.closeCode(t); code != websocket.CloseGoingAway {
 		t.Fatalf("idle websocket closed with %d, want 1001", code)
 	}
 	for _, want := range []string{`"msg":"draining: joins refused`, `"msg":"drain: every call has ended"`,
@@ -339,13 +297,13 @@ func TestDrainTimeoutEndsTheCallsLeft(t *testing.T) {
 	a.join(t, s.addrs.public, "r1", "alice")
 	begin := time.Now()
 	s.stop()
-	if code := a.closeCode(t, 10*time.Second); code != websocket.CloseGoingAway {
+	if code := a.closeCode(t); code != websocket.CloseGoingAway {
 		t.Fatalf("closed with %d, want 1001", code)
 	}
 	if waited := time.Since(begin); waited < 300*time.Millisecond {
 		t.Fatalf("call ended after %v, before DRAIN_TIMEOUT", waited)
 	}
-	if err := s.wait(t, 15*time.Second); err != nil {
+	if err := s.wait(t); err != nil {
 		t.Fatalf("run: %v", err)
 	}
 	for _, want := range []string{`"msg":"drain: DRAIN_TIMEOUT reached, ending the calls left"`,
@@ -366,17 +324,13 @@ func TestParticipantLinesCarryIDs(t *testing.T) {
 	a, b := dialWS(t, s.addrs.public), dialWS(t, s.addrs.public)
 	aID := a.join(t, s.addrs.public, "r1", "alice")
 	b.join(t, s.addrs.public, "r1", "bob")
-	_ = a.ws.NetConn().Close()
-	deadline := time.Now().Add(5 * time.Second)
-	for !strings.Contains(logs.String(), "participant away") {
-		if time.Now().After(deadline) {
-			t.Fatal("the drop was not noticed")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	a.Drop()
+	testkit.WaitFor(t, testkit.Patient, "the drop to be noticed", func() bool {
+		return strings.Contains(logs.String(), "participant away")
+	})
 	a2 := dialWS(t, s.addrs.public)
 	a2.send(t, "reconnect", map[string]any{"socketId": aID, "bearer": bearer(t, s.addrs.public, "alice", "r1")})
-	if r := a2.reply(t, "reconnect"); r["s"] != true {
+	if r := a2.reply(t, "reconnect"); !r.OK() {
 		t.Fatalf("reconnectR %v", r)
 	}
 	a2.send(t, "leave", nil)
@@ -423,12 +377,12 @@ func TestRunCyclesLeaveNoGoroutine(t *testing.T) {
 		}
 		s.stop()
 		c.send(t, "leave", nil)
-		if err := s.wait(t, 15*time.Second); err != nil {
+		if err := s.wait(t); err != nil {
 			t.Fatal(err)
 		}
-		_ = c.ws.Close()
+		_ = c.Conn.Close()
 	}
 	http.DefaultClient.CloseIdleConnections()
-	waitGoroutinesBack(t, before, fmt.Sprintf("%d cycles", cycles))
+	testkit.WaitGoroutines(t, before, fmt.Sprintf("%d cycles", cycles))
 	t.Logf("%d cycles: %d goroutines before, %d after", cycles, before, runtime.NumGoroutine())
 }

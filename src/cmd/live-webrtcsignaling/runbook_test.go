@@ -13,6 +13,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/heytribe/live-webrtcsignaling/src/internal/brokertest"
+	"github.com/heytribe/live-webrtcsignaling/src/internal/testkit"
 )
 
 // runbookMarker precedes, in docs/OPERATIONS.md, every shell block this test runs.
@@ -79,13 +82,8 @@ func startBinary(t *testing.T, env []string) *serverProcess {
 			<-s.exited
 		}
 	})
-	deadline := time.Now().Add(30 * time.Second)
-	for s.public == "" {
-		if time.Now().After(deadline) {
-			t.Fatalf("no start line in the log:\n%s", s.logText(t))
-		}
-		s.readAddresses(t)
-		time.Sleep(20 * time.Millisecond)
+	if !testkit.Eventually(testkit.Patient, func() bool { s.readAddresses(t); return s.public != "" }) {
+		t.Fatalf("no start line in the log:\n%s", s.logText(t))
 	}
 	return s
 }
@@ -126,7 +124,7 @@ func TestRunbookCommands(t *testing.T) {
 	}
 	const token = "runbook-admin-token-0123456789"
 	s := startBinary(t, append(os.Environ(), "PORT_NUMBER=0", "ADMIN_ADDR=127.0.0.1:0", "UDP_PORT=0",
-		"ADMIN_TOKEN="+token, "RABBITMQ_URL="+testBrokerURL(t), "LOG_FORMAT=json", "DRAIN_TIMEOUT=30s"))
+		"ADMIN_TOKEN="+token, "RABBITMQ_URL="+brokertest.URL(t), "LOG_FORMAT=json", "DRAIN_TIMEOUT=30s"))
 
 	// A call, and a refused join, for the commands to find.
 	alice, bob := dialWS(t, s.public), dialWS(t, s.public)
@@ -134,7 +132,7 @@ func TestRunbookCommands(t *testing.T) {
 	bob.join(t, s.public, "runbook-room", "bob")
 	intruder := dialWS(t, s.public)
 	intruder.send(t, "join", map[string]any{"roomId": "runbook-room", "bearer": "not.a.jwt"})
-	if r := intruder.reply(t, "join"); r["e"] != float64(1286) {
+	if r := intruder.reply(t, "join"); r.E != 1286 {
 		t.Fatalf("bad bearer: %v", r)
 	}
 
@@ -171,20 +169,14 @@ func TestRunbookCommands(t *testing.T) {
 	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	testkit.WaitFor(t, testkit.Patient, "/healthz to say draining", func() bool {
 		resp, err := http.Get("http://" + s.public + "/healthz")
-		if err == nil {
-			_ = resp.Body.Close()
-			if resp.StatusCode == http.StatusServiceUnavailable {
-				break
-			}
+		if err != nil {
+			return false
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("/healthz never said draining: %v", err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		_ = resp.Body.Close()
+		return resp.StatusCode == http.StatusServiceUnavailable
+	})
 	alice.send(t, "leave", nil)
 	alice.reply(t, "leave")
 	bob.send(t, "leave", nil)
@@ -193,7 +185,7 @@ func TestRunbookCommands(t *testing.T) {
 		if err != nil {
 			t.Fatalf("exit: %v\n%s", err, s.logText(t))
 		}
-	case <-time.After(20 * time.Second):
+	case <-time.After(testkit.Patient):
 		t.Fatal("the server did not stop after the last leave")
 	}
 	if log := s.logText(t); !strings.Contains(log, `"msg":"drain: every call has ended"`) ||

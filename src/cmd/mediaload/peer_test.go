@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/heytribe/live-webrtcsignaling/cgo/dtls"
+	"github.com/heytribe/live-webrtcsignaling/src/internal/testkit"
 )
 
 // cmsg builds one control message as the kernel lays it out on 64-bit Linux, padded to 8 bytes.
@@ -68,7 +69,7 @@ func TestPeerSocketTimestamps(t *testing.T) {
 	if _, err := out.Write([]byte("hello")); err != nil {
 		t.Fatal(err)
 	}
-	b, at, err := p.read(time.Now().Add(5 * time.Second))
+	b, at, err := p.read(time.Now().Add(testkit.Patient))
 	if err != nil {
 		t.Fatal(err)
 	}

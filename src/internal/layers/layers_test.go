@@ -30,7 +30,7 @@ const (
 	signaling = "signaling"
 	ops       = "ops (admin, metrics, web)"
 	top       = "top (commands, load tools, browser tests)"
-	support   = "support (src/internal: test helpers and the measuring tools; the commands and tests import it)"
+	support   = "support (src/internal: the test helpers testkit and brokertest, for tests only; the load tools' loadtool)"
 )
 
 // mayImport lists, for each layer, the layers its product code may import.
@@ -48,12 +48,8 @@ var mayImport = map[string][]string{
 	support:   {leaf, codec, service, support},
 }
 
-// knownTestExceptions are test files whose imports against the rule are already being moved. The test fails when
-// one no longer needs its exception, so that the list only shrinks.
-var knownTestExceptions = []string{
-	// It drives a signaling Server against the broker; it moves next to its subject.
-	"src/bus/signaling_test.go",
-}
+// testOnly are the support packages for tests alone: only _test.go files, and each other, may import them.
+var testOnly = []string{"src/internal/testkit", "src/internal/brokertest"}
 
 // layerOf places a package of the module (its path inside the module) in a layer; "" for a package not placed yet.
 func layerOf(pkg string) string {
@@ -204,12 +200,28 @@ func TestProductImports(t *testing.T) {
 		for _, v := range violations(p.path, p.product, mayImport[l]) {
 			t.Error(v)
 		}
+		for _, v := range testOnlyImports(p.path, p.product) {
+			t.Error(v)
+		}
 	}
+}
+
+// testOnlyImports lists the imports of the test-only packages by pkg's product code.
+func testOnlyImports(pkg string, imports []string) []string {
+	if slices.Contains(testOnly, pkg) {
+		return nil
+	}
+	var out []string
+	for _, imp := range imports {
+		if slices.Contains(testOnly, imp) {
+			out = append(out, fmt.Sprintf("%s imports %s outside its tests: it is for tests only", pkg, imp))
+		}
+	}
+	return out
 }
 
 // TestTestImports: a package's tests import what its code may import, and the test-support packages.
 func TestTestImports(t *testing.T) {
-	used := map[string]bool{}
 	for _, p := range modulePackages(t) {
 		l := layerOf(p.path)
 		if l == "" {
@@ -217,22 +229,9 @@ func TestTestImports(t *testing.T) {
 		}
 		allowed := append(slices.Clone(mayImport[l]), support)
 		for imp, files := range p.test {
-			v := violations(p.path, []string{imp}, allowed)
-			if len(v) == 0 {
-				continue
+			for _, v := range violations(p.path, []string{imp}, allowed) {
+				t.Errorf("%s, in %s", v, strings.Join(files, ", "))
 			}
-			for _, file := range files {
-				if slices.Contains(knownTestExceptions, file) {
-					used[file] = true
-					continue
-				}
-				t.Errorf("%s, in %s", v[0], file)
-			}
-		}
-	}
-	for _, file := range knownTestExceptions {
-		if !used[file] {
-			t.Errorf("%s imports nothing against the rule any more: remove it from knownTestExceptions", file)
 		}
 	}
 }
@@ -259,6 +258,18 @@ func TestRuleRefusesWrongImports(t *testing.T) {
 		if v := violations(bad[0], []string{bad[1]}, mayImport[layerOf(bad[0])]); len(v) == 0 {
 			t.Errorf("%s importing %s is allowed", bad[0], bad[1])
 		}
+	}
+	for _, bad := range [][2]string{
+		{"src/cmd/loadtest", "src/internal/testkit"},
+		{"src/internal/loadtool", "src/internal/brokertest"},
+		{"src/signaling", "src/internal/testkit"},
+	} {
+		if len(testOnlyImports(bad[0], []string{bad[1]})) == 0 {
+			t.Errorf("%s importing %s outside its tests is allowed", bad[0], bad[1])
+		}
+	}
+	if v := testOnlyImports("src/internal/brokertest", []string{"src/internal/testkit"}); len(v) != 0 {
+		t.Errorf("refused: %v", v)
 	}
 	for _, good := range [][2]string{
 		{"src/media", "src/webrtc"},

@@ -1,20 +1,24 @@
-package bus_test
+package signaling_test
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
 	"github.com/heytribe/live-webrtcsignaling/src/auth"
 	"github.com/heytribe/live-webrtcsignaling/src/bus"
+	"github.com/heytribe/live-webrtcsignaling/src/internal/brokertest"
+	"github.com/heytribe/live-webrtcsignaling/src/internal/testkit"
 	"github.com/heytribe/live-webrtcsignaling/src/protocol"
 	"github.com/heytribe/live-webrtcsignaling/src/signaling"
 )
@@ -56,7 +60,7 @@ func signalingServer(t testing.TB, pub bus.Publisher, mutate func(*signaling.Opt
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := signaling.NewServerWith(opts, verifier, pub, nil, quietLogger())
+	srv, err := signaling.NewServerWith(opts, verifier, pub, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +78,7 @@ func signalingServer(t testing.TB, pub bus.Publisher, mutate func(*signaling.Opt
 	t.Cleanup(func() {
 		cancel()
 		<-liveDone
-		sctx, scancel := context.WithTimeout(context.Background(), waitFor)
+		sctx, scancel := context.WithTimeout(context.Background(), testkit.Patient)
 		defer scancel()
 		if err := srv.Shutdown(sctx); err != nil {
 			t.Errorf("signaling shutdown: %v", err)
@@ -84,64 +88,8 @@ func signalingServer(t testing.TB, pub bus.Publisher, mutate func(*signaling.Opt
 	return "ws" + strings.TrimPrefix(hs.URL, "http") + "/api", srv
 }
 
-// wsClient is a websocket client of the API. Its methods return errors, so worker goroutines can use it.
-type wsClient struct {
-	ws *websocket.Conn
-}
-
-func dialAPI(url string, header http.Header) (*wsClient, error) {
-	ws, resp, err := websocket.DefaultDialer.Dial(url, header)
-	if err != nil {
-		return nil, fmt.Errorf("dial: %w", err)
-	}
-	_ = resp.Body.Close()
-	return &wsClient{ws: ws}, nil
-}
-
-func (c *wsClient) send(action string, data any) error {
-	frame := map[string]any{"a": action}
-	if data != nil {
-		frame["d"] = data
-	}
-	return c.ws.WriteJSON(frame)
-}
-
-// reply reads until the reply to action, skipping events, and returns its data, or its error code.
-func (c *wsClient) reply(action string) (json.RawMessage, int, error) {
-	if err := c.ws.SetReadDeadline(time.Now().Add(waitFor)); err != nil {
-		return nil, 0, err
-	}
-	for {
-		var m struct {
-			A string          `json:"a"`
-			S bool            `json:"s"`
-			D json.RawMessage `json:"d"`
-			E int             `json:"e"`
-		}
-		if err := c.ws.ReadJSON(&m); err != nil {
-			return nil, 0, fmt.Errorf("waiting for %sR: %w", action, err)
-		}
-		if m.A != action+"R" && m.A != "generalR" {
-			continue
-		}
-		if !m.S {
-			return nil, m.E, nil
-		}
-		return m.D, 0, nil
-	}
-}
-
-// ok reads the reply to action and fails unless it is a success.
-func (c *wsClient) ok(action string) (json.RawMessage, error) {
-	d, code, err := c.reply(action)
-	if err == nil && code != 0 {
-		err = fmt.Errorf("%s answered error %d", action, code)
-	}
-	return d, err
-}
-
-// join joins room as user and returns the socketId.
-func (c *wsClient) join(room, user string, fields map[string]any) (string, error) {
+// join joins room as user, with fields added to the request, and returns the socketId.
+func join(c *testkit.Client, room, user string, fields map[string]any) (string, error) {
 	bearer, err := auth.SignHS256(jwtSecret, user, "", time.Now(), time.Hour)
 	if err != nil {
 		return "", err
@@ -150,40 +98,30 @@ func (c *wsClient) join(room, user string, fields map[string]any) (string, error
 	for k, v := range fields {
 		d[k] = v
 	}
-	if err := c.send("join", d); err != nil {
+	if err := c.Send("join", d); err != nil {
 		return "", err
 	}
-	raw, err := c.ok("join")
+	m, err := c.OKReply("join", testkit.Patient)
 	if err != nil {
 		return "", err
 	}
 	var r struct{ SocketID string }
-	if err := json.Unmarshal(raw, &r); err != nil || r.SocketID == "" {
-		return "", fmt.Errorf("joinR %s: %v", raw, err)
+	if err := json.Unmarshal(m.D, &r); err != nil || r.SocketID == "" {
+		return "", fmt.Errorf("joinR %s: %v", m.D, err)
 	}
 	return r.SocketID, nil
 }
 
 // barrier proves that the server has handled every earlier message of c: it answers in order, and an unknown
 // action gets an error reply.
-func (c *wsClient) barrier() error {
-	if err := c.send("barrier", nil); err != nil {
+func barrier(c *testkit.Client) error {
+	if err := c.Send("barrier", nil); err != nil {
 		return err
 	}
-	if _, code, err := c.reply("barrier"); err != nil || code == 0 {
-		return fmt.Errorf("barrier: code %d, %v", code, err)
+	if m, err := c.Reply("barrier", testkit.Patient); err != nil || m.OK() {
+		return fmt.Errorf("barrier: %+v, %v", m, err)
 	}
 	return nil
-}
-
-// drop ends the TCP connection without a close frame: the participant keeps its place for the grace period.
-func (c *wsClient) drop() { _ = c.ws.NetConn().Close() }
-
-// close leaves with a close frame, then closes the connection.
-func (c *wsClient) close() {
-	_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""),
-		time.Now().Add(time.Second))
-	_ = c.ws.Close()
 }
 
 func mustT(t testing.TB, err error) {
@@ -196,51 +134,51 @@ func mustT(t testing.TB, err error) {
 // TestLiveEventsFromWebsocketClients checks the routing key and payload of every event type, produced by clients
 // joining, sending reports, dropping, reconnecting within the grace period, dropping for good and leaving.
 func TestLiveEventsFromWebsocketClients(t *testing.T) {
-	url := brokerURL(t)
-	opts := testOptions(url)
-	c := newConsumer(t, url, opts.Exchange)
-	pub := newPublisher(t, opts)
+	url := brokertest.URL(t)
+	opts := brokertest.PublisherOptions(url)
+	c := brokertest.NewConsumer(t, url, opts.Exchange)
+	pub := brokertest.NewPublisher(t, opts)
 	const grace = 500 * time.Millisecond
 	api, _ := signalingServer(t, pub, func(o *signaling.Options) {
 		o.ReconnectGrace = grace
 		o.LiveInterval = 200 * time.Millisecond
 	})
-	room := uniqueName("room-")
+	room := brokertest.UniqueName("room-")
 
-	alice, err := dialAPI(api, http.Header{"X-Forwarded-For": {"192.0.2.1, 198.51.100.7"}})
+	alice, err := testkit.Dial(api, http.Header{"X-Forwarded-For": {"192.0.2.1, 198.51.100.7"}})
 	mustT(t, err)
-	defer alice.close()
-	aliceID, err := alice.join(room, "alice", map[string]any{"platform": "Web", "deviceName": "Chrome",
+	defer alice.Close()
+	aliceID, err := join(alice, room, "alice", map[string]any{"platform": "Web", "deviceName": "Chrome",
 		"networkType": "wifi", "appVersion": "2.0.1", "version": "Chrome 126", "maxVideoBitrate": 500000})
 	mustT(t, err)
-	bob, err := dialAPI(api, nil)
+	bob, err := testkit.Dial(api, nil)
 	mustT(t, err)
-	bobID, err := bob.join(room, "bob", map[string]any{"platform": "iOS", "appVersion": "3.1", "version": "17.5"})
+	bobID, err := join(bob, room, "bob", map[string]any{"platform": "iOS", "appVersion": "3.1", "version": "17.5"})
 	mustT(t, err)
 
-	mustT(t, alice.send("eventFreeze", nil))
-	mustT(t, alice.send("eventCpu", map[string]any{"cpuUsed": 42}))
-	mustT(t, alice.send("eventNetworkChange", map[string]any{"networkType": "mobile"}))
-	mustT(t, alice.barrier())
-	live := c.waitUntil("room.live of both", func(msgs []message) bool { return liveOf(msgs, room, 2) != nil })
+	mustT(t, alice.Send("eventFreeze", nil))
+	mustT(t, alice.Send("eventCpu", map[string]any{"cpuUsed": 42}))
+	mustT(t, alice.Send("eventNetworkChange", map[string]any{"networkType": "mobile"}))
+	mustT(t, barrier(alice))
+	live := c.WaitUntil("room.live of both", func(msgs []brokertest.Message) bool { return liveOf(msgs, room, 2) != nil })
 	snapshot := liveOf(live, room, 2)
 
 	// A drop and a reconnect within the grace period publish nothing.
-	bob.drop()
-	bob2, err := dialAPI(api, nil)
+	bob.Drop()
+	bob2, err := testkit.Dial(api, nil)
 	mustT(t, err)
 	bearer, err := auth.SignHS256(jwtSecret, "bob", "", time.Now(), time.Hour)
 	mustT(t, err)
-	mustT(t, bob2.send("reconnect", map[string]any{"socketId": bobID, "bearer": bearer}))
-	_, err = bob2.ok("reconnect")
+	mustT(t, bob2.Send("reconnect", map[string]any{"socketId": bobID, "bearer": bearer}))
+	_, err = bob2.OKReply("reconnect", testkit.Patient)
 	mustT(t, err)
 	// The second drop lasts: the grace period's expiry publishes room.leave.
-	bob2.drop()
-	c.waitUntil("bob's room.leave", func(msgs []message) bool { return len(ofKey(msgs, bus.KeyRoomLeave)) == 1 })
-	mustT(t, alice.send("leave", nil))
-	_, err = alice.ok("leave")
+	bob2.Drop()
+	c.WaitUntil("bob's room.leave", func(msgs []brokertest.Message) bool { return len(ofKey(msgs, bus.KeyRoomLeave)) == 1 })
+	mustT(t, alice.Send("leave", nil))
+	_, err = alice.OKReply("leave", testkit.Patient)
 	mustT(t, err)
-	msgs := c.waitUntil("alice's room.leave", func(msgs []message) bool {
+	msgs := c.WaitUntil("alice's room.leave", func(msgs []brokertest.Message) bool {
 		return len(ofKey(msgs, bus.KeyRoomLeave)) == 2
 	})
 
@@ -261,44 +199,44 @@ func TestLiveEventsFromWebsocketClients(t *testing.T) {
 		want[i] = names.Replace(want[i])
 	}
 	var got []string
-	for _, line := range roomSequences(t, msgs)[room] {
+	for _, line := range brokertest.RoomSequences(t, msgs)[room] {
 		if !strings.HasPrefix(line, bus.KeyRoomLive+" ") {
 			got = append(got, line)
 		}
 	}
-	sameSequences(t, map[string][]string{room: got}, map[string][]string{room: want})
+	brokertest.SameSequences(t, map[string][]string{room: got}, map[string][]string{room: want})
 
 	wantSessions := fmt.Sprintf(`[{"socketId":%q,"userId":"alice"},{"socketId":%q,"userId":"bob"}]`, aliceID, bobID)
-	if sessions, _ := json.Marshal(snapshot.fields["sessions"]); string(sessions) != wantSessions {
+	if sessions, _ := json.Marshal(snapshot.Fields["sessions"]); string(sessions) != wantSessions {
 		t.Fatalf("room.live sessions %s, want %s", sessions, wantSessions)
 	}
 	ids := make(map[string]bool)
 	for _, m := range msgs {
-		if m.contentType != "application/json" || m.deliveryMode != 2 || ids[m.str("eventId")] {
-			t.Fatalf("%s: content type %q, delivery mode %d, eventId %q (repeated: %v)", m.key, m.contentType,
-				m.deliveryMode, m.str("eventId"), ids[m.str("eventId")])
+		if m.ContentType != "application/json" || m.DeliveryMode != 2 || ids[m.Str("eventId")] {
+			t.Fatalf("%s: content type %q, delivery mode %d, eventId %q (repeated: %v)", m.Key, m.ContentType,
+				m.DeliveryMode, m.Str("eventId"), ids[m.Str("eventId")])
 		}
-		ids[m.str("eventId")] = true
-		if _, err := time.Parse("2006-01-02T15:04:05.000Z", m.str("ts")); err != nil {
-			t.Fatalf("%s: ts %q is not RFC 3339 UTC with milliseconds", m.key, m.str("ts"))
+		ids[m.Str("eventId")] = true
+		if _, err := time.Parse("2006-01-02T15:04:05.000Z", m.Str("ts")); err != nil {
+			t.Fatalf("%s: ts %q is not RFC 3339 UTC with milliseconds", m.Key, m.Str("ts"))
 		}
 	}
 }
 
 // liveOf returns the first room.live of room with size members, or nil.
-func liveOf(msgs []message, room string, size int) *message {
+func liveOf(msgs []brokertest.Message, room string, size int) *brokertest.Message {
 	for i, m := range msgs {
-		if m.key == bus.KeyRoomLive && m.str("roomId") == room && m.num("roomSize") == size {
+		if m.Key == bus.KeyRoomLive && m.Str("roomId") == room && m.Num("roomSize") == size {
 			return &msgs[i]
 		}
 	}
 	return nil
 }
 
-func ofKey(msgs []message, key string) []message {
-	var out []message
+func ofKey(msgs []brokertest.Message, key string) []brokertest.Message {
+	var out []brokertest.Message
 	for _, m := range msgs {
-		if m.key == key {
+		if m.Key == key {
 			out = append(out, m)
 		}
 	}
@@ -333,26 +271,26 @@ func churn(api string, workers int, stop <-chan struct{}) error {
 }
 
 func churnOnce(api, room, user string, i int) error {
-	c, err := dialAPI(api, nil)
+	c, err := testkit.Dial(api, nil)
 	if err != nil {
 		return err
 	}
-	defer c.close()
-	if _, err := c.join(room, user, map[string]any{"platform": "Web"}); err != nil {
+	defer c.Close()
+	if _, err := join(c, room, user, map[string]any{"platform": "Web"}); err != nil {
 		return err
 	}
-	if err := c.send("eventCpu", map[string]any{"cpuUsed": i % 100}); err != nil {
+	if err := c.Send("eventCpu", map[string]any{"cpuUsed": i % 100}); err != nil {
 		return err
 	}
 	if i%2 == 0 {
-		if err := c.send("leave", nil); err != nil {
+		if err := c.Send("leave", nil); err != nil {
 			return err
 		}
-		_, err = c.ok("leave")
+		_, err = c.OKReply("leave", testkit.Patient)
 		return err
 	}
 	// Closing with a close frame leaves too; the barrier makes sure the report was handled first.
-	return c.barrier()
+	return barrier(c)
 }
 
 // TestNoEventLostWhenTheBrokerLinkFails runs clients joining and leaving while the link to the broker is cut and
@@ -369,15 +307,15 @@ func TestNoEventLostWhenTheBrokerLinkFails(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			url := brokerURL(t)
-			px := newProxy(t, url)
+			url := brokertest.URL(t)
+			px := brokertest.NewProxy(t, url)
 			if tt.refuseAtStart {
-				px.cut()
+				px.Cut()
 			}
-			opts := testOptions(px.url(url))
+			opts := brokertest.PublisherOptions(px.URL(url))
 			opts.Window = 32
-			c := newConsumer(t, url, opts.Exchange)
-			pub := newPublisher(t, opts)
+			c := brokertest.NewConsumer(t, url, opts.Exchange)
+			pub := brokertest.NewPublisher(t, opts)
 			rec := &recorder{next: pub}
 			api, srv := signalingServer(t, rec, func(o *signaling.Options) {
 				o.RoomMaxSize = 100
@@ -388,43 +326,78 @@ func TestNoEventLostWhenTheBrokerLinkFails(t *testing.T) {
 			churned := make(chan error, 1)
 			go func() { churned <- churn(api, 6, stop) }()
 			if tt.refuseAtStart {
-				waitStats(t, pub, "events queued while refused", func(s bus.Stats) bool {
+				brokertest.WaitStats(t, pub, "events queued while refused", func(s bus.Stats) bool {
 					return s.Outbox > 200 && s.ConnectionErrors >= 3 && s.Published == 0
 				})
-				px.restore()
+				px.Restore()
 			}
 			for cut := 1; cut <= tt.cuts; cut++ {
 				published := pub.Stats().Published
-				waitStats(t, pub, "a connection that delivers", func(s bus.Stats) bool {
+				brokertest.WaitStats(t, pub, "a connection that delivers", func(s bus.Stats) bool {
 					return s.Connected && s.Published > published+50
 				})
-				px.cut()
-				waitStats(t, pub, "the cut noticed", func(s bus.Stats) bool { return !s.Connected })
-				px.restore()
+				px.Cut()
+				brokertest.WaitStats(t, pub, "the cut noticed", func(s bus.Stats) bool { return !s.Connected })
+				px.Restore()
 			}
-			waitStats(t, pub, "deliveries after recovery", func(s bus.Stats) bool { return s.Connected })
+			brokertest.WaitStats(t, pub, "deliveries after recovery", func(s bus.Stats) bool { return s.Connected })
 			close(stop)
 			mustT(t, <-churned)
 			// The last leaves run after the clients' close frames: every event is published once nobody is left.
-			waitParticipants(t, srv, 0)
+			testkit.WaitFor(t, testkit.Patient, "no participant left", func() bool { return srv.Snapshot().Participants == 0 })
 
 			want := rec.all()
-			got := c.waitCount(len(want))
-			sameSequences(t, roomSequences(t, got), eventSequences(t, want))
-			st := waitStats(t, pub, "every confirm", func(s bus.Stats) bool { return s.Published >= uint64(len(want)) })
-			t.Logf("%d events, %d messages; stats %+v", len(want), len(c.messages()), st)
+			got := c.WaitCount(len(want))
+			brokertest.SameSequences(t, brokertest.RoomSequences(t, got), brokertest.EventSequences(t, want))
+			st := brokertest.WaitStats(t, pub, "every confirm", func(s bus.Stats) bool { return s.Published >= uint64(len(want)) })
+			t.Logf("%d events, %d messages; stats %+v", len(want), len(c.Messages()), st)
 		})
 	}
 }
 
-// waitParticipants waits until the server has n participants.
-func waitParticipants(t testing.TB, srv *signaling.Server, n int) {
-	t.Helper()
-	deadline := time.Now().Add(waitFor)
-	for srv.Snapshot().Participants != n {
-		if time.Now().After(deadline) {
-			t.Fatalf("participants: %d, want %d", srv.Snapshot().Participants, n)
-		}
-		time.Sleep(5 * time.Millisecond)
+// BenchmarkJoinLatency measures join → joinR through a real websocket with the AMQP publisher behind signaling,
+// while the broker is up, slow (every chunk delayed 50 ms both ways by a proxy) or down (refusing connections).
+// The target is no difference beyond noise: the API never waits on the broker.
+func BenchmarkJoinLatency(b *testing.B) {
+	url := brokertest.URL(b)
+	for _, broker := range []string{"up", "slow", "down"} {
+		b.Run("broker="+broker, func(b *testing.B) {
+			px := brokertest.NewProxy(b, url)
+			switch broker {
+			case "slow":
+				px.Slow(50 * time.Millisecond)
+			case "down":
+				px.Cut()
+			}
+			opts := brokertest.PublisherOptions(px.URL(url))
+			opts.OutboxLimit, opts.OutboxHardLimit = 1<<20, 1<<20
+			p := brokertest.NewPublisher(b, opts)
+			if broker != "down" {
+				brokertest.WaitStats(b, p, "connected", func(s bus.Stats) bool { return s.Connected })
+			}
+			api, _ := signalingServer(b, p, nil)
+			latencies := make([]time.Duration, 0, b.N)
+			b.ResetTimer()
+			for i := range b.N {
+				c, err := testkit.Dial(api, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				start := time.Now()
+				if _, err := join(c, fmt.Sprintf("room-%d", i%50), "user", nil); err != nil {
+					b.Fatal(err)
+				}
+				latencies = append(latencies, time.Since(start))
+				c.Close()
+			}
+			b.StopTimer()
+			slices.Sort(latencies)
+			b.ReportMetric(ms(latencies[len(latencies)/2]), "p50-ms")
+			b.ReportMetric(ms(latencies[len(latencies)*99/100]), "p99-ms")
+			st := p.Stats()
+			b.ReportMetric(float64(st.Published), "published")
+		})
 	}
 }
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
