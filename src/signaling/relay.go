@@ -94,7 +94,7 @@ func (c *conn) relay(action, to string, answer bool, name, field string, raw jso
 		if target == nil || target == p {
 			return protocol.CodeSocketIDDoesNotExist
 		}
-		target.deliver(msg, c.srv.opts.ReplayLimit)
+		target.deliver(msg, c.srv.bounds)
 		if answer {
 			c.reply(action, nil)
 		}
