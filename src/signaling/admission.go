@@ -86,7 +86,7 @@ func (us *users) acquire(id string, now time.Time) *user {
 	defer us.mu.Unlock()
 	u, ok := us.byID[id]
 	if !ok {
-		u = &user{id: id, limiter: &sharedLimiter{l: newRateLimiter(us.rate, us.burst, now)}}
+		u = &user{id: id, limiter: newSharedLimiter(us.rate, us.burst, now)}
 		us.byID[id] = u
 	}
 	if u.sockets >= us.maxSockets {

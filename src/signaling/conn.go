@@ -144,13 +144,19 @@ func (c *conn) releaseUser() {
 	}
 }
 
-// allow takes a token from the connection's rate limit, and from its user's once joined.
-func (c *conn) allow(now time.Time) bool {
+// allow takes a token from the connection's rate limit, and from its user's once joined. When one refuses, the
+// message is dropped and counted by that limit's floodMeter: closeIt says the connection must be closed, since is
+// when the flood began.
+func (c *conn) allow(now time.Time) (ok, closeIt bool, since time.Time) {
 	if !c.limiter.allow(now) {
-		return false
+		return false, c.flood.drop(now), c.flood.since
 	}
 	u := c.user.Load()
-	return u == nil || u.limiter.allow(now)
+	if u == nil || u.limiter.allow(now) {
+		return true, false, time.Time{}
+	}
+	closeIt, since = u.limiter.drop(now)
+	return false, closeIt, since
 }
 
 // closeWith makes the write goroutine send a close frame with code and text, then end the connection.
@@ -237,8 +243,9 @@ func (c *conn) readFrame(ctx context.Context, kind int, r io.Reader) bool {
 		c.ended(err)
 		return false
 	}
-	if now := c.srv.now(); !c.allow(now) {
-		c.rateLimited(now)
+	now := c.srv.now()
+	if ok, closeIt, since := c.allow(now); !ok {
+		c.rateLimited(now, closeIt, since)
 		return true
 	}
 	c.overLimit = false
@@ -252,27 +259,23 @@ func (c *conn) readFrame(ctx context.Context, kind int, r io.Reader) bool {
 }
 
 // rateLimited drops a message received at now over the rate limits: the first of a run is answered 1331, and a
-// client that keeps flooding is closed (floodMeter).
-func (c *conn) rateLimited(now time.Time) {
+// client that keeps flooding (closeIt, see floodMeter) is closed.
+func (c *conn) rateLimited(now time.Time, closeIt bool, since time.Time) {
 	c.srv.counters.rateLimited.Add(1)
 	if !c.overLimit {
 		c.overLimit = true
 		c.fail(protocol.ActionGeneral, protocol.CodeRateLimited)
 	}
-	if c.flood.drop(now) {
-		c.closeFlood(now)
+	if !closeIt {
+		return
 	}
-}
-
-// closeFlood closes a connection that went on sending over its rate limits, once.
-func (c *conn) closeFlood(now time.Time) {
 	select {
 	case <-c.closing:
 		return
 	default:
 	}
 	c.srv.counters.rateLimitCloses.Add(1)
-	c.log.Warn("websocket closed: rate limit", "overLimitFor", now.Sub(c.flood.since))
+	c.log.Warn("websocket closed: rate limit", "overLimitFor", now.Sub(since))
 	c.closeWith(protocol.CloseRateLimit, protocol.CloseRateLimitReason, false)
 }
 

@@ -30,16 +30,28 @@ func (l *rateLimiter) allow(now time.Time) bool {
 	return false
 }
 
-// sharedLimiter is a rateLimiter used by several goroutines: the websockets of one user.
+// sharedLimiter is a rateLimiter and its floodMeter used by several goroutines: the websockets of one user.
 type sharedLimiter struct {
-	mu sync.Mutex
-	l  *rateLimiter
+	mu    sync.Mutex
+	l     *rateLimiter
+	flood *floodMeter
+}
+
+func newSharedLimiter(rate float64, burst int, now time.Time) *sharedLimiter {
+	return &sharedLimiter{l: newRateLimiter(rate, burst, now), flood: newFloodMeter(rate, burst, now)}
 }
 
 func (s *sharedLimiter) allow(now time.Time) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.l.allow(now)
+}
+
+// drop counts a message dropped by this limiter; see floodMeter.drop. since is the start of the flood.
+func (s *sharedLimiter) drop(now time.Time) (closeIt bool, since time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.flood.drop(now), s.flood.since
 }
 
 // floodMeter decides when a connection that goes on sending over its limits is closed. Each dropped message adds

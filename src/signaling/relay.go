@@ -75,7 +75,8 @@ func (c *conn) sendMessage(_ context.Context, d json.RawMessage) int {
 	}
 	var v validation
 	v.id(req.To)
-	v.required(req.Message != nil)
+	// encoding/json hands a null to a RawMessage as the bytes null: a null message is a missing one.
+	v.required(!isNull(req.Message))
 	if v.code != 0 {
 		return v.code
 	}

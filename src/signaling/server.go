@@ -269,14 +269,21 @@ func (s *Server) untrack(c *conn) {
 // checkOrigin accepts requests without Origin (native apps), from the server's own host, and from AllowedOrigins.
 func (s *Server) checkOrigin(r *http.Request) bool {
 	origin := r.Header.Get("Origin")
-	if origin == "" {
+	if origin == "" || s.originAllowed(origin, r.Host) {
 		return true
 	}
+	// Every refusal is logged, those without a host too ("null" from sandboxed pages, "file://").
+	s.log.Info("websocket origin refused", "origin", origin, "remote", r.RemoteAddr)
+	return false
+}
+
+// originAllowed reports whether origin is host's own or one of AllowedOrigins; an origin without a host never is.
+func (s *Server) originAllowed(origin, host string) bool {
 	u, err := url.Parse(origin)
 	if err != nil || u.Host == "" {
 		return false
 	}
-	if strings.EqualFold(u.Host, r.Host) {
+	if strings.EqualFold(u.Host, host) {
 		return true
 	}
 	normalized := strings.ToLower(u.Scheme + "://" + u.Host)
@@ -285,7 +292,6 @@ func (s *Server) checkOrigin(r *http.Request) bool {
 			return true
 		}
 	}
-	s.log.Info("websocket origin refused", "origin", origin, "remote", r.RemoteAddr)
 	return false
 }
 
