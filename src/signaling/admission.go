@@ -31,11 +31,11 @@ func (u *unauthCount) acquire(ip string, force bool) string {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if !force {
-		if u.total >= u.maxTotal {
-			return refusedTotal
-		}
 		if u.perAddress[ip] >= u.maxAddress {
 			return refusedAddress
+		}
+		if u.total >= u.maxTotal {
+			return refusedTotal
 		}
 	}
 	u.total++

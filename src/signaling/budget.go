@@ -13,7 +13,7 @@ func newByteBudget(limit int) *byteBudget {
 }
 
 // take reserves n bytes. Past the limit it reserves nothing and reports false, unless force is set: a connection
-// that is not behind (its queue is empty) still gets its message, so the budget drops those that hold bytes.
+// that is not behind (see behindBytes) still gets its message, so the budget drops those that hold bytes.
 func (b *byteBudget) take(n int, force bool) bool {
 	if b.used.Add(int64(n)) > b.limit && !force {
 		b.used.Add(-int64(n))

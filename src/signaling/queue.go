@@ -15,6 +15,11 @@ const (
 	refusedBudget
 )
 
+// behindBytes is what a connection's queue holds when it counts as behind: past the process's budget, a message for
+// it is refused (and it is dropped), while one for a connection that keeps up still goes. A client that reads has
+// far less waiting: the writer takes everything at each wake-up.
+const behindBytes = 64 << 10
+
 // outQueue is a connection's bounded send queue. push never blocks: when the queue is full it refuses the message
 // and remembers the overflow, and the connection is closed as a slow reader. Its slice is allocated on first use, so
 // an idle connection holds no buffer. It counts the bytes it holds, against its own bound and the process's budget.
@@ -47,7 +52,7 @@ func (q *outQueue) push(m *outMsg) refusal {
 		q.overflow = true
 		return refusedFull
 	}
-	if !q.budget.take(n, len(q.items) == 0) {
+	if !q.budget.take(n, q.bytes < behindBytes) {
 		q.overflow = true
 		return refusedBudget
 	}
