@@ -704,3 +704,49 @@ func TestNeverJoiningSocketsAreClosedAndCapped(t *testing.T) {
 	})
 	v.check()
 }
+
+// TestJoinDeadlineSparesTheJoinedAndRestartsOnLeave: a joined websocket outlives the deadline; after a leave it
+// has a new deadline of its own, and is closed 4408 when it passes.
+func TestJoinDeadlineSparesTheJoinedAndRestartsOnLeave(t *testing.T) {
+	const deadline = 300 * time.Millisecond
+	h := newHarness(t, func(o *Options) { o.JoinTimeout = deadline })
+	c := h.dial()
+	c.joinAs(h, "r", "u")
+	joinedAt := time.Now()
+	eventually(t, "the deadline passed", func() bool { return time.Since(joinedAt) > 3*deadline })
+	c.barrier()
+	c.send("leave", nil)
+	c.expectOK("leave")
+	if n := h.srv.Stats().Unauthenticated; n != 1 {
+		t.Fatalf("%d unauthenticated after the leave", n)
+	}
+	if ce := c.expectClose(); ce.Code != protocol.CloseJoinTimeout || ce.Text != protocol.CloseJoinTimeoutReason {
+		t.Fatalf("closed with %d %q", ce.Code, ce.Text)
+	}
+	eventually(t, "the count back to 0", func() bool {
+		st := h.srv.Stats()
+		return st.Unauthenticated == 0 && st.JoinTimeouts == 1
+	})
+}
+
+// TestReconnectTakesTheOldWebsocketsPlace: at the per-user cap, a reconnect that replaces a websocket still open
+// takes its place, and one after a drop gets the freed place; a second user's socket count is its own.
+func TestReconnectTakesTheOldWebsocketsPlace(t *testing.T) {
+	h := newHarness(t, func(o *Options) { o.SocketsPerUser = 1 })
+	old := h.dial()
+	j := old.joinAs(h, "r", "u")
+	again := h.dial()
+	again.send("reconnect", map[string]any{"socketId": j.SocketID, "bearer": h.token("u", "")})
+	again.expectOK("reconnect")
+	if ce := old.expectClose(); ce.Text != "replaced by reconnect" {
+		t.Fatalf("old websocket closed with %d %q", ce.Code, ce.Text)
+	}
+	again.drop()
+	h.awayIn(j.SocketID)
+	third := h.dial()
+	third.send("reconnect", map[string]any{"socketId": j.SocketID, "bearer": h.token("u", "")})
+	third.expectOK("reconnect")
+	other := h.dial()
+	other.send("join", map[string]any{"roomId": "r2", "bearer": h.token("u", "")})
+	other.expectError("join", protocol.CodeUserSocketLimit)
+}
