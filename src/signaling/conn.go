@@ -94,7 +94,8 @@ func (c *conn) armJoinDeadline() {
 			return
 		}
 		c.srv.counters.joinTimeouts.Add(1)
-		c.log.Info("websocket closed: no join in time", "timeout", c.srv.opts.JoinTimeout)
+		// c.log belongs to the read goroutine: this one logs with the server's.
+		c.srv.log.Info("websocket closed: no join in time", "remote", c.ip, "timeout", c.srv.opts.JoinTimeout)
 		c.closeWith(protocol.CloseJoinTimeout, protocol.CloseJoinTimeoutReason, false)
 	})
 }
