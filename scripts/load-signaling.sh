@@ -14,8 +14,10 @@ if [ "${LWS_IN_NETNS:-}" != 1 ]; then
 fi
 
 port=18080
+# Every client of the tool comes from 127.0.0.1: the cap of websockets not yet joined per address (64 by default,
+# meant for one client's address) would refuse a join burst delayed by the load; the total cap still applies.
 JWT_SECRET=load-test-secret-not-for-production MEDIA_MODE=relay PORT_NUMBER=$port BIND_ADDRESS=127.0.0.1 ADMIN_ADDR= \
-  DRAIN_TIMEOUT=1s LOG_LEVEL=warn bin/live-webrtcsignaling &
+  DRAIN_TIMEOUT=1s LOG_LEVEL=warn WS_UNAUTH_PER_ADDRESS=10000 bin/live-webrtcsignaling &
 server=$!
 trap 'kill -TERM $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
 for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done

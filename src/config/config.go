@@ -102,6 +102,20 @@ type Config struct {
 	// WSRateLimit and WSRateBurst are WS_RATE_LIMIT (messages/s) and WS_RATE_BURST, per connection.
 	WSRateLimit float64
 	WSRateBurst int
+	// WSSendQueueBytes is WS_SEND_QUEUE_BYTES, the bytes queued for one websocket before it is dropped as slow;
+	// WSReplayBytes is WS_REPLAY_BYTES, the bytes kept for an away participant; WSQueuedBytesTotal is
+	// WS_QUEUED_BYTES_TOTAL, the bytes queued and kept for replay in the whole process.
+	WSSendQueueBytes, WSReplayBytes, WSQueuedBytesTotal int
+	// WSUserRateLimit and WSUserRateBurst are WS_USER_RATE_LIMIT (messages/s) and WS_USER_RATE_BURST, shared by
+	// the websockets of one user.
+	WSUserRateLimit float64
+	WSUserRateBurst int
+	// WSJoinTimeout is WS_JOIN_TIMEOUT: a websocket that has not joined (or reconnected) by then is closed.
+	WSJoinTimeout time.Duration
+	// WSUnauthPerAddress and WSUnauthTotal are WS_UNAUTH_PER_ADDRESS and WS_UNAUTH_TOTAL, the websockets not yet
+	// joined from one client address and in all; WSSocketsPerUser is WS_SOCKETS_PER_USER, the joined websockets of
+	// one user.
+	WSUnauthPerAddress, WSUnauthTotal, WSSocketsPerUser int
 	// AllowedOrigins is ALLOWED_ORIGINS: origins accepted for the websocket upgrade besides the server's own.
 	// "*" accepts any origin.
 	AllowedOrigins []string
@@ -160,6 +174,15 @@ func Load(lookup Lookup) (*Config, error) {
 		WSMaxMessageBytes:      r.intIn("WS_MAX_MESSAGE_BYTES", defaults.WSMaxMessageBytes, 1<<10, 16<<20),
 		WSRateLimit:            float64(r.intIn("WS_RATE_LIMIT", defaults.WSRateLimit, 1, 1_000_000)),
 		WSRateBurst:            r.intIn("WS_RATE_BURST", defaults.WSRateBurst, 1, 1_000_000),
+		WSSendQueueBytes:       r.intIn("WS_SEND_QUEUE_BYTES", defaults.WSSendQueueBytes, 64<<10, 1<<30),
+		WSReplayBytes:          r.intIn("WS_REPLAY_BYTES", defaults.WSReplayBytes, 32<<10, 1<<30),
+		WSQueuedBytesTotal:     r.intIn("WS_QUEUED_BYTES_TOTAL", defaults.WSQueuedBytesTotal, 1<<20, 1<<40),
+		WSUserRateLimit:        float64(r.intIn("WS_USER_RATE_LIMIT", defaults.WSUserRateLimit, 1, 1_000_000)),
+		WSUserRateBurst:        r.intIn("WS_USER_RATE_BURST", defaults.WSUserRateBurst, 1, 1_000_000),
+		WSJoinTimeout:          r.duration("WS_JOIN_TIMEOUT", defaults.WSJoinTimeout, time.Second, time.Hour),
+		WSUnauthPerAddress:     r.intIn("WS_UNAUTH_PER_ADDRESS", defaults.WSUnauthPerAddress, 1, 1_000_000),
+		WSUnauthTotal:          r.intIn("WS_UNAUTH_TOTAL", defaults.WSUnauthTotal, 1, 10_000_000),
+		WSSocketsPerUser:       r.intIn("WS_SOCKETS_PER_USER", defaults.WSSocketsPerUser, 1, 1_000_000),
 		AllowedOrigins:         r.origins("ALLOWED_ORIGINS"),
 		TrustedProxies:         r.prefixes("TRUSTED_PROXIES"),
 		AdminAddr:              r.hostPort("ADMIN_ADDR", defaults.AdminAddress),
@@ -178,6 +201,7 @@ func Load(lookup Lookup) (*Config, error) {
 		r.fail("MIN_VIDEO_BITRATE", fmt.Sprintf("(%d) must not exceed MAX_VIDEO_BITRATE (%d)", c.MinVideoBitrate,
 			c.MaxVideoBitrate))
 	}
+	r.checkQueueBytes(c)
 	secret, secretSet := lookup("JWT_SECRET")
 	_, keySet := lookup("JWT_PUBLIC_KEY_FILE")
 	bind, bindSet := lookup("BIND_ADDRESS")
@@ -312,6 +336,23 @@ func (c *Config) TLS() bool { return c.CertFile != "" && c.KeyFile != "" }
 type reader struct {
 	lookup Lookup
 	errs   []error
+}
+
+// checkQueueBytes: a relayed message of WS_MAX_MESSAGE_BYTES must fit in an empty send queue and in an empty
+// replay buffer, and a replay must fit in the send queue of the reconnecting websocket.
+func (r *reader) checkQueueBytes(c *Config) {
+	if c.WSReplayBytes < 2*c.WSMaxMessageBytes {
+		r.fail("WS_REPLAY_BYTES", fmt.Sprintf("(%d) must be at least twice WS_MAX_MESSAGE_BYTES (%d)",
+			c.WSReplayBytes, c.WSMaxMessageBytes))
+	}
+	if c.WSSendQueueBytes <= c.WSReplayBytes {
+		r.fail("WS_SEND_QUEUE_BYTES", fmt.Sprintf("(%d) must exceed WS_REPLAY_BYTES (%d)", c.WSSendQueueBytes,
+			c.WSReplayBytes))
+	}
+	if c.WSQueuedBytesTotal < c.WSSendQueueBytes {
+		r.fail("WS_QUEUED_BYTES_TOTAL", fmt.Sprintf("(%d) must be at least WS_SEND_QUEUE_BYTES (%d)",
+			c.WSQueuedBytesTotal, c.WSSendQueueBytes))
+	}
 }
 
 func (r *reader) fail(name, msg string) {

@@ -53,6 +53,19 @@ const (
 	DrainTimeout      = 60 * time.Second // DRAIN_TIMEOUT
 )
 
+// The signaling server's limits against hostile clients (docs/OPERATIONS.md, "Limits").
+const (
+	WSSendQueueBytes   = 1 << 20          // WS_SEND_QUEUE_BYTES, per connection
+	WSReplayBytes      = 512 << 10        // WS_REPLAY_BYTES, per away participant
+	WSQueuedBytesTotal = 256 << 20        // WS_QUEUED_BYTES_TOTAL, the whole process
+	WSUserRateLimit    = 200              // WS_USER_RATE_LIMIT, messages/s of all of one user's websockets
+	WSUserRateBurst    = 400              // WS_USER_RATE_BURST
+	WSJoinTimeout      = 10 * time.Second // WS_JOIN_TIMEOUT
+	WSUnauthPerAddress = 64               // WS_UNAUTH_PER_ADDRESS
+	WSUnauthTotal      = 10_000           // WS_UNAUTH_TOTAL
+	WSSocketsPerUser   = 8                // WS_SOCKETS_PER_USER
+)
+
 // The bus.
 const (
 	RabbitMQOutboxLimit  = 10_000          // RABBITMQ_OUTBOX_LIMIT

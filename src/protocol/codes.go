@@ -24,3 +24,18 @@ const (
 	CodeNoOffer                 = 0x541 // 1345: an answer for a stream the server has offered nothing for
 	CodeMediaCapacity           = 0x542 // 1346: no media session can be made now (no UDP port free, shutting down)
 )
+
+// CodeUserSocketLimit (1336) refuses a join or reconnect of a user that already has WS_SOCKETS_PER_USER websockets in
+// rooms.
+const CodeUserSocketLimit = 0x538
+
+// Websocket close codes of the server's own limits, in the range RFC 6455 (7.4.2) leaves to applications, with
+// their reasons. docs/API.md lists them with the standard ones the server sends.
+const (
+	// CloseRateLimit: the client went on sending over its rate limit (WS_RATE_LIMIT, WS_USER_RATE_LIMIT).
+	CloseRateLimit       = 4429
+	CloseRateLimitReason = "rate limit"
+	// CloseJoinTimeout: no successful join or reconnect within WS_JOIN_TIMEOUT of the upgrade (or of a leave).
+	CloseJoinTimeout       = 4408
+	CloseJoinTimeoutReason = "join timeout"
+)

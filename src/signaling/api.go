@@ -156,11 +156,19 @@ func (v *validation) text(s string) {
 	v.valid(len(s) <= maxFieldBytes && utf8.ValidString(s))
 }
 
-// peerObject checks the "to" and the JSON object of a request for a peer (an SDP, a candidate).
+// peerObject checks the "to" and the JSON object of a request for a peer (an SDP, a candidate): missing or null is
+// 1283, any other JSON value than an object (a string, a number) is of the wrong type, 1282.
 func (v *validation) peerObject(to *string, object json.RawMessage) {
 	v.id(to)
 	v.required(!isNull(object))
-	v.valid(isNull(object) || isObject(object))
+	v.wellTyped(isNull(object) || isObject(object))
+}
+
+// wellTyped checks that a field has the documented JSON type.
+func (v *validation) wellTyped(ok bool) {
+	if !ok && v.code == 0 {
+		v.code = protocol.CodeJSON
+	}
 }
 
 // id checks a required identifier given as *string.

@@ -11,6 +11,7 @@ import (
 	"net"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -29,6 +30,21 @@ type conn struct {
 	// Used by the read goroutine only.
 	log *slog.Logger
 	p   *participant
+	// flood closes the connection that goes on sending over its rate limits; overLimit is set while messages are
+	// dropped, so that 1331 is answered once per run of them.
+	flood     *floodMeter
+	overLimit bool
+	// joinTimer closes the connection when it holds no participant for JoinTimeout; joinGen tells a timer of an
+	// earlier period that it is stale.
+	joinTimer *time.Timer
+	joinGen   atomic.Uint64
+	// joined is set while the connection holds a participant; counted while it is counted in unauthCount (read
+	// goroutine only, set before it starts).
+	joined  atomic.Bool
+	counted bool
+	// user is the user whose websocket count and rate limit this connection takes, once joined; it is released
+	// once, by whoever swaps it out (the connection's end, leave, or a reconnect taking the participant over).
+	user atomic.Pointer[user]
 	// endCalls cancels the context of the connection's calls to the media plane: when the read goroutine ends, or
 	// when Shutdown gives up waiting for the connection.
 	endCalls context.CancelFunc
@@ -51,18 +67,97 @@ func newConn(s *Server, ws *websocket.Conn, ip string, endCalls context.CancelFu
 		ws:       ws,
 		ip:       ip,
 		endCalls: endCalls,
-		queue:    newOutQueue(s.opts.SendQueueLimit),
+		queue:    newOutQueue(s.opts.SendQueueLimit, s.opts.SendQueueBytes, s.budget),
 		limiter:  newRateLimiter(s.opts.RateLimit, s.opts.RateBurst, s.now()),
+		flood:    newFloodMeter(s.opts.RateLimit, s.opts.RateBurst, s.now()),
 		log:      s.log.With("remote", ip),
 		closing:  make(chan struct{}),
 		readDone: make(chan struct{}),
 	}
 }
 
-// start runs the connection's goroutines; ctx is the context of its calls, cancelled by endCalls.
+// start runs the connection's goroutines and its join deadline; ctx is the context of its calls, cancelled by
+// endCalls.
 func (c *conn) start(ctx context.Context) {
+	c.armJoinDeadline()
 	go c.readPump(ctx)
 	go c.writePump()
+}
+
+// armJoinDeadline closes the connection unless it holds a participant within JoinTimeout. Called before the
+// goroutines start, then on the read goroutine (after leave).
+func (c *conn) armJoinDeadline() {
+	gen := c.joinGen.Add(1)
+	c.joinTimer = time.AfterFunc(c.srv.opts.JoinTimeout, func() {
+		defer c.srv.recoverAndReport("join deadline")
+		if c.joinGen.Load() != gen || c.joined.Load() {
+			return
+		}
+		c.srv.counters.joinTimeouts.Add(1)
+		// c.log belongs to the read goroutine: this one logs with the server's.
+		c.srv.log.Info("websocket closed: no join in time", "remote", c.ip, "timeout", c.srv.opts.JoinTimeout)
+		c.closeWith(protocol.CloseJoinTimeout, protocol.CloseJoinTimeoutReason, false)
+	})
+}
+
+// joinedNow runs when c gets a participant (join, reconnect): it leaves the unauthenticated count and its
+// deadline ends. Called on the read goroutine.
+func (c *conn) joinedNow() {
+	if c.joined.Swap(true) {
+		return
+	}
+	c.stopJoinDeadline()
+	c.uncount()
+}
+
+// stopJoinDeadline ends the current join deadline. A connection that was never started has none.
+func (c *conn) stopJoinDeadline() {
+	c.joinGen.Add(1)
+	if c.joinTimer != nil {
+		c.joinTimer.Stop()
+	}
+}
+
+// uncount takes c out of the unauthenticated count, if it is in it.
+func (c *conn) uncount() {
+	if c.counted {
+		c.counted = false
+		c.srv.unauth.release(c.ip)
+	}
+}
+
+// unjoinedNow runs when c no longer holds a participant but stays open (leave): it counts as unauthenticated again
+// (admitted before, so never refused) with a new join deadline. Called on the read goroutine.
+func (c *conn) unjoinedNow() {
+	c.releaseUser()
+	if !c.joined.Swap(false) {
+		return
+	}
+	c.srv.unauth.acquire(c.ip, true)
+	c.counted = true
+	c.armJoinDeadline()
+}
+
+// releaseUser gives back c's place in its user's websocket count, if it holds one.
+func (c *conn) releaseUser() {
+	if u := c.user.Swap(nil); u != nil {
+		c.srv.users.release(u)
+	}
+}
+
+// allow takes a token from the connection's rate limit, and from its user's once joined. When one refuses, the
+// message is dropped and counted by that limit's floodMeter: closeIt says the connection must be closed, since is
+// when the flood began.
+func (c *conn) allow(now time.Time) (ok, closeIt bool, since time.Time) {
+	if !c.limiter.allow(now) {
+		return false, c.flood.drop(now), c.flood.since
+	}
+	u := c.user.Load()
+	if u == nil || u.limiter.allow(now) {
+		return true, false, time.Time{}
+	}
+	closeIt, since = u.limiter.drop(now)
+	return false, closeIt, since
 }
 
 // closeWith makes the write goroutine send a close frame with code and text, then end the connection.
@@ -74,17 +169,23 @@ func (c *conn) closeWith(code int, text string, leaves bool) {
 	})
 }
 
-// closeSlow drops a connection whose queue is full. A close frame would wait behind everything the client does not
-// read, so the TCP connection is closed at once; that does not block (callers hold room locks).
-func (c *conn) closeSlow() {
+// closeSlow drops a connection whose queue refused a message (why). A close frame would wait behind everything the
+// client does not read, so the TCP connection is closed at once; that does not block (callers hold room locks).
+func (c *conn) closeSlow(why refusal) {
+	switch why {
+	case refusedFull:
+		c.srv.counters.slowQueue.Add(1)
+	case refusedBudget:
+		c.srv.counters.slowBudget.Add(1)
+	}
 	c.closeWith(websocket.ClosePolicyViolation, "slow reader", false)
 	_ = c.ws.NetConn().Close()
 }
 
 // send queues a message for this websocket (the requester's own replies and events).
 func (c *conn) send(m *outMsg) {
-	if !c.queue.push(m) {
-		c.closeSlow()
+	if why := c.queue.push(m); why != queued {
+		c.closeSlow(why)
 	}
 }
 
@@ -143,10 +244,12 @@ func (c *conn) readFrame(ctx context.Context, kind int, r io.Reader) bool {
 		c.ended(err)
 		return false
 	}
-	if !c.limiter.allow(c.srv.now()) {
-		c.rateLimited()
+	now := c.srv.now()
+	if ok, closeIt, since := c.allow(now); !ok {
+		c.rateLimited(now, closeIt, since)
 		return true
 	}
+	c.overLimit = false
 	if kind != websocket.TextMessage {
 		c.fail(protocol.ActionGeneral, protocol.CodeJSON)
 		c.srv.counters.message(protocol.ActionGeneral, protocol.CodeJSON)
@@ -156,15 +259,25 @@ func (c *conn) readFrame(ctx context.Context, kind int, r io.Reader) bool {
 	return true
 }
 
-func (c *conn) rateLimited() {
+// rateLimited drops a message received at now over the rate limits: the first of a run is answered 1331, and a
+// client that keeps flooding (closeIt, see floodMeter) is closed.
+func (c *conn) rateLimited(now time.Time, closeIt bool, since time.Time) {
 	c.srv.counters.rateLimited.Add(1)
-	switch dropped := c.limiter.dropped; {
-	case dropped == 1:
+	if !c.overLimit {
+		c.overLimit = true
 		c.fail(protocol.ActionGeneral, protocol.CodeRateLimited)
-	case dropped >= c.srv.opts.RateBurst:
-		c.log.Warn("websocket closed: rate limit")
-		c.closeWith(websocket.ClosePolicyViolation, "rate limit", false)
 	}
+	if !closeIt {
+		return
+	}
+	select {
+	case <-c.closing:
+		return
+	default:
+	}
+	c.srv.counters.rateLimitCloses.Add(1)
+	c.log.Warn("websocket closed: rate limit", "overLimitFor", now.Sub(since))
+	c.closeWith(protocol.CloseRateLimit, protocol.CloseRateLimitReason, false)
 }
 
 // handleSafely runs one frame's handler, answers its error code and counts it; a panic is reported and answered
@@ -205,6 +318,9 @@ func (c *conn) ended(err error) {
 	}
 	c.closeWith(websocket.CloseNormalClosure, "", leaves)
 	c.srv.untrack(c)
+	c.stopJoinDeadline()
+	c.releaseUser()
+	c.uncount()
 	if c.p != nil {
 		c.srv.detach(c, leaves)
 		c.p = nil

@@ -38,11 +38,28 @@ func (c *conn) join(_ context.Context, d json.RawMessage) int {
 		c.log.Info("join refused: token bound to another room", "userId", claims.UserID, "roomId", *req.RoomID)
 		return protocol.CodeAuthFailed
 	}
+	u := c.srv.users.acquire(claims.UserID, c.srv.now())
+	if u == nil {
+		c.srv.userSocketsRefused(claims.UserID)
+		return protocol.CodeUserSocketLimit
+	}
+	c.user.Store(u)
 	p, err := newParticipantWith(claims.UserID, c, &req, c.srv.now())
 	if err != nil {
+		c.releaseUser()
 		return protocol.CodeSystem
 	}
-	return c.srv.enter(p, *req.RoomID)
+	code := c.srv.enter(p, *req.RoomID)
+	if code != 0 {
+		c.releaseUser()
+	}
+	return code
+}
+
+// userSocketsRefused counts and logs a join or reconnect refused with 1336.
+func (s *Server) userSocketsRefused(userID string) {
+	s.counters.userSockets.Add(1)
+	s.log.Info("join refused: too many websockets of this user", "userId", userID, "limit", s.opts.SocketsPerUser)
 }
 
 // authenticate verifies a bearer, logging why it is refused (1286). The token is never logged.
@@ -58,6 +75,7 @@ func (c *conn) authenticate(action, bearer string) (auth.Claims, bool) {
 // attach makes p the participant of c, and sets its logger. Runs on c's read goroutine.
 func (c *conn) attach(p *participant) {
 	c.p = p
+	c.joinedNow()
 	c.log = c.srv.log.With("socketId", p.socketID, "roomId", p.room.id, "userId", p.userID, "remote", c.ip)
 }
 
@@ -112,9 +130,9 @@ func (s *Server) enterLocked(p *participant, r *room) int {
 		umcEvent := newEvent(protocol.EventUserMediaConfiguration, umc)
 		joinerOrientation := p.orientationEvent()
 		for _, o := range others {
-			o.deliver(umcEvent, s.opts.ReplayLimit)
+			o.deliver(umcEvent, s.bounds)
 			p.conn.send(o.orientationEvent())
-			o.deliver(joinerOrientation, s.opts.ReplayLimit)
+			o.deliver(joinerOrientation, s.bounds)
 		}
 	}
 	sessions := make([]protocol.Session, len(others))

@@ -37,17 +37,20 @@ func (s *Server) detach(c *conn, leaves bool) {
 		"userId", p.userID, "grace", s.opts.ReconnectGrace)
 }
 
-// keepForReplay puts a dead websocket's unsent messages in front of the participant's replay list.
+// keepForReplay puts a dead websocket's unsent messages in front of the participant's replay list. The list is
+// built anew: it shares no array with the queue, so no message beyond what it holds stays reachable.
 // Called with room.mu held.
 func (s *Server) keepForReplay(p *participant, unsent []*outMsg) {
 	if len(unsent) == 0 {
 		return
 	}
-	if len(unsent)+len(p.replay) > s.opts.ReplayLimit {
-		p.overflowed = true
-		unsent = unsent[:max(0, s.opts.ReplayLimit-len(p.replay))]
+	earlier := p.replay
+	p.dropReplay(s.budget)
+	for _, list := range [][]*outMsg{unsent, earlier} {
+		for _, m := range list {
+			p.keep(m, s.bounds)
+		}
 	}
-	p.replay = append(unsent, p.replay...)
 }
 
 // expire ends the grace period started by drop number gen, unless a reconnect came first.
@@ -80,7 +83,7 @@ func (s *Server) leaveLocked(p *participant, why string) {
 	p.gone = true
 	p.stopGrace()
 	p.conn = nil
-	p.replay = nil
+	p.dropReplay(s.budget)
 	r.remove(p)
 	s.hub.removeSocket(p)
 	size := len(r.members)
@@ -96,8 +99,8 @@ func (s *Server) leaveLocked(p *participant, why string) {
 			protocol.LeaveEvent{RoomID: r.id, RoomSize: size, SocketID: p.socketID, UserID: p.userID})
 		umc := newEvent(protocol.EventUserMediaConfiguration, mediaConfigurationFor(size-1))
 		for _, m := range r.members {
-			m.deliver(left, s.opts.ReplayLimit)
-			m.deliver(umc, s.opts.ReplayLimit)
+			m.deliver(left, s.bounds)
+			m.deliver(umc, s.bounds)
 		}
 	}
 	s.log.Info("participant left", "socketId", p.socketID, "roomId", r.id, "userId", p.userID, "why", why,

@@ -29,11 +29,17 @@ type MediaPlane interface {
 }
 
 // Send queues the event {"a":name,"d":data} for the participant socketID, on whatever websocket it is on now, or for
-// replay while it is away. It reports false when no such participant exists. It never blocks; data is encoded to
-// JSON later, so it must not be changed after the call.
+// replay while it is away. It reports false when no such participant exists, or data does not encode. It never
+// blocks.
 func (s *Server) Send(socketID, name string, data any) bool {
 	p := s.hub.socket(socketID)
 	if p == nil {
+		return false
+	}
+	// Encoded now, outside the room's lock, so that an SDP offer counts its real size in the byte bounds.
+	encoded, err := json.Marshal(event{A: name, D: data})
+	if err != nil {
+		s.log.Error("cannot encode event", "event", name, "socketId", socketID, "err", err)
 		return false
 	}
 	r := p.room
@@ -42,7 +48,7 @@ func (s *Server) Send(socketID, name string, data any) bool {
 	if p.gone {
 		return false
 	}
-	p.deliver(newEvent(name, data), s.opts.ReplayLimit)
+	p.deliver(newEncodedMsg(encoded), s.bounds)
 	return true
 }
 

@@ -14,13 +14,20 @@ type outMsg struct {
 	v    any
 	data []byte
 	err  error
+	// charge is what the message counts for in the byte bounds of queues and replay lists, fixed at its making.
+	charge int
 }
 
-func newMsg(v any) *outMsg { return &outMsg{v: v} }
+// lazyMsgBytes is the charge of a message encoded lazily: the server's own replies and events, which are small
+// (joinR's list is bounded by RoomMaxSize). Whatever a client can make large is relayed pre-encoded, and
+// Server.Send encodes the media plane's events before queueing them: those are charged their real size.
+const lazyMsgBytes = 512
+
+func newMsg(v any) *outMsg { return &outMsg{v: v, charge: lazyMsgBytes} }
 
 // newEncodedMsg wraps bytes that are already JSON. Such a message may be shared by any number of connections.
 func newEncodedMsg(data []byte) *outMsg {
-	m := &outMsg{data: data}
+	m := &outMsg{data: data, charge: len(data)}
 	m.once.Do(func() {})
 	return m
 }

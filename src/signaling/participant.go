@@ -33,9 +33,11 @@ type participant struct {
 	camera      string
 	// conn is the websocket currently attached; nil while away.
 	conn *conn
-	// replay keeps the events sent while away, in order; overflowed is set when more were dropped.
-	replay     []*outMsg
-	overflowed bool
+	// replay keeps the events sent while away, in order, and replayBytes their charge; overflowed is set when
+	// more were dropped, and then replay is emptied: the reconnect will be refused (1332), nothing is kept for it.
+	replay      []*outMsg
+	replayBytes int
+	overflowed  bool
 	// awayGen invalidates grace timers of earlier drops.
 	awayGen    uint64
 	awaySince  time.Time
@@ -94,18 +96,42 @@ func (p *participant) orientationEvent() *outMsg {
 
 // deliver sends m to the participant: on its websocket, or into the replay list while it is away. It never blocks.
 // Called with room.mu held.
-func (p *participant) deliver(m *outMsg, replayLimit int) {
+func (p *participant) deliver(m *outMsg, b replayBounds) {
 	if p.conn != nil {
-		if !p.conn.queue.push(m) {
-			p.conn.closeSlow()
+		if why := p.conn.queue.push(m); why != queued {
+			p.conn.closeSlow(why)
 		}
 		return
 	}
-	if len(p.replay) >= replayLimit {
+	p.keep(m, b)
+}
+
+// replayBounds bound a participant's replay list: ReplayLimit messages, ReplayBytes bytes, and the process's
+// budget.
+type replayBounds struct {
+	count, bytes int
+	budget       *byteBudget
+}
+
+// keep appends m to the replay list, or marks the participant overflowed when m does not fit. Called with room.mu
+// held.
+func (p *participant) keep(m *outMsg, b replayBounds) {
+	if p.overflowed {
+		return
+	}
+	if len(p.replay) >= b.count || p.replayBytes+m.charge > b.bytes || !b.budget.take(m.charge, false) {
 		p.overflowed = true
+		p.dropReplay(b.budget)
 		return
 	}
 	p.replay = append(p.replay, m)
+	p.replayBytes += m.charge
+}
+
+// dropReplay empties the replay list and gives its bytes back. Called with room.mu held.
+func (p *participant) dropReplay(budget *byteBudget) {
+	budget.give(p.replayBytes)
+	p.replay, p.replayBytes = nil, 0
 }
 
 // stopGrace cancels a pending grace timer. Called with room.mu held.

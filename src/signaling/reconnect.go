@@ -53,16 +53,29 @@ func (s *Server) takeOver(c *conn, p *participant, userID, roomID string) int {
 			"userId", p.userID, "bearerUserId", userID)
 		return protocol.CodeAuthFailed
 	}
+	// The user's websocket count: the old websocket's place, else a new one.
+	var u *user
 	if old := p.conn; old != nil {
 		// The old websocket may still look alive (half-open TCP): its unsent messages move to the new one.
 		s.keepForReplay(p, old.queue.close())
 		old.closeWith(websocket.ClosePolicyViolation, "replaced by reconnect", false)
+		u = old.user.Swap(nil)
 	}
 	p.stopGrace()
 	if p.overflowed {
+		if u != nil {
+			s.users.release(u)
+		}
 		s.leaveLocked(p, "too many events missed during reconnect")
 		return protocol.CodeReconnectReplayOverflow
 	}
+	if u == nil {
+		if u = s.users.acquire(p.userID, s.now()); u == nil {
+			s.userSocketsRefused(p.userID)
+			return protocol.CodeUserSocketLimit
+		}
+	}
+	c.user.Store(u)
 	p.conn = c
 	c.attach(p)
 	c.reply(protocol.ActionReconnect, protocol.ReconnectResult{
@@ -74,7 +87,7 @@ func (s *Server) takeOver(c *conn, p *participant, userID, roomID string) int {
 	s.counters.reconnects.Add(1)
 	s.log.Info("participant reconnected", "socketId", p.socketID, "roomId", r.id, "userId", p.userID,
 		"replayed", len(p.replay))
-	p.replay = nil
+	p.dropReplay(s.budget)
 	return 0
 }
 
@@ -84,6 +97,7 @@ func (c *conn) leave(context.Context, json.RawMessage) int {
 		c.srv.leaveLocked(p, "leave action")
 		c.p = nil
 		c.log = c.srv.log.With("remote", c.ip)
+		c.unjoinedNow()
 		c.reply(protocol.ActionLeave, nil)
 		return 0
 	})

@@ -75,7 +75,8 @@ func (c *conn) sendMessage(_ context.Context, d json.RawMessage) int {
 	}
 	var v validation
 	v.id(req.To)
-	v.required(req.Message != nil)
+	// encoding/json hands a null to a RawMessage as the bytes null: a null message is a missing one.
+	v.required(!isNull(req.Message))
 	if v.code != 0 {
 		return v.code
 	}
@@ -94,7 +95,7 @@ func (c *conn) relay(action, to string, answer bool, name, field string, raw jso
 		if target == nil || target == p {
 			return protocol.CodeSocketIDDoesNotExist
 		}
-		target.deliver(msg, c.srv.opts.ReplayLimit)
+		target.deliver(msg, c.srv.bounds)
 		if answer {
 			c.reply(action, nil)
 		}

@@ -30,7 +30,7 @@ func (c *conn) orientationChange(_ context.Context, d json.RawMessage) int {
 		}
 		msg := p.orientationEvent()
 		for _, o := range p.room.others(p) {
-			o.deliver(msg, c.srv.opts.ReplayLimit)
+			o.deliver(msg, c.srv.bounds)
 		}
 		c.reply(protocol.ActionOrientationChange, nil)
 		return 0

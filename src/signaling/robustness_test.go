@@ -43,7 +43,7 @@ func TestFloodIsAnsweredThenClosed(t *testing.T) {
 	a, b := h.dial(), h.dial()
 	b.joinAs(h, "r", "b")
 	ja := a.joinAs(h, "r", "a")
-	// The join took one token; 4 more pass, then 5 drops close the connection.
+	// The join took one token; 4 more pass, then the 6th drop in a row closes the connection.
 	for range 20 {
 		if err := a.ws.WriteMessage(websocket.TextMessage, []byte(`{"a":"flood"}`)); err != nil {
 			break
@@ -53,7 +53,7 @@ func TestFloodIsAnsweredThenClosed(t *testing.T) {
 		a.expectError("flood", protocol.CodeUnknownAction)
 	}
 	a.expectError("general", protocol.CodeRateLimited)
-	if ce := a.expectClose(); ce.Code != websocket.ClosePolicyViolation || ce.Text != "rate limit" {
+	if ce := a.expectClose(); ce.Code != protocol.CloseRateLimit || ce.Text != protocol.CloseRateLimitReason {
 		t.Fatalf("closed with %d %q", ce.Code, ce.Text)
 	}
 	// The flooder dropped (it keeps its place for a reconnect); its room and peers are undisturbed.
@@ -66,6 +66,8 @@ func TestSlowReaderIsClosedAndNobodyWaits(t *testing.T) {
 		o.SendQueueLimit = 16
 		o.ReplayLimit = 8
 		o.MaxMessageBytes = 1 << 20
+		o.ReplayBytes = 2 << 20
+		o.SendQueueBytes = 64 << 20
 		o.RateLimit = 1e6
 		o.RateBurst = 1e6
 	})

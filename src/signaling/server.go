@@ -46,6 +46,21 @@ type Options struct {
 	// SendQueueLimit bounds a connection's queue; ReplayLimit bounds the events kept for an away participant.
 	SendQueueLimit int
 	ReplayLimit    int
+	// SendQueueBytes and ReplayBytes bound the same by bytes; QueuedBytesTotal bounds the bytes of every send queue
+	// and replay list of the server together.
+	SendQueueBytes   int
+	ReplayBytes      int
+	QueuedBytesTotal int
+	// UserRateLimit (messages/s) and UserRateBurst bound what the websockets of one user send together.
+	UserRateLimit float64
+	UserRateBurst int
+	// JoinTimeout is how long a websocket may stay without a participant (before join, after leave).
+	JoinTimeout time.Duration
+	// UnauthPerAddress and UnauthTotal bound the websockets without a participant, per client address and in all;
+	// SocketsPerUser bounds the websockets attached to the participants of one user.
+	UnauthPerAddress int
+	UnauthTotal      int
+	SocketsPerUser   int
 	// LiveInterval is the period of room.live.
 	LiveInterval time.Duration
 	// MediaTimeout bounds each call to the media plane.
@@ -56,19 +71,28 @@ type Options struct {
 // package defaults, the fixed ones from here.
 func DefaultOptions() Options {
 	return Options{
-		Mode:            defaults.MediaMode,
-		RoomMaxSize:     defaults.RoomMaxSize,
-		ReconnectGrace:  defaults.ReconnectGrace,
-		MaxMessageBytes: defaults.WSMaxMessageBytes,
-		RateLimit:       defaults.WSRateLimit,
-		RateBurst:       defaults.WSRateBurst,
-		PingPeriod:      5 * time.Second,
-		PongWait:        15 * time.Second,
-		WriteWait:       10 * time.Second,
-		SendQueueLimit:  512,
-		ReplayLimit:     256,
-		LiveInterval:    60 * time.Second,
-		MediaTimeout:    10 * time.Second,
+		Mode:             defaults.MediaMode,
+		RoomMaxSize:      defaults.RoomMaxSize,
+		ReconnectGrace:   defaults.ReconnectGrace,
+		MaxMessageBytes:  defaults.WSMaxMessageBytes,
+		RateLimit:        defaults.WSRateLimit,
+		RateBurst:        defaults.WSRateBurst,
+		PingPeriod:       5 * time.Second,
+		PongWait:         15 * time.Second,
+		WriteWait:        10 * time.Second,
+		SendQueueLimit:   512,
+		ReplayLimit:      256,
+		SendQueueBytes:   defaults.WSSendQueueBytes,
+		ReplayBytes:      defaults.WSReplayBytes,
+		QueuedBytesTotal: defaults.WSQueuedBytesTotal,
+		UserRateLimit:    defaults.WSUserRateLimit,
+		UserRateBurst:    defaults.WSUserRateBurst,
+		JoinTimeout:      defaults.WSJoinTimeout,
+		UnauthPerAddress: defaults.WSUnauthPerAddress,
+		UnauthTotal:      defaults.WSUnauthTotal,
+		SocketsPerUser:   defaults.WSSocketsPerUser,
+		LiveInterval:     60 * time.Second,
+		MediaTimeout:     10 * time.Second,
 	}
 }
 
@@ -89,6 +113,21 @@ func (o Options) validate() error {
 	case o.LiveInterval <= 0, o.MediaTimeout <= 0:
 		return errors.New("signaling: LiveInterval and MediaTimeout must be positive")
 	}
+	return o.validateLimits()
+}
+
+// validateLimits checks the limits against hostile clients: a relayed message of MaxMessageBytes fits in an empty
+// replay list, and a replay in an empty send queue.
+func (o Options) validateLimits() error {
+	switch {
+	case o.ReplayBytes < 2*o.MaxMessageBytes, o.SendQueueBytes <= o.ReplayBytes,
+		o.QueuedBytesTotal < o.SendQueueBytes:
+		return errors.New("signaling: need 2*MaxMessageBytes <= ReplayBytes < SendQueueBytes <= QueuedBytesTotal")
+	case o.UserRateLimit <= 0, o.UserRateBurst < 1:
+		return errors.New("signaling: UserRateLimit and UserRateBurst must be positive")
+	case o.JoinTimeout <= 0, o.UnauthPerAddress < 1, o.UnauthTotal < 1, o.SocketsPerUser < 1:
+		return errors.New("signaling: JoinTimeout, UnauthPerAddress, UnauthTotal and SocketsPerUser must be positive")
+	}
 	return nil
 }
 
@@ -103,6 +142,11 @@ type Server struct {
 	hub       *hub
 	counters  *counters
 	now       func() time.Time
+	// budget holds the bytes of every send queue and replay list; bounds are those of a replay list.
+	budget *byteBudget
+	bounds replayBounds
+	unauth *unauthCount
+	users  *users
 
 	connsMu  sync.Mutex
 	conns    map[*conn]struct{}
@@ -130,7 +174,11 @@ func NewServerWith(opts Options, verifier *auth.Verifier, publisher bus.Publishe
 		counters:  newCounters(),
 		now:       time.Now,
 		conns:     make(map[*conn]struct{}),
+		budget:    newByteBudget(opts.QueuedBytesTotal),
+		unauth:    newUnauthCount(opts.UnauthPerAddress, opts.UnauthTotal),
+		users:     newUsers(opts.SocketsPerUser, opts.UserRateLimit, opts.UserRateBurst),
 	}
+	s.bounds = replayBounds{count: opts.ReplayLimit, bytes: opts.ReplayBytes, budget: s.budget}
 	s.upgrader = websocket.Upgrader{
 		HandshakeTimeout: opts.WriteWait,
 		// A small read buffer stays with each connection for its life. Messages are written by writeBatch from
@@ -154,17 +202,24 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "server shutting down", http.StatusServiceUnavailable)
 		return
 	}
+	ip := s.clientIP(r)
+	if !s.admit(w, ip) {
+		return
+	}
 	ws, err := s.upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		// The upgrader has answered the client (400 or 403).
+		s.unauth.release(ip)
 		s.log.Debug("websocket upgrade refused", "remote", r.RemoteAddr, "err", err)
 		return
 	}
 	// The connection outlives the request: its calls' context keeps the request's values, not its end.
 	ctx, endCalls := context.WithCancel(context.WithoutCancel(r.Context()))
-	c := newConn(s, ws, s.clientIP(r), endCalls)
+	c := newConn(s, ws, ip, endCalls)
+	c.counted = true
 	if !s.track(c) {
 		// Shutdown began during the upgrade.
+		s.unauth.release(ip)
 		endCalls()
 		msg := websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down")
 		_ = ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(s.opts.WriteWait))
@@ -172,6 +227,24 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.start(ctx)
+}
+
+// admit counts a websocket about to be upgraded among the unauthenticated ones, or answers the request 429 (too
+// many from its address) or 503 (too many in all) and reports false.
+func (s *Server) admit(w http.ResponseWriter, ip string) bool {
+	switch s.unauth.acquire(ip, false) {
+	case refusedAddress:
+		s.counters.refusedAddress.Add(1)
+		s.log.Debug("websocket refused: too many unauthenticated from this address", "remote", ip)
+		http.Error(w, "too many websockets without join from this address", http.StatusTooManyRequests)
+		return false
+	case refusedTotal:
+		s.counters.refusedTotal.Add(1)
+		s.log.Debug("websocket refused: too many unauthenticated", "remote", ip)
+		http.Error(w, "too many websockets without join", http.StatusServiceUnavailable)
+		return false
+	}
+	return true
 }
 
 // track registers c for Shutdown, unless shutdown has begun.
@@ -196,14 +269,21 @@ func (s *Server) untrack(c *conn) {
 // checkOrigin accepts requests without Origin (native apps), from the server's own host, and from AllowedOrigins.
 func (s *Server) checkOrigin(r *http.Request) bool {
 	origin := r.Header.Get("Origin")
-	if origin == "" {
+	if origin == "" || s.originAllowed(origin, r.Host) {
 		return true
 	}
+	// Every refusal is logged, those without a host too ("null" from sandboxed pages, "file://").
+	s.log.Info("websocket origin refused", "origin", origin, "remote", r.RemoteAddr)
+	return false
+}
+
+// originAllowed reports whether origin is host's own or one of AllowedOrigins; an origin without a host never is.
+func (s *Server) originAllowed(origin, host string) bool {
 	u, err := url.Parse(origin)
 	if err != nil || u.Host == "" {
 		return false
 	}
-	if strings.EqualFold(u.Host, r.Host) {
+	if strings.EqualFold(u.Host, host) {
 		return true
 	}
 	normalized := strings.ToLower(u.Scheme + "://" + u.Host)
@@ -212,7 +292,6 @@ func (s *Server) checkOrigin(r *http.Request) bool {
 			return true
 		}
 	}
-	s.log.Info("websocket origin refused", "origin", origin, "remote", r.RemoteAddr)
 	return false
 }
 

@@ -43,6 +43,8 @@ type ParticipantState struct {
 	Connected     bool       `json:"connected"`
 	AwaySince     *time.Time `json:"awaySince,omitempty"`
 	PendingReplay int        `json:"pendingReplay"`
+	// PendingReplayBytes is what the replay list holds, in bytes.
+	PendingReplayBytes int `json:"pendingReplayBytes"`
 }
 
 // Snapshot returns the current state, rooms sorted by roomId, participants in join order.
@@ -81,6 +83,7 @@ func (p *participant) state() ParticipantState {
 		NetworkType: p.networkType, Version: p.version, AppVersion: p.appVersion, Orientation: p.orientation,
 		Camera: p.camera, MaxVideoBitrate: p.maxVideoBitrate, MaxAudioBitrate: p.maxAudioBitrate,
 		JoinedAt: p.joinedAt, Connected: p.conn != nil, PendingReplay: len(p.replay),
+		PendingReplayBytes: p.replayBytes,
 	}
 	if p.conn == nil {
 		away := p.awaySince

@@ -17,8 +17,24 @@ type Stats struct {
 	Participants int
 	// Reconnects counts successful reconnects.
 	Reconnects uint64
-	// RateLimited counts messages dropped by the per-connection rate limit (they are not in Messages).
-	RateLimited uint64
+	// RateLimited counts messages dropped by the rate limits, of the connection or of its user (they are not in
+	// Messages); RateLimitCloses counts the connections closed for going on (close code 4429).
+	RateLimited     uint64
+	RateLimitCloses uint64
+	// Unauthenticated counts open websockets without a participant; JoinTimeouts those closed for it (4408).
+	Unauthenticated int
+	JoinTimeouts    uint64
+	// RefusedAddress and RefusedTotal count upgrades refused by UnauthPerAddress (429) and UnauthTotal (503);
+	// RefusedUserSockets joins and reconnects refused by SocketsPerUser (1336).
+	RefusedAddress     uint64
+	RefusedTotal       uint64
+	RefusedUserSockets uint64
+	// QueuedBytes is what the send queues and replay lists hold (bounded by QueuedBytesTotal).
+	QueuedBytes int64
+	// SlowQueue and SlowBudget count connections dropped as slow readers: their queue was full
+	// (SendQueueLimit, SendQueueBytes), or the process was over QueuedBytesTotal while they were behind.
+	SlowQueue  uint64
+	SlowBudget uint64
 	// Messages counts the handled messages of every action, protocol.ActionGeneral for unknown or unreadable ones.
 	Messages []MessageCount
 	// Errors counts the error replies sent, by code; codes never sent are left out.
@@ -61,10 +77,17 @@ const (
 
 // counters are updated atomically on the read goroutines.
 type counters struct {
-	ok, failed  []atomic.Uint64 // by index in countedActions
-	codes       []atomic.Uint64 // by code - codeBase; codes outside the range count as protocol.CodeSystem
-	reconnects  atomic.Uint64
-	rateLimited atomic.Uint64
+	ok, failed      []atomic.Uint64 // by index in countedActions
+	codes           []atomic.Uint64 // by code - codeBase; codes outside the range count as protocol.CodeSystem
+	reconnects      atomic.Uint64
+	rateLimited     atomic.Uint64
+	rateLimitCloses atomic.Uint64
+	joinTimeouts    atomic.Uint64
+	refusedAddress  atomic.Uint64
+	refusedTotal    atomic.Uint64
+	userSockets     atomic.Uint64
+	slowQueue       atomic.Uint64
+	slowBudget      atomic.Uint64
 }
 
 func newCounters() *counters {
@@ -105,6 +128,15 @@ func (s *Server) Stats() Stats {
 	st.Rooms, st.Participants = s.hub.counts()
 	st.Reconnects = s.counters.reconnects.Load()
 	st.RateLimited = s.counters.rateLimited.Load()
+	st.RateLimitCloses = s.counters.rateLimitCloses.Load()
+	st.Unauthenticated = s.unauth.count()
+	st.JoinTimeouts = s.counters.joinTimeouts.Load()
+	st.RefusedAddress = s.counters.refusedAddress.Load()
+	st.RefusedTotal = s.counters.refusedTotal.Load()
+	st.RefusedUserSockets = s.counters.userSockets.Load()
+	st.QueuedBytes = s.budget.load()
+	st.SlowQueue = s.counters.slowQueue.Load()
+	st.SlowBudget = s.counters.slowBudget.Load()
 	st.Messages = make([]MessageCount, len(countedActions))
 	for i, a := range countedActions {
 		st.Messages[i] = MessageCount{Action: a, OK: s.counters.ok[i].Load(), Failed: s.counters.failed[i].Load()}

@@ -230,6 +230,15 @@ func signalingOptions(cfg *config.Config) signaling.Options {
 	o.MaxMessageBytes = cfg.WSMaxMessageBytes
 	o.RateLimit = cfg.WSRateLimit
 	o.RateBurst = cfg.WSRateBurst
+	o.SendQueueBytes = cfg.WSSendQueueBytes
+	o.ReplayBytes = cfg.WSReplayBytes
+	o.QueuedBytesTotal = cfg.WSQueuedBytesTotal
+	o.UserRateLimit = cfg.WSUserRateLimit
+	o.UserRateBurst = cfg.WSUserRateBurst
+	o.JoinTimeout = cfg.WSJoinTimeout
+	o.UnauthPerAddress = cfg.WSUnauthPerAddress
+	o.UnauthTotal = cfg.WSUnauthTotal
+	o.SocketsPerUser = cfg.WSSocketsPerUser
 	o.AllowedOrigins = cfg.AllowedOrigins
 	o.TrustedProxies = cfg.TrustedProxies
 	return o

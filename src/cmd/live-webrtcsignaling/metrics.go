@@ -76,9 +76,37 @@ func signalingCollector(srv *signaling.Server, draining *atomic.Bool) metrics.Co
 		e.Counter(metricPrefix+"reconnects_total", "Successful reconnects.", float64(st.Reconnects))
 		e.Counter(metricPrefix+"rate_limited_messages_total", "Messages dropped by the per-connection rate limit.",
 			float64(st.RateLimited))
+		limitsCollector(e, st)
 		e.Gauge(metricPrefix+"draining", "1 while the server drains after SIGTERM: joins are refused with 1335.",
 			boolGauge(draining.Load()))
 	})
+}
+
+// limitsCollector emits the figures of the limits against hostile clients (docs/OPERATIONS.md, "Limits").
+func limitsCollector(e *metrics.Emitter, st signaling.Stats) {
+	e.Counter(metricPrefix+"ws_rate_limit_closes_total",
+		"Websockets closed for going on sending over their rate limit (close code 4429).", float64(st.RateLimitCloses))
+	e.Gauge(metricPrefix+"ws_unauthenticated", "Open websockets without a participant (not joined yet, or left).",
+		float64(st.Unauthenticated))
+	e.Counter(metricPrefix+"ws_join_timeouts_total",
+		"Websockets closed for not joining within WS_JOIN_TIMEOUT (close code 4408).", float64(st.JoinTimeouts))
+	const refusedHelp = "Websockets refused: upgrade over WS_UNAUTH_PER_ADDRESS (address) or WS_UNAUTH_TOTAL " +
+		"(total), join or reconnect over WS_SOCKETS_PER_USER (user)."
+	for _, r := range []struct {
+		reason string
+		n      uint64
+	}{{"address", st.RefusedAddress}, {"total", st.RefusedTotal}, {"user", st.RefusedUserSockets}} {
+		e.Counter(metricPrefix+"ws_refused_total", refusedHelp, float64(r.n),
+			metrics.Label{Name: "reason", Value: r.reason})
+	}
+	e.Gauge(metricPrefix+"ws_queued_bytes", "Bytes held in websocket send queues and replay lists.",
+		float64(st.QueuedBytes))
+	const slowHelp = "Websockets dropped as slow readers: queue full (WS_SEND_QUEUE_BYTES or 512 messages) " +
+		"or process over WS_QUEUED_BYTES_TOTAL (budget)."
+	e.Counter(metricPrefix+"ws_slow_dropped_total", slowHelp, float64(st.SlowQueue),
+		metrics.Label{Name: "reason", Value: "queue"})
+	e.Counter(metricPrefix+"ws_slow_dropped_total", slowHelp, float64(st.SlowBudget),
+		metrics.Label{Name: "reason", Value: "budget"})
 }
 
 func boolGauge(b bool) float64 {
