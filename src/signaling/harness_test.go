@@ -3,6 +3,7 @@ package signaling
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -73,6 +74,12 @@ func newHarness(t testing.TB, mutate func(*Options)) *harness {
 
 func newHarnessWithMedia(t testing.TB, mutate func(*Options), media MediaPlane) *harness {
 	t.Helper()
+	return startHarness(t, mutate, media, slog.New(slog.NewTextHandler(io.Discard, nil)))
+}
+
+// startHarness runs a server with the test options changed by mutate, media and logger.
+func startHarness(t testing.TB, mutate func(*Options), media MediaPlane, logger *slog.Logger) *harness {
+	t.Helper()
 	opts := testOptions()
 	if mutate != nil {
 		mutate(&opts)
@@ -82,7 +89,6 @@ func newHarnessWithMedia(t testing.TB, mutate func(*Options), media MediaPlane) 
 		t.Fatal(err)
 	}
 	pub := &recorder{}
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	srv, err := NewServerWith(opts, v, pub, media, logger)
 	if err != nil {
 		t.Fatal(err)
@@ -208,6 +214,23 @@ func (c *client) expectClose() *websocket.CloseError {
 
 // drop ends the TCP connection without a close frame, as a network loss would.
 func (c *client) drop() { c.kc.Drop() }
+
+// readAll hands every message to each, in a goroutine of its own, until the connection ends: for a client that
+// must go on reading while the test does something else. Nothing else may read c after.
+func (c *client) readAll(each func(msg)) {
+	go func() {
+		for {
+			m, err := c.kc.Next(waitFor)
+			if errors.Is(err, testkit.ErrClosed) {
+				return
+			}
+			// An error other than the end is a quiet spell: wait on.
+			if err == nil {
+				each(m)
+			}
+		}
+	}()
+}
 
 func decode[T any](t testing.TB, raw json.RawMessage) T {
 	t.Helper()

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/netip"
 	"runtime"
 	"slices"
@@ -18,7 +17,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	"github.com/heytribe/live-webrtcsignaling/src/auth"
+	"github.com/heytribe/live-webrtcsignaling/src/internal/testkit"
 	"github.com/heytribe/live-webrtcsignaling/src/protocol"
 )
 
@@ -61,32 +60,8 @@ func (l *logRecords) withMessage(msg string) []map[string]slog.Value {
 // newLoggedHarness is newHarness with the server's log kept in memory.
 func newLoggedHarness(t testing.TB, mutate func(*Options)) (*harness, *logRecords) {
 	t.Helper()
-	opts := testOptions()
-	if mutate != nil {
-		mutate(&opts)
-	}
-	v, err := auth.NewHMACVerifier(testSecret)
-	if err != nil {
-		t.Fatal(err)
-	}
 	logs := &logRecords{}
-	pub := &recorder{}
-	srv, err := NewServerWith(opts, v, pub, nil, slog.New(logs))
-	if err != nil {
-		t.Fatal(err)
-	}
-	mux := http.NewServeMux()
-	mux.Handle("/api", srv)
-	hs := httptest.NewServer(mux)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*waitFor)
-		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
-		hs.Close()
-	})
-	return &harness{t: t, srv: srv, hs: hs, pub: pub}, logs
+	return startHarness(t, mutate, nil, slog.New(logs)), logs
 }
 
 // Victim pair: two participants of another room that exchange a numbered message every victimPeriod during an
@@ -121,8 +96,8 @@ func startVictim(t testing.TB, h *harness) *victim {
 	v := &victim{t: t, from: from, to: to, toID: jt.SocketID, stop: make(chan struct{})}
 	v.sending.Add(1)
 	go v.send()
-	go v.receive()
-	go v.drainReplies()
+	to.readAll(v.receive)
+	from.readAll(v.checkReply)
 	return v
 }
 
@@ -144,7 +119,7 @@ func (v *victim) send() {
 		seq := v.sent.Load() + 1
 		frame := fmt.Sprintf(`{"a":"sendMessage","d":{"to":%q,"message":{"seq":%d,"sent":%d}}}`, v.toID, seq,
 			time.Now().UnixNano())
-		if err := v.from.ws.WriteMessage(websocket.TextMessage, []byte(frame)); err != nil {
+		if err := v.from.kc.SendRaw([]byte(frame)); err != nil {
 			v.fail(fmt.Sprintf("victim write: %v", err))
 			return
 		}
@@ -152,34 +127,32 @@ func (v *victim) send() {
 	}
 }
 
-func (v *victim) receive() {
-	for m := range v.to.msgs {
-		if m.A != protocol.EventMessage {
-			v.fail("victim received " + m.A)
-			continue
-		}
-		var ev struct {
-			Message victimMessage `json:"message"`
-		}
-		if err := json.Unmarshal(m.D, &ev); err != nil {
-			v.fail(err.Error())
-			continue
-		}
-		v.mu.Lock()
-		if ev.Message.Seq != v.received+1 {
-			v.problem = fmt.Sprintf("victim message %d after %d", ev.Message.Seq, v.received)
-		}
-		v.received = ev.Message.Seq
-		v.latencies = append(v.latencies, time.Since(time.Unix(0, ev.Message.Sent)))
-		v.mu.Unlock()
+// receive takes each message of the receiving side as it is read: its latency counts from its sending to here.
+func (v *victim) receive(m msg) {
+	if m.A != protocol.EventMessage {
+		v.fail("victim received " + m.A)
+		return
 	}
+	var ev struct {
+		Message victimMessage `json:"message"`
+	}
+	if err := json.Unmarshal(m.D, &ev); err != nil {
+		v.fail(err.Error())
+		return
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if ev.Message.Seq != v.received+1 {
+		v.problem = fmt.Sprintf("victim message %d after %d", ev.Message.Seq, v.received)
+	}
+	v.received = ev.Message.Seq
+	v.latencies = append(v.latencies, time.Since(time.Unix(0, ev.Message.Sent)))
 }
 
-func (v *victim) drainReplies() {
-	for m := range v.from.msgs {
-		if m.A != "sendMessageR" || !m.ok() {
-			v.fail(fmt.Sprintf("victim sender got %s s=%v e=%d", m.A, m.ok(), m.E))
-		}
+// checkReply takes each message of the sending side: only successful sendMessageR may come.
+func (v *victim) checkReply(m msg) {
+	if m.A != "sendMessageR" || !m.OK() {
+		v.fail(fmt.Sprintf("victim sender got %s s=%v e=%d", m.A, m.OK(), m.E))
 	}
 }
 
@@ -198,7 +171,7 @@ func (v *victim) check() {
 	close(v.stop)
 	v.sending.Wait()
 	sent := v.sent.Load()
-	eventually(v.t, "the victim's last message", func() bool {
+	testkit.WaitFor(v.t, waitFor, "the victim's last message", func() bool {
 		v.mu.Lock()
 		defer v.mu.Unlock()
 		return v.received >= sent || v.problem != ""
@@ -292,7 +265,7 @@ func TestNonReadingPeersStayWithinByteBounds(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				for range messages / rounds {
-					if err := s.ws.WriteMessage(websocket.TextMessage, frame); err != nil {
+					if err := s.kc.SendRaw(frame); err != nil {
 						return
 					}
 				}
@@ -355,14 +328,14 @@ func TestProcessBudgetDropsTheSlowNotTheFast(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for range 200 {
-				if s.ws.WriteMessage(websocket.TextMessage, frame) != nil {
+				if s.kc.SendRaw(frame) != nil {
 					return
 				}
 			}
 		}()
 	}
 	wg.Wait()
-	eventually(t, "a receiver dropped for the process budget", func() bool { return h.srv.Stats().SlowBudget > 0 })
+	testkit.WaitFor(t, waitFor, "a receiver dropped for the process budget", func() bool { return h.srv.Stats().SlowBudget > 0 })
 	v.check()
 	if q := h.srv.Stats().QueuedBytes; q > int64(h.srv.opts.QueuedBytesTotal)+behindBytes {
 		t.Fatalf("%d bytes queued, budget %d", q, h.srv.opts.QueuedBytesTotal)
@@ -391,7 +364,7 @@ func TestReplayKeepsNothingBeyondIt(t *testing.T) {
 		t.Fatalf("overflowed %v, keeps %d messages, %d bytes", overflowing.overflowed, len(overflowing.replay),
 			overflowing.replayBytes)
 	}
-	eventually(t, "every message of the overflowing queue collected", func() bool {
+	testkit.WaitFor(t, waitFor, "every message of the overflowing queue collected", func() bool {
 		runtime.GC()
 		return collected.Load() == int64(2*limit)
 	})
@@ -454,7 +427,7 @@ func TestFloodMeterSustainedRate(t *testing.T) {
 
 // sendAt writes frame at about rate messages/s from c until the connection fails or stop is closed. It writes in
 // bursts every 10 ms, as a timer cannot wake every half millisecond.
-func sendAt(ws *websocket.Conn, frame []byte, rate int, stop <-chan struct{}) {
+func sendAt(c *client, frame []byte, rate int, stop <-chan struct{}) {
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
 	start, sent := time.Now(), 0
@@ -466,31 +439,9 @@ func sendAt(ws *websocket.Conn, frame []byte, rate int, stop <-chan struct{}) {
 		}
 		due := int(time.Since(start).Seconds() * float64(rate))
 		for ; sent < due; sent++ {
-			if ws.WriteMessage(websocket.TextMessage, frame) != nil {
+			if c.kc.SendRaw(frame) != nil {
 				return
 			}
-		}
-	}
-}
-
-// drainUntilClose reads c's messages until the server closes it, and returns the close error and when it came.
-func drainUntilClose(t *testing.T, c *client, within time.Duration) (*websocket.CloseError, time.Time) {
-	t.Helper()
-	deadline := time.After(within)
-	for {
-		select {
-		case _, ok := <-c.msgs:
-			if ok {
-				continue
-			}
-			at := time.Now()
-			ce, isClose := (<-c.closed).(*websocket.CloseError)
-			if !isClose {
-				t.Fatal("connection ended without a close frame")
-			}
-			return ce, at
-		case <-deadline:
-			t.Fatalf("connection not closed within %v", within)
 		}
 	}
 }
@@ -504,15 +455,12 @@ func TestFloodAt2000PerSecondIsClosed(t *testing.T) {
 	flooder, peer := h.dial(), h.dial()
 	flooder.joinAs(h, "flood", "mallory")
 	jp := peer.joinAs(h, "flood", "peer")
-	go func() {
-		for range peer.msgs {
-		}
-	}()
+	peer.readAll(func(msg) {})
 	stop := make(chan struct{})
 	defer close(stop)
 	frame := []byte(`{"a":"sendMessage","d":{"to":"` + jp.SocketID + `","message":{"flood":true}}}`)
-	go sendAt(flooder.ws, frame, 2000, stop)
-	ce, _ := drainUntilClose(t, flooder, 3*waitFor)
+	go sendAt(flooder, frame, 2000, stop)
+	ce := flooder.expectClose()
 	if ce.Code != protocol.CloseRateLimit || ce.Text != protocol.CloseRateLimitReason {
 		t.Fatalf("closed with %d %q", ce.Code, ce.Text)
 	}
@@ -546,13 +494,10 @@ func TestUserFloodIsClosed(t *testing.T) {
 	for i := range sockets {
 		f := h.dial()
 		f.joinAs(h, fmt.Sprintf("user-flood-%d", i), "mallory")
-		go func() {
-			for range f.msgs {
-			}
-		}()
-		go sendAt(f.ws, []byte(`{"a":"eventFreeze"}`), each, stop)
+		f.readAll(func(msg) {})
+		go sendAt(f, []byte(`{"a":"eventFreeze"}`), each, stop)
 	}
-	eventually(t, "the user's websockets closed", func() bool { return h.srv.Stats().RateLimitCloses >= sockets-2 })
+	testkit.WaitFor(t, waitFor, "the user's websockets closed", func() bool { return h.srv.Stats().RateLimitCloses >= sockets-2 })
 	if n, logged := h.srv.Stats().RateLimitCloses, len(logs.withMessage("websocket closed: rate limit")); n != uint64(logged) {
 		t.Fatalf("%d closes counted, %d logged", n, logged)
 	}
@@ -698,7 +643,7 @@ func TestNeverJoiningSocketsAreClosedAndCapped(t *testing.T) {
 	if late.Load() > 0 {
 		t.Fatalf("%d sockets not closed by their deadline", late.Load())
 	}
-	eventually(t, "the unauthenticated count back to 0", func() bool {
+	testkit.WaitFor(t, waitFor, "the unauthenticated count back to 0", func() bool {
 		st := h.srv.Stats()
 		return st.Unauthenticated == 0 && st.JoinTimeouts == addresses*perAddress && st.Connections == 2
 	})
@@ -713,7 +658,7 @@ func TestJoinDeadlineSparesTheJoinedAndRestartsOnLeave(t *testing.T) {
 	c := h.dial()
 	c.joinAs(h, "r", "u")
 	joinedAt := time.Now()
-	eventually(t, "the deadline passed", func() bool { return time.Since(joinedAt) > 3*deadline })
+	testkit.WaitFor(t, waitFor, "the deadline passed", func() bool { return time.Since(joinedAt) > 3*deadline })
 	c.barrier()
 	c.send("leave", nil)
 	c.expectOK("leave")
@@ -723,7 +668,7 @@ func TestJoinDeadlineSparesTheJoinedAndRestartsOnLeave(t *testing.T) {
 	if ce := c.expectClose(); ce.Code != protocol.CloseJoinTimeout || ce.Text != protocol.CloseJoinTimeoutReason {
 		t.Fatalf("closed with %d %q", ce.Code, ce.Text)
 	}
-	eventually(t, "the count back to 0", func() bool {
+	testkit.WaitFor(t, waitFor, "the count back to 0", func() bool {
 		st := h.srv.Stats()
 		return st.Unauthenticated == 0 && st.JoinTimeouts == 1
 	})
