@@ -6,6 +6,7 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/heytribe/live-webrtcsignaling/src/bus"
+	"github.com/heytribe/live-webrtcsignaling/src/internal/testkit"
 	"github.com/heytribe/live-webrtcsignaling/src/protocol"
 )
 
@@ -54,7 +55,13 @@ func TestStatsCountMessagesErrorsAndReconnects(t *testing.T) {
 	a2.send("reconnect", map[string]any{"socketId": ja.SocketID, "bearer": h.token("a", "")})
 	a2.expectOK("reconnect")
 
-	st := h.srv.Stats()
+	// The server counts a message, and the reconnect, after queueing its reply: wait for the last ones counted,
+	// b's join and a2's reconnect (a's messages were counted before its read goroutine ended).
+	var st Stats
+	testkit.WaitFor(t, waitFor, "the join and the reconnect counted", func() bool {
+		st = h.srv.Stats()
+		return st.Reconnects >= 1 && messageCount(st, "reconnect").OK >= 1 && messageCount(st, "join").OK >= 2
+	})
 	if st.Rooms != 2 || st.Participants != 2 || st.Reconnects != 1 || st.Connections != 2 || st.AcceptedTotal != 3 {
 		t.Fatalf("gauges: %+v", st)
 	}
