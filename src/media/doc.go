@@ -65,9 +65,11 @@
 //   - Every second each publisher gets an RR with LSR/DLSR, its CNAME, and a REMB: the lowest estimate of the
 //     receivers of its video, within [MinVideoBitrate, MaxVideoBitrate]. Forwarding sends each of them the same
 //     stream, so the slowest bounds the publisher; transcoding will lift that. A receiver's estimate is behind one
-//     interface (congestion.Estimate): its REMB and its receiver reports' loss today, transport-wide congestion control
-//     later. Listeners send REMB because their sessions negotiate goog-remb and carry abs-send-time; transport-cc
-//     is never negotiated (the server sends no transport-wide feedback).
+//     interface (congestion.Estimate).
+//   - A publisher that negotiated transport-cc (Config.NoTransportCC unset) gets transport-wide feedback
+//     (congestion.FeedbackRecorder, every 50 ms and at once on a loss burst) and estimates its uplink itself; it
+//     gets a REMB only while its receivers need less than MaxVideoBitrate (and one more when that ends), which
+//     Chromium's send-side estimator takes as a cap on its target.
 //   - Every second each listener gets an SR per stream, with the RTP time mapped from the source's clock (for a
 //     publisher's track, its own SRs through one clock offset per publisher, so that its audio and video stay in
 //     sync), and the publisher's CNAME.

@@ -3,11 +3,15 @@ package media
 import (
 	"context"
 	"strings"
+	"time"
 	"testing"
 
 	"github.com/heytribe/live-webrtcsignaling/src/protocol"
+	"github.com/heytribe/live-webrtcsignaling/src/rtcp"
+	"github.com/heytribe/live-webrtcsignaling/src/rtp"
 	"github.com/heytribe/live-webrtcsignaling/src/sdp"
 	"github.com/heytribe/live-webrtcsignaling/src/sdp/negotiate"
+	"github.com/heytribe/live-webrtcsignaling/src/webrtc"
 )
 
 // hasTransportCC tells whether every section of a description has the transport-wide sequence number extension
@@ -52,4 +56,138 @@ func TestPlaneNegotiatesTransportCC(t *testing.T) {
 			}
 		})
 	}
+}
+
+// tccPacket is an RTP packet of track t carrying the transport-wide sequence number tseq in extension id.
+func tccPacket(t *testing.T, tr *track, id uint8, seq, tseq uint16, payload []byte) []byte {
+	t.Helper()
+	p := rtp.Packet{Header: rtp.Header{PayloadType: tr.codec.PayloadType, SequenceNumber: seq, Timestamp: uint32(seq) * 3000,
+		SSRC: tr.ssrc.Load(), Marker: true}, Payload: payload}
+	v := make([]byte, 2)
+	if err := rtp.PutTransportCC(v, tseq); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Header.SetExtension(id, v); err != nil {
+		t.Fatal(err)
+	}
+	b, err := p.AppendBinary(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// transportFeedbacks decodes the transport-wide feedback packets written to a session.
+func transportFeedbacks(t *testing.T, datagrams [][]byte) []rtcp.TransportCC {
+	t.Helper()
+	var out []rtcp.TransportCC
+	for _, d := range datagrams {
+		r := rtcp.NewReader(d, rtcp.ReducedSize)
+		for r.Next() {
+			if r.Kind() != rtcp.KindTransportCC {
+				continue
+			}
+			var fb rtcp.TransportCC
+			if err := fb.Unmarshal(r.Packet()); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, fb)
+		}
+	}
+	return out
+}
+
+func TestUpstreamSendsTransportFeedback(t *testing.T) {
+	tp := newTestPlane(t, Config{})
+	tp.Joined(room, "A")
+	u, sess := tp.publish(t, "A")
+	if u.recorder == nil {
+		t.Fatal("no feedback recorder for a publisher that negotiated transport-cc")
+	}
+	// 20 video packets every 10 ms, transport-wide numbers 100 to 119 with 105 and 106 lost.
+	now := time.Second
+	for i := uint16(0); i < 20; i++ {
+		if i == 5 || i == 6 {
+			continue
+		}
+		u.onRTP(tccPacket(t, u.video, u.tccID, 10+i, 100+i, vp8Delta), now+time.Duration(i)*10*time.Millisecond)
+	}
+	u.sendTransportFeedback(now + 300*time.Millisecond)
+	fbs := transportFeedbacks(t, sess.sentRTCP())
+	if len(fbs) < 3 {
+		t.Fatalf("%d feedbacks over 200 ms with a loss burst, want at least 3 (every 50 ms and at the burst)", len(fbs))
+	}
+	received := map[uint16]bool{}
+	for _, fb := range fbs {
+		if fb.SenderSSRC != u.rtcpSSRC {
+			t.Fatalf("feedback from SSRC %d, want the server's %d", fb.SenderSSRC, u.rtcpSSRC)
+		}
+		for _, a := range fb.Arrivals {
+			received[a.Sequence] = true
+		}
+	}
+	for seq := uint16(100); seq < 120; seq++ {
+		if received[seq] != (seq != 105 && seq != 106) {
+			t.Fatalf("sequence %d reported received %v", seq, received[seq])
+		}
+	}
+	if got := tp.Stats().TransportFeedbacksOut; got != uint64(len(fbs)) {
+		t.Fatalf("TransportFeedbacksOut %d, want %d", got, len(fbs))
+	}
+}
+
+func TestUpstreamREMBOnlyCapsTransportCCPublishers(t *testing.T) {
+	for _, off := range []bool{false, true} {
+		t.Run(map[bool]string{false: "transport-cc", true: "remb"}[off], func(t *testing.T) {
+			tp := newTestPlane(t, Config{NoTransportCC: off})
+			tp.Joined(room, "A")
+			tp.Joined(room, "B")
+			u, sess := tp.publish(t, "A")
+			rembs := func() int { return rtcpKinds(t, sess.sentRTCP())[rtcp.KindREMB] }
+			u.sendReceiverReport(time.Second)
+			send(u, u.video, 1, 0, vp8Key, time.Second)
+			dl := tp.listenREMB(t, "B", "A")
+			before := rembs()
+			u.sendReceiverReport(2 * time.Second)
+			if got := rembs() - before; got != map[bool]int{false: 0, true: 1}[off] {
+				t.Fatalf("%d REMB sent with no receiver limiting", got)
+			}
+			// The receiver's estimate goes below MAX_VIDEO_BITRATE: every publisher is capped by REMB.
+			dl.estimate.OnREMB(400_000, 2*time.Second)
+			before = rembs()
+			u.sendReceiverReport(3 * time.Second)
+			u.sendReceiverReport(4 * time.Second)
+			if got := rembs() - before; got != 2 {
+				t.Fatalf("%d REMB sent in two reports while capped, want 2", got)
+			}
+			// The estimate expires: one more REMB lifts the cap, then none for a transport-cc publisher.
+			before = rembs()
+			for s := 10; s < 13; s++ {
+				u.sendReceiverReport(time.Duration(s) * time.Second)
+			}
+			if got, want := rembs()-before, map[bool]int{false: 1, true: 3}[off]; got != want {
+				t.Fatalf("%d REMB sent in three reports once uncapped, want %d", got, want)
+			}
+		})
+	}
+}
+
+// listenREMB answers the first offer socketID received for publisher's stream as a browser without transport-cc
+// does, and connects the listener session; it returns its downlink.
+func (tp *testPlane) listenREMB(t *testing.T, socketID, publisher string) *downlink {
+	t.Helper()
+	ev := tp.waitEvents(t, socketID, protocol.EventExchangeSdp, 1)[0].data.(protocol.ExchangeSdpEvent)
+	var lines []string
+	for _, line := range strings.Split(ev.SDP.SDP, "\r\n") {
+		if !strings.Contains(line, "transport-cc") && !strings.Contains(line, negotiate.ExtTransportCC) {
+			lines = append(lines, line)
+		}
+	}
+	answer := browserAnswer(t, strings.Join(lines, "\r\n"))
+	if err := tp.Answer(context.Background(), room, socketID, publisher, answer); err != nil {
+		t.Fatal(err)
+	}
+	l := tp.listenerOf(socketID, publisher)
+	l.sess.(*fakeSession).handler.onState(webrtc.StateConnected, webrtc.ReasonNone)
+	return l.down
 }
