@@ -3,8 +3,8 @@ package media
 import (
 	"context"
 	"strings"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/heytribe/live-webrtcsignaling/src/protocol"
 	"github.com/heytribe/live-webrtcsignaling/src/rtcp"
