@@ -2,10 +2,12 @@ package media
 
 import (
 	"context"
+	"encoding/binary"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/heytribe/live-webrtcsignaling/src/congestion"
 	"github.com/heytribe/live-webrtcsignaling/src/protocol"
 	"github.com/heytribe/live-webrtcsignaling/src/rtcp"
 	"github.com/heytribe/live-webrtcsignaling/src/rtp"
@@ -190,4 +192,119 @@ func (tp *testPlane) listenREMB(t *testing.T, socketID, publisher string) *downl
 	l := tp.listenerOf(socketID, publisher)
 	l.sess.(*fakeSession).handler.onState(webrtc.StateConnected, webrtc.ReasonNone)
 	return l.down
+}
+
+// transportSeq reads the transport-wide sequence number of a packet sent to a listener.
+func transportSeq(t *testing.T, pkt []byte, id uint8) uint16 {
+	t.Helper()
+	var h rtp.Header
+	if _, err := h.Unmarshal(pkt); err != nil {
+		t.Fatal(err)
+	}
+	seq, ok := h.TransportCC(id)
+	if !ok {
+		t.Fatalf("packet %x without a transport-wide sequence number (id %d)", pkt[:min(len(pkt), 32)], id)
+	}
+	return seq
+}
+
+func TestDownlinkTransportCCEstimate(t *testing.T) {
+	tp, u, dl, sess := aReceivedByB(t)
+	f := dl.feed.Load()
+	if f == nil || !f.transportCC || dl.sendSide.Load() == nil || f.video.ext.transportCC == 0 {
+		t.Fatal("a receiver that accepted transport-cc has no transport-wide estimator")
+	}
+	if _, ok := dl.estimator().(*congestion.SendSide); !ok {
+		t.Fatalf("the receiver's estimate is a %T, want the transport-wide one", dl.estimator())
+	}
+	// Video at 30 packets a second; every packet sent is numbered in order, audio and video alike.
+	now := 2 * time.Second
+	send(u, u.video, 1, 90000, vp8Key, now)
+	for i := uint16(2); i < 40; i++ {
+		send(u, u.video, i, 90000+uint32(i)*3000, vp8Delta, now+time.Duration(i)*33*time.Millisecond)
+	}
+	var seqs []uint16
+	for _, pkt := range sess.sentRTP() {
+		seqs = append(seqs, transportSeq(t, pkt, f.extensionsOf(binary.BigEndian.Uint32(pkt[8:12])).transportCC))
+	}
+	for i := 1; i < len(seqs); i++ {
+		if seqs[i] != seqs[i-1]+1 {
+			t.Fatalf("transport-wide numbers %v are not consecutive", seqs)
+		}
+	}
+	// The receiver reports them all received, 33 ms apart: the estimate becomes the transport-wide one.
+	fb := rtcp.TransportCC{SenderSSRC: 77, MediaSSRC: dl.videoSSRC, BaseSequence: seqs[0],
+		PacketCount: uint16(len(seqs)), ReferenceTime: 1000}
+	for i, s := range seqs {
+		fb.Arrivals = append(fb.Arrivals, rtcp.PacketArrival{Sequence: s,
+			Arrival: 64*time.Second + time.Duration(i)*33*time.Millisecond})
+	}
+	b, err := fb.AppendTo(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := monotonic()
+	sess.handler.onRTCP(b, at)
+	if got := tp.Stats().TransportFeedbacksIn; got != 1 {
+		t.Fatalf("TransportFeedbacksIn %d, want 1", got)
+	}
+	if bps, ok := dl.estimator().Bitrate(at); !ok || bps == 0 {
+		t.Fatalf("no transport-wide estimate after feedback: %d %v", bps, ok)
+	}
+	if st := dl.sendSide.Load().Stats(); st.Feedbacks != 1 || st.UnknownReports != 0 {
+		t.Fatalf("estimator read %d feedbacks with %d unknown reports, want 1 and 0", st.Feedbacks, st.UnknownReports)
+	}
+}
+
+func TestDownlinkPacesAndProbes(t *testing.T) {
+	_, u, dl, _ := aReceivedByB(t)
+	send(u, u.video, 1, 90000, vp8Key, 2*time.Second)
+	if c := dl.Class(rtpPacket(dl.audioSSRC, 111, 1, 0, opus)); c != congestion.ClassAudio {
+		t.Fatalf("audio class %v", c)
+	}
+	if c := dl.Class(rtpPacket(dl.rtxSSRC, 97, 1, 0, opus)); c != congestion.ClassRetransmission {
+		t.Fatalf("RTX class %v", c)
+	}
+	if c := dl.Class(rtpPacket(dl.videoSSRC, 96, 1, 0, opus)); c != congestion.ClassVideo {
+		t.Fatalf("video class %v", c)
+	}
+	// The start: paced at the start bitrate, the first probe clusters planned and sent as RTX padding.
+	now := time.Now()
+	if got := dl.Bitrate(now); got != congestion.DefaultStartBitrate {
+		t.Fatalf("pacing bitrate %d before feedback, want the start bitrate", got)
+	}
+	f := dl.feed.Load()
+	buf := make([]byte, 1500)
+	var sent, packets int
+	for range 200 {
+		n, wake := dl.Probe(buf, now)
+		if n == 0 {
+			if wake.IsZero() {
+				break
+			}
+			now = wake
+			continue
+		}
+		pkt := buf[:n]
+		var p rtp.Packet
+		if err := p.Unmarshal(pkt); err != nil {
+			t.Fatal(err)
+		}
+		if p.SSRC != dl.rtxSSRC || p.PayloadType != f.video.rtxPayloadType || len(p.Payload) != 0 || p.PaddingSize == 0 {
+			t.Fatalf("probe %+v is not RTX padding", p.Header)
+		}
+		dl.Sending(pkt, now)
+		transportSeq(t, pkt, f.video.ext.transportCC)
+		sent += n
+		packets++
+	}
+	if packets < 5 || sent < 1000 {
+		t.Fatalf("the first probe cluster sent %d packets, %d bytes: want at least 5 and 1000", packets, sent)
+	}
+	if st := dl.sendSide.Load().Stats(); st.ProbeClusters < 2 {
+		t.Fatalf("%d probe clusters planned at the start, want 2", st.ProbeClusters)
+	}
+	if !dl.requestProbe(2_000_000, onClock(now)) && dl.sendSide.Load().Stats().ProbeClusters < 3 {
+		t.Fatal("a probe before an up-switch was refused on a free path")
+	}
 }

@@ -107,6 +107,10 @@ func (s *Session) runWriter() {
 	for {
 		select {
 		case o := <-s.writeQ:
+			if p := s.pacing.Load(); p != nil && !o.rtcp {
+				s.runPaced(p.p, o)
+				return
+			}
 			s.send(o)
 		case <-s.writerStop:
 			for {
