@@ -308,3 +308,20 @@ func TestDownlinkPacesAndProbes(t *testing.T) {
 		t.Fatal("a probe before an up-switch was refused on a free path")
 	}
 }
+
+func TestPlaneEstimates(t *testing.T) {
+	tp, _, dl, _ := aReceivedByB(t)
+	got := tp.Estimates()
+	if len(got) != 1 {
+		t.Fatalf("%d estimates, want B's of A: %+v", len(got), got)
+	}
+	e := got[0]
+	if e.RoomID != room || e.Receiver != "B" || e.Publisher != "A" || e.Kind != EstimateTransportCC || e.Fresh ||
+		e.Bitrate != congestion.DefaultStartBitrate {
+		t.Fatalf("estimate %+v, want B's of A, tcc, the start bitrate, not fresh before feedback", e)
+	}
+	dl.sendSide.Store(nil)
+	if k := tp.Estimates()[0].Kind; k != EstimateREMB {
+		t.Fatalf("kind %q without a transport-wide estimator, want remb", k)
+	}
+}
