@@ -26,6 +26,8 @@ type ListenerEstimate struct {
 	Fresh   bool   `json:"fresh"`
 	// Loss is the fraction lost over the last report, 0 to 1.
 	Loss float64 `json:"loss"`
+	// Feedbacks counts the transport-wide feedback packets read (tcc only).
+	Feedbacks uint64 `json:"feedbacks,omitempty"`
 }
 
 // Estimates returns the estimate of every listener session, by room, receiver and publisher.
@@ -36,14 +38,14 @@ func (p *Plane) Estimates() []ListenerEstimate {
 	for roomID, room := range p.rooms {
 		for _, pt := range room {
 			for pub, l := range pt.listeners {
-				kind := EstimateREMB
-				if l.down.sendSide.Load() != nil {
-					kind = EstimateTransportCC
-				}
 				e := l.down.estimator()
 				bps, fresh := e.Bitrate(now)
-				out = append(out, ListenerEstimate{RoomID: roomID, Receiver: pt.socketID, Publisher: pub,
-					Kind: kind, Bitrate: bps, Fresh: fresh, Loss: e.Loss()})
+				est := ListenerEstimate{RoomID: roomID, Receiver: pt.socketID, Publisher: pub, Kind: EstimateREMB,
+					Bitrate: bps, Fresh: fresh, Loss: e.Loss()}
+				if ss := l.down.sendSide.Load(); ss != nil {
+					est.Kind, est.Feedbacks = EstimateTransportCC, ss.Stats().Feedbacks
+				}
+				out = append(out, est)
 			}
 		}
 	}
