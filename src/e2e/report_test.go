@@ -48,12 +48,14 @@ type rtcStats struct {
 	PacketsReceivedVideo int64  `json:"packetsReceivedVideo"`
 	BytesReceivedVideo   int64  `json:"bytesReceivedVideo"`
 	BytesSentVideo       int64  `json:"bytesSentVideo"`
-	NackCount            int64  `json:"nackCount"`
-	FramesEncoded        int64  `json:"framesEncoded"`
-	PacketsSent          int64  `json:"packetsSent"`
-	SendCodec            string `json:"sendCodec"`
-	StatsError           string `json:"statsError"`
-	Path                 *path  `json:"path"`
+	// AvailableOutgoingBitrate is the sender's estimate of its uplink (the selected candidate pair's).
+	AvailableOutgoingBitrate float64 `json:"availableOutgoingBitrate"`
+	NackCount                int64   `json:"nackCount"`
+	FramesEncoded            int64   `json:"framesEncoded"`
+	PacketsSent              int64   `json:"packetsSent"`
+	SendCodec                string  `json:"sendCodec"`
+	StatsError               string  `json:"statsError"`
+	Path                     *path   `json:"path"`
 }
 
 // peerReport is the connection that receives one remote participant.

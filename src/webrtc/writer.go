@@ -108,8 +108,10 @@ func (s *Session) runWriter() {
 		select {
 		case o := <-s.writeQ:
 			if p := s.pacing.Load(); p != nil && !o.rtcp {
-				s.runPaced(p.p, o)
-				return
+				if s.runPaced(p.p, o) {
+					return
+				}
+				continue
 			}
 			s.send(o)
 		case <-s.writerStop:

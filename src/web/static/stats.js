@@ -14,6 +14,7 @@ export async function summarize(pc) {
     framesEncoded: 0,
     packetsSent: 0,
     bytesSentVideo: 0,
+    availableOutgoingBitrate: 0,
     sendCodec: '',
     path: null,
   };
@@ -21,7 +22,9 @@ export async function summarize(pc) {
   const codecOf = (id) => report.get(id)?.mimeType ?? '';
   for (const s of report.values()) {
     if (s.type === 'transport' && s.selectedCandidatePairId) {
-      out.path = pathOf(report, report.get(s.selectedCandidatePairId));
+      const pair = report.get(s.selectedCandidatePairId);
+      out.path = pathOf(report, pair);
+      out.availableOutgoingBitrate = pair?.availableOutgoingBitrate ?? 0;
     } else if (s.type === 'inbound-rtp' && s.kind === 'audio') {
       out.packetsReceivedAudio += s.packetsReceived ?? 0;
     } else if (s.type === 'inbound-rtp' && s.kind === 'video') {
