@@ -47,8 +47,10 @@ func TestBWEReceiverShapedLink(t *testing.T) {
 			kind := map[string]string{"on": "tcc", "off": "remb"}[mode]
 			est := func() (listenerEstimate, bool) { return bobsEstimate(t, admin, kind) }
 			r := bweResult{}
+			r.pubBefore = sendRate(t, reps, "alice")
 			link.Limit(bweLowKbit)
 			r.settle, r.lowMean, r.lowLoss = settle(t, est, bweLowKbit*1000)
+			r.pubCapped = sendRate(t, reps, "alice")
 			link.Limit(bweHighKbit)
 			r.rise = rise(t, est, bweRiseTo)
 			results[kind] = r
@@ -56,7 +58,9 @@ func TestBWEReceiverShapedLink(t *testing.T) {
 				dumpAdmin(t, admin)
 			}
 			t.Logf("%s: settled within 25%% of 500 kbit/s after %v (mean %.0f kbit/s, max loss %.1f %% after), "+
-				"passed 1.5 Mbit/s %v after the lift to 3 Mbit/s", kind, r.settle, r.lowMean/1000, r.lowLoss*100, r.rise)
+				"passed 1.5 Mbit/s %v after the lift to 3 Mbit/s; alice sent %.0f kbit/s of video before the cut, "+
+				"%.0f kbit/s once bob's estimate settled", kind, r.settle, r.lowMean/1000, r.lowLoss*100, r.rise,
+				r.pubBefore/1000, r.pubCapped/1000)
 			if kind != "tcc" {
 				return
 			}
@@ -69,6 +73,11 @@ func TestBWEReceiverShapedLink(t *testing.T) {
 			}
 			if r.rise < 0 || r.rise > bweRise {
 				t.Errorf("the estimate did not pass 1.5 Mbit/s within %v of the lift (%v)", bweRise, r.rise)
+			}
+			// alice negotiated transport-cc too: the server's REMB, the cap of bob's estimate, must still bind her.
+			if r.pubBefore > 1_200_000 && r.pubCapped > 800_000 {
+				t.Errorf("alice (transport-cc) sent %.0f kbit/s of video while bob's estimate was about 500 kbit/s: "+
+					"the REMB cap did not hold", r.pubCapped/1000)
 			}
 		})
 	}
@@ -159,6 +168,26 @@ func (l *shapedLink) LimitUp(kbit int) {
 type bweResult struct {
 	settle, rise     time.Duration
 	lowMean, lowLoss float64
+	// pubBefore and pubCapped are the publisher's video send rates before the cut and once the estimate settled.
+	pubBefore, pubCapped float64
+}
+
+// sendRate is user's video send rate, in bit/s, between two of its reports about 4 s apart.
+func sendRate(t *testing.T, reps *reports, user string) float64 {
+	t.Helper()
+	sent := func() (int64, time.Time) {
+		r := reps.waitFor(t, 10*time.Second, user+" reports its upstream", func(all map[string]report) bool {
+			return all[user].Upstream != nil
+		})[user]
+		return r.Upstream.BytesSentVideo, r.at
+	}
+	b0, t0 := sent()
+	time.Sleep(4 * time.Second)
+	b1, t1 := sent()
+	if !t1.After(t0) {
+		return 0
+	}
+	return float64(b1-b0) * 8 / t1.Sub(t0).Seconds()
 }
 
 // listenerEstimate is a listener's estimate in /state.
