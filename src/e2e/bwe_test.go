@@ -132,7 +132,8 @@ func bweServer(t *testing.T, link *shapedLink, env map[string]string) string {
 		vars[k] = v
 	}
 	srv := startServer(t, vars)
-	return strings.Replace(srv.URL, "0.0.0.0", "127.0.0.1", 1)
+	// The pages of the test's namespace open it at 127.0.0.1: a secure context, where they may use the camera.
+	return strings.NewReplacer("0.0.0.0", "127.0.0.1", "[::]", "127.0.0.1").Replace(srv.URL)
 }
 
 // bwePage is p for user in room, with a bearer signed for it.
