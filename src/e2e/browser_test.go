@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -91,6 +92,8 @@ func startPage(t testing.TB, base string, p page, reports *reports) {
 		clientURL(base, p, reportURL))
 	cmd := exec.Command(chromium, args...)
 	if p.Link != nil {
+		// Behind the link the server is not at 127.0.0.1: the page is a secure context, with its camera, only so.
+		args = append([]string{"--unsafely-treat-insecure-origin-as-secure=" + strings.TrimSuffix(base, "/")}, args...)
 		cmd = p.Link.Command(chromium, args...)
 	}
 	cmd.Stdout, cmd.Stderr = logFile, logFile
