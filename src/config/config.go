@@ -80,6 +80,10 @@ type Config struct {
 	// MinVideoBitrate and MaxVideoBitrate are MIN_VIDEO_BITRATE and MAX_VIDEO_BITRATE, in bit/s: the bounds of the
 	// bandwidth estimate (REMB) the media plane sends publishers.
 	MinVideoBitrate, MaxVideoBitrate int
+	// TransportCC is TRANSPORT_CC: the media plane negotiates transport-wide congestion control (the
+	// transport-wide sequence number extension and transport-cc feedback) with the browsers that offer it, and
+	// keeps REMB for the others. Off, every session uses REMB.
+	TransportCC bool
 
 	// JWTSecret is JWT_SECRET (HMAC). In dev mode it is generated at random.
 	JWTSecret Secret
@@ -166,6 +170,7 @@ func Load(lookup Lookup) (*Config, error) {
 		VideoCodecs:            r.videoCodecs("VIDEO_CODECS"),
 		MinVideoBitrate:        r.intIn("MIN_VIDEO_BITRATE", defaults.MinVideoBitrate, 10_000, 100_000_000),
 		MaxVideoBitrate:        r.intIn("MAX_VIDEO_BITRATE", defaults.MaxVideoBitrate, 10_000, 100_000_000),
+		TransportCC:            r.onOff("TRANSPORT_CC", defaults.TransportCC),
 		JWTPublicKeyFile:       r.str("JWT_PUBLIC_KEY_FILE", ""),
 		MediaMode:              r.oneOf("MEDIA_MODE", defaults.MediaMode, protocol.ModeMCU, protocol.ModeRelay),
 		RoomMaxSize:            r.intIn("ROOM_MAX_SIZE", defaults.RoomMaxSize, 1, 1000),
@@ -400,6 +405,26 @@ func (r *reader) boolean(name string, def bool) bool {
 	b, err := strconv.ParseBool(strings.TrimSpace(v))
 	if err != nil {
 		r.fail(name, fmt.Sprintf("must be true or false, got %q", v))
+		return def
+	}
+	return b
+}
+
+// onOff reads a switch: on or off, or a boolean (true, false, 1, 0).
+func (r *reader) onOff(name string, def bool) bool {
+	v, ok := r.lookup(name)
+	if !ok {
+		return def
+	}
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "on":
+		return true
+	case "off":
+		return false
+	}
+	b, err := strconv.ParseBool(strings.TrimSpace(v))
+	if err != nil {
+		r.fail(name, fmt.Sprintf("must be on or off, got %q", v))
 		return def
 	}
 	return b

@@ -55,3 +55,29 @@ func TestLoadMediaForwardingRejects(t *testing.T) {
 		})
 	}
 }
+
+func TestLoadTransportCC(t *testing.T) {
+	tests := []struct {
+		value string
+		want  bool
+	}{{"", true}, {"on", true}, {" OFF ", false}, {"false", false}, {"1", true}}
+	for _, tt := range tests {
+		t.Run(tt.value, func(t *testing.T) {
+			vars := map[string]string{}
+			if tt.value != "" {
+				vars["TRANSPORT_CC"] = tt.value
+			}
+			c, err := Load(env(vars))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.TransportCC != tt.want {
+				t.Fatalf("TRANSPORT_CC=%q: %v, want %v", tt.value, c.TransportCC, tt.want)
+			}
+		})
+	}
+	if _, err := Load(env(map[string]string{"TRANSPORT_CC": "maybe"})); err == nil ||
+		!strings.Contains(err.Error(), "TRANSPORT_CC") {
+		t.Fatalf("TRANSPORT_CC=maybe: err = %v, want one naming TRANSPORT_CC", err)
+	}
+}

@@ -51,6 +51,10 @@ type PacerConfig struct {
 	MaxPackets int
 	// MaxBytes bounds the bytes queued, from 1500 to 1<<30; 0 means DefaultPacerBytes.
 	MaxBytes int
+	// Burst lets that much time's worth of the pacing rate leave at once, from 0 (none: every packet waits for the
+	// previous one's time) to 100 ms. libwebrtc's pacer allows bursts too: a frame of a few packets then leaves
+	// without waiting, while a keyframe, many times larger, is still spread.
+	Burst time.Duration
 }
 
 // withDefaults returns c with its zero fields set to their defaults.
@@ -80,6 +84,8 @@ func (c *PacerConfig) validate() error {
 		return badConfig("pacer capacity %d outside [16, 65536]", c.MaxPackets)
 	case c.MaxBytes < 1500 || c.MaxBytes > 1<<30:
 		return badConfig("pacer byte limit %d outside [1500, 2^30]", c.MaxBytes)
+	case c.Burst < 0 || c.Burst > 100*time.Millisecond:
+		return badConfig("pacer burst %v outside [0, 100ms]", c.Burst)
 	}
 	return nil
 }
@@ -158,7 +164,7 @@ func (p *Pacer[T]) Pop(now time.Duration) (item T, size int, ok bool) {
 	p.drain(now)
 	class := ClassAudio
 	if p.queues[ClassAudio].n == 0 {
-		if p.debt >= budgetSlack {
+		if p.debt >= p.allowance() {
 			return item, 0, false
 		}
 		class = ClassRetransmission
@@ -188,11 +194,17 @@ func (p *Pacer[T]) NextSendTime(now time.Duration) (at time.Duration, ok bool) {
 		return 0, false
 	}
 	p.drain(now)
-	if p.queues[ClassAudio].n > 0 || p.debt < budgetSlack {
+	if p.queues[ClassAudio].n > 0 || p.debt < p.allowance() {
 		return now, true
 	}
-	wait := time.Duration(math.Ceil(p.debt/p.effectiveRate(now)*float64(time.Second))) + 1
+	burst := p.rate * p.cfg.Burst.Seconds()
+	wait := time.Duration(math.Ceil((p.debt-burst)/p.effectiveRate(now)*float64(time.Second))) + 1
 	return now + wait, true
+}
+
+// allowance is the debt under which a packet may leave: the burst's bytes at the pacing rate, at least the slack.
+func (p *Pacer[T]) allowance() float64 {
+	return max(budgetSlack, p.rate*p.cfg.Burst.Seconds())
 }
 
 // Len is the number of packets queued, Bytes their size.

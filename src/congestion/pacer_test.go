@@ -152,3 +152,33 @@ func TestPacerConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestPacerBurst: with a burst allowance, packets worth that much of the rate leave at once, and the rest at the
+// rate.
+func TestPacerBurst(t *testing.T) {
+	p, err := NewPacerWith[int](PacerConfig{Factor: 1, Burst: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.SetEstimate(800_000) // 100 kB/s: 1,000 bytes in 10 ms
+	now := time.Second
+	for i := range 5 {
+		if !p.Enqueue(i, 500, ClassVideo, now) {
+			t.Fatal("enqueue refused")
+		}
+	}
+	n := 0
+	for _, _, ok := p.Pop(now); ok; _, _, ok = p.Pop(now) {
+		n++
+	}
+	if n != 2 {
+		t.Fatalf("%d packets of 500 bytes left at once with a 1,000-byte burst, want 2", n)
+	}
+	at, ok := p.NextSendTime(now)
+	if !ok || at <= now || at > now+6*time.Millisecond {
+		t.Fatalf("next send at %v, want within 5 ms (500 bytes at 100 kB/s)", at-now)
+	}
+	if _, err := NewPacerWith[int](PacerConfig{Burst: time.Second}); err == nil {
+		t.Fatal("a 1 s burst accepted")
+	}
+}

@@ -36,6 +36,7 @@ const (
 	DTLSTimeout     = 30 * time.Second // DTLS_TIMEOUT
 	MinVideoBitrate = 100_000          // MIN_VIDEO_BITRATE, bit/s
 	MaxVideoBitrate = 2_500_000        // MAX_VIDEO_BITRATE, bit/s
+	TransportCC     = true             // TRANSPORT_CC: transport-wide congestion control with browsers that offer it
 )
 
 // VideoCodecs is VIDEO_CODECS: the video codecs accepted from publishers, best first; also every codec the media

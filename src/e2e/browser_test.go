@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -39,14 +40,22 @@ type page struct {
 	// Ordinary runs the page as an ordinary browser does: without --allow-loopback-in-peer-connection, so that it
 	// gathers candidates on real interfaces only.
 	Ordinary bool
+	// Camera is a y4m file the fake camera plays (looped) instead of Chromium's own picture.
+	Camera string
+	// Link runs the browser behind a shaped link; the server and the reports are reached at its near address.
+	Link *shapedLink
 }
 
 // flags are the Chromium flags of the page.
 func (p page) flags() []string {
+	flags := slices.Clone(chromiumFlags)
 	if p.Ordinary {
-		return slices.DeleteFunc(slices.Clone(chromiumFlags), func(f string) bool { return f == allowLoopback })
+		flags = slices.DeleteFunc(flags, func(f string) bool { return f == allowLoopback })
 	}
-	return chromiumFlags
+	if p.Camera != "" {
+		flags = append(flags, "--use-file-for-fake-video-capture="+p.Camera)
+	}
+	return flags
 }
 
 // clientURL is the address of the reference client on base (http://host:port) for p, joining at once and
@@ -77,9 +86,18 @@ func startPage(t testing.TB, base string, p page, reports *reports) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	reportURL := reports.url(p.User)
+	if p.Link != nil {
+		base, reportURL = p.Link.reach(base), p.Link.reach(reportURL)
+	}
 	args := append(append([]string(nil), p.flags()...), "--user-data-dir="+filepath.Join(dir, "profile"),
-		clientURL(base, p, reports.url(p.User)))
+		clientURL(base, p, reportURL))
 	cmd := exec.Command(chromium, args...)
+	if p.Link != nil {
+		// Behind the link the server is not at 127.0.0.1: the page is a secure context, with its camera, only so.
+		args = append([]string{"--unsafely-treat-insecure-origin-as-secure=" + strings.TrimSuffix(base, "/")}, args...)
+		cmd = p.Link.Command(chromium, args...)
+	}
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heytribe/live-webrtcsignaling/src/rtcp"
 	"github.com/heytribe/live-webrtcsignaling/src/rtp"
 	"github.com/heytribe/live-webrtcsignaling/src/sdp"
 	"github.com/heytribe/live-webrtcsignaling/src/sdp/negotiate"
@@ -139,4 +140,83 @@ func BenchmarkFanOut(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkDownlinkSending is what each packet to a receiver that negotiated transport-cc costs as it leaves the
+// pacer: parse its header, stamp abs-send-time, number it in the SendSide and stamp the number.
+func BenchmarkDownlinkSending(b *testing.B) {
+	_, sessions := benchUpstream(b, 1)
+	dl := sessions[0].pacingDownlink(b)
+	pkt := make([]byte, 0, 1100)
+	h := rtp.Header{PayloadType: 96, SSRC: dl.videoSSRC}
+	for _, e := range []struct {
+		id  uint8
+		len int
+	}{{dl.feed.Load().video.ext.absSendTime, 3}, {dl.feed.Load().video.ext.transportCC, 2}} {
+		if err := h.SetExtension(e.id, make([]byte, e.len)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	pkt, err := h.AppendBinary(pkt)
+	if err != nil {
+		b.Fatal(err)
+	}
+	pkt = append(pkt, make([]byte, 1000)...)
+	now := time.Now()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		now = now.Add(100 * time.Microsecond)
+		dl.Sending(pkt, now)
+	}
+}
+
+// BenchmarkDownlinkFeedback is a receiver's transport-wide feedback about 30 packets (one lost), read as the
+// session's inbound goroutine reads it: RTCP parse, then the estimator's update. At 20 feedbacks a second it is
+// the estimation cost per receiver.
+func BenchmarkDownlinkFeedback(b *testing.B) {
+	_, sessions := benchUpstream(b, 1)
+	dl := sessions[0].pacingDownlink(b)
+	ss := dl.sendSide.Load()
+	now := time.Minute
+	fb := rtcp.TransportCC{SenderSSRC: 1, MediaSSRC: dl.videoSSRC, Arrivals: make([]rtcp.PacketArrival, 0, 30)}
+	buf := make([]byte, 0, 256)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		first := ss.OnSent(1100, now)
+		for range 29 {
+			now += time.Millisecond
+			ss.OnSent(1100, now)
+		}
+		fb.BaseSequence, fb.PacketCount, fb.FeedbackCount = first, 30, uint8(i)
+		fb.ReferenceTime = rtcp.TransportCCReferenceTime(now + 20*time.Millisecond)
+		fb.Arrivals = fb.Arrivals[:0]
+		for k := range uint16(30) {
+			if k != 17 {
+				fb.Arrivals = append(fb.Arrivals, rtcp.PacketArrival{Sequence: first + k,
+					Arrival: now + 20*time.Millisecond + time.Duration(k)*time.Millisecond})
+			}
+		}
+		var err error
+		if buf, err = fb.AppendTo(buf[:0]); err != nil {
+			b.Fatal(err)
+		}
+		now += 20 * time.Millisecond
+		dl.onRTCP(buf, now)
+	}
+	b.StopTimer()
+	if st := ss.Stats(); st.Feedbacks < uint64(b.N) {
+		b.Fatalf("%d feedbacks read of %d", st.Feedbacks, b.N)
+	}
+}
+
+// pacingDownlink is the downlink that paces the session.
+func (s *discardSession) pacingDownlink(b *testing.B) *downlink {
+	b.Helper()
+	dl, ok := s.pacing.(*downlink)
+	if !ok || dl.sendSide.Load() == nil {
+		b.Fatal("the benchmark listener did not negotiate transport-cc")
+	}
+	return dl
 }

@@ -37,6 +37,9 @@ type Config struct {
 	// again.
 	ReofferDelay time.Duration
 	MaxReoffers  int
+	// NoTransportCC turns transport-wide congestion control off (TRANSPORT_CC=off, see defaults.TransportCC):
+	// neither publishers nor listeners are offered it, and every estimate comes from REMB.
+	NoTransportCC bool
 	// Logger receives the plane's logs; nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -74,24 +77,53 @@ func (c *Config) applyDefaults() error {
 }
 
 // Header extensions the server negotiates. Upstream: sdes:mid to find streams a browser announced by mid only,
-// video-orientation and audio-level to forward them. Downstream: abs-send-time too, stamped at send time, which
-// Chromium's receive-side estimator needs to send REMB.
+// video-orientation and audio-level to forward them, and the transport-wide sequence number, whose feedback lets
+// the publisher's browser estimate its uplink. Downstream: abs-send-time too, stamped at send time, which
+// Chromium's receive-side estimator needs to send REMB, and the transport-wide sequence number, stamped as each
+// packet leaves, whose feedback drives the server's own estimate (a browser that accepts it sends transport-wide
+// feedback instead of REMB).
 const extAudioLevel = "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
 
 var (
 	upstreamExtensions = []string{negotiate.ExtSDESMID, negotiate.ExtVideoOrientation, extAudioLevel}
 	listenerAudioExt   = []string{negotiate.ExtAbsSendTime, extAudioLevel}
 	listenerVideoExt   = []string{negotiate.ExtAbsSendTime, negotiate.ExtVideoOrientation}
-	// feedback is what the server handles, both ways. transport-cc is left out on purpose: the server sends no
-	// transport-wide feedback, and a browser that negotiated it would wait for it instead of using REMB.
+	// feedback is what the server handles, both ways: REMB stays alongside transport-cc, for the browsers that
+	// take only one, and because Chromium's send-side estimator still caps its rate at a REMB it receives.
 	feedback = []sdp.Feedback{sdp.FeedbackNACK, sdp.FeedbackPLI, sdp.FeedbackFIR, sdp.FeedbackREMB}
 )
+
+// withTransportCC returns list with item appended when transport-wide congestion control is on.
+func withTransportCC[T any](c *Config, list []T, item T) []T {
+	if c.NoTransportCC {
+		return list
+	}
+	return append(slices.Clip(list), item)
+}
+
+// listenerFeedback is the feedback offered on a listener's sections of kind.
+func (c *Config) listenerFeedback(kind string) []sdp.Feedback {
+	if kind == sdp.KindVideo {
+		return withTransportCC(c, feedback, sdp.FeedbackTransportCC)
+	}
+	return withTransportCC(c, nil, sdp.FeedbackTransportCC)
+}
+
+// listenerExtensions are the header extensions offered on a listener's sections of kind.
+func (c *Config) listenerExtensions(kind string) []string {
+	if kind == sdp.KindVideo {
+		return withTransportCC(c, listenerVideoExt, negotiate.ExtTransportCC)
+	}
+	return withTransportCC(c, listenerAudioExt, negotiate.ExtTransportCC)
+}
 
 // preferences builds what the server accepts from publishers: Opus, the configured video codecs in their order,
 // the feedback and extensions above.
 func (c *Config) preferences() (negotiate.Preferences, error) {
 	def := negotiate.DefaultPreferences()
-	prefs := negotiate.Preferences{Audio: def.Audio, Feedback: feedback, Extensions: upstreamExtensions}
+	prefs := negotiate.Preferences{Audio: def.Audio,
+		Feedback:   withTransportCC(c, feedback, sdp.FeedbackTransportCC),
+		Extensions: withTransportCC(c, upstreamExtensions, negotiate.ExtTransportCC)}
 	for _, name := range c.VideoCodecs {
 		i := slices.IndexFunc(def.Video, func(v sdp.Codec) bool { return strings.EqualFold(v.Name, name) })
 		if i < 0 {

@@ -45,9 +45,9 @@
 // it parses each packet once, finds its track (by SSRC, or learns it from the payload type), unwraps RTX, detects
 // losses and keyframes, then hands a copy to each downtrack: it waits for a keyframe before the first video packet
 // (and asks for one), copies the packet once, into its send history, with the receiver's header extension ids
-// (abs-send-time stamped at send time, the publisher's mid and transport-wide numbers dropped), rewrites SSRC,
-// payload type, sequence number and timestamp (rtp.Rewriter), and queues it on the listener's session, which never
-// blocks. A slow listener only loses its own packets.
+// (abs-send-time and the transport-wide number stamped as the packet leaves, the publisher's mid and transport-wide
+// numbers dropped), rewrites SSRC, payload type, sequence number and timestamp (rtp.Rewriter), and queues it on the
+// listener's session, which never blocks. A slow listener only loses its own packets.
 //
 // A downtrack switches to another source of its kind and codec on a keyframe of the new one, which continues the
 // receiver's stream (sequence numbers, timestamps, and VP8 picture IDs: codecs.VP8PictureRewriter); until then the
@@ -65,9 +65,15 @@
 //   - Every second each publisher gets an RR with LSR/DLSR, its CNAME, and a REMB: the lowest estimate of the
 //     receivers of its video, within [MinVideoBitrate, MaxVideoBitrate]. Forwarding sends each of them the same
 //     stream, so the slowest bounds the publisher; transcoding will lift that. A receiver's estimate is behind one
-//     interface (congestion.Estimate): its REMB and its receiver reports' loss today, transport-wide congestion control
-//     later. Listeners send REMB because their sessions negotiate goog-remb and carry abs-send-time; transport-cc
-//     is never negotiated (the server sends no transport-wide feedback).
+//     interface (congestion.Estimate).
+//   - A publisher that negotiated transport-cc (Config.NoTransportCC unset) gets transport-wide feedback
+//     (congestion.FeedbackRecorder, every 50 ms and at once on a loss burst) and estimates its uplink itself; it
+//     gets a REMB only while its receivers need less than MaxVideoBitrate (and one more when that ends), which
+//     Chromium's send-side estimator takes as a cap on its target.
+//   - Every listener session paces what it sends (webrtc.Session.SetPacing, pacing.go) at 2.5 times the receiver's
+//     estimate, and stamps each packet as it leaves the pacer: abs-send-time, and for a receiver that negotiated
+//     transport-cc the transport-wide sequence number of its congestion.SendSide, whose estimate, from the
+//     receiver's feedback, is then the receiver's estimate (else its REMB). Probes are RTX padding.
 //   - Every second each listener gets an SR per stream, with the RTP time mapped from the source's clock (for a
 //     publisher's track, its own SRs through one clock offset per publisher, so that its audio and video stay in
 //     sync), and the publisher's CNAME.

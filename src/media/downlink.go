@@ -1,6 +1,7 @@
 package media
 
 import (
+	"math/rand/v2"
 	"sync/atomic"
 	"time"
 
@@ -32,6 +33,11 @@ type downlink struct {
 	// estimate is fed by the receiver's reports (REMB and receiver reports); readers take it as a
 	// congestion.Estimate, the interface a transport-wide estimate implements too.
 	estimate *congestion.REMBEstimate
+	// sendSide is the transport-wide estimator, made when the receiver first negotiates transport-cc; from then on
+	// it is the receiver's estimate. Its numbering is the session's, so it stays across renegotiations.
+	sendSide atomic.Pointer[congestion.SendSide]
+	// rtxSeq numbers the RTX stream: retransmissions (the feeder's goroutine) and probes (the session's writer).
+	rtxSeq atomic.Uint32
 	// closeReason is set when the server closes the session: no failure to report then.
 	closeReason atomic.Pointer[string]
 
@@ -40,13 +46,14 @@ type downlink struct {
 	rr     rtcp.ReceiverReport
 	nack   rtcp.NACK
 	rembIn rtcp.REMB
+	tccIn  rtcp.TransportCC
 	lost   []uint16
 }
 
 // newDownlink makes the forwarding side of a receiver's session for one publisher: rtt is the receiver's round
 // trip, which its downlinks measure, and cname the publisher's, which the receiver's SDES carry.
 func (fw *forwarder) newDownlink(sess session, rtt *pathRTT, cname string, hooks sessionHooks) *downlink {
-	return &downlink{
+	dl := &downlink{
 		fwd:       fw,
 		sess:      sess,
 		hooks:     hooks,
@@ -57,7 +64,11 @@ func (fw *forwarder) newDownlink(sess session, rtt *pathRTT, cname string, hooks
 		cname:     []byte(cname),
 		estimate:  congestion.NewREMBEstimate(),
 		lost:      make([]uint16, 0, 17*16),
+		tccIn:     rtcp.TransportCC{Arrivals: make([]rtcp.PacketArrival, 0, 256)},
 	}
+	dl.rtxSeq.Store(rand.Uint32())
+	sess.SetPacing(dl)
+	return dl
 }
 
 // markFlowing reports the stream up once, at its first packet after the session connected.
@@ -67,8 +78,20 @@ func (dl *downlink) markFlowing() {
 	}
 }
 
-// estimator is the receiver's bandwidth estimate.
-func (dl *downlink) estimator() congestion.Estimate { return dl.estimate }
+// estimator is the receiver's bandwidth estimate: the transport-wide one once negotiated, else its REMB.
+func (dl *downlink) estimator() congestion.Estimate {
+	if ss := dl.sendSide.Load(); ss != nil {
+		return ss
+	}
+	return dl.estimate
+}
+
+// startSendSide makes the transport-wide estimator when f negotiated transport-cc, once.
+func (dl *downlink) startSendSide(f *feed) {
+	if f.transportCC && dl.sendSide.Load() == nil {
+		dl.sendSide.CompareAndSwap(nil, congestion.NewSendSide())
+	}
+}
 
 // appendSDES appends the SDES with the publisher's CNAME for every chunk of sd.
 func (dl *downlink) appendSDES(b []byte, sd *rtcp.SourceDescription) ([]byte, error) {
@@ -127,6 +150,8 @@ func (dl *downlink) onRTCP(pkt []byte, now time.Duration) {
 			if f != nil && f.video != nil {
 				f.video.route.Load().from.origin.requestKeyframe(now)
 			}
+		case rtcp.KindTransportCC:
+			err = dl.transportFeedback(now)
 		case rtcp.KindREMB:
 			if err = dl.rembIn.Unmarshal(dl.reader.Packet()); err == nil {
 				c.rembsIn.Add(1)
@@ -140,6 +165,20 @@ func (dl *downlink) onRTCP(pkt []byte, now time.Duration) {
 	if dl.reader.Err() != nil {
 		c.dropRTCPMalformed.Add(1)
 	}
+}
+
+// transportFeedback reads a transport-wide feedback into the estimator; one from a receiver that did not
+// negotiate transport-cc is ignored.
+func (dl *downlink) transportFeedback(now time.Duration) error {
+	ss := dl.sendSide.Load()
+	if ss == nil {
+		return nil
+	}
+	if err := dl.tccIn.Unmarshal(dl.reader.Packet()); err != nil {
+		return err
+	}
+	dl.fwd.counters.tccFeedbacksIn.Add(1)
+	return ss.OnFeedback(&dl.tccIn, now)
 }
 
 // receiverReport takes the RTT from the blocks about the downlink's streams, and the loss for the estimate from
@@ -156,6 +195,9 @@ func (dl *downlink) receiverReport(blocks []rtcp.ReportBlock) {
 		}
 		if rtt, ok := b.RoundTripTime(wall); ok {
 			dl.rtt.set(rtt)
+			if ss := dl.sendSide.Load(); ss != nil {
+				ss.SetRTT(rtt)
+			}
 		}
 	}
 }

@@ -3,7 +3,6 @@ package media
 import (
 	"encoding/binary"
 	"errors"
-	"math/rand/v2"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -70,7 +69,6 @@ type downtrack struct {
 
 	// waitingKeyframe holds video back until a packet that starts a keyframe: a decoder cannot start elsewhere.
 	waitingKeyframe bool
-	rtxSeq          uint16
 	// resends counts the retransmissions of the current report interval, against resendBudget.
 	resends int
 
@@ -109,7 +107,6 @@ func newDowntrack(f *feed, source *source, c *counters, p downtrackParams) (*dow
 		ext:             p.ext,
 		scratch:         make([]byte, sendBufferSize+2),
 		waitingKeyframe: source.keyframe != nil,
-		rtxSeq:          uint16(rand.Uint32()),
 		pictureIDs:      strings.EqualFold(source.codec.Name, "VP8"),
 	}
 	d.setRoute(&route{from: source})
@@ -216,12 +213,11 @@ func (d *downtrack) retransmit(seq uint16, now time.Duration) {
 	var out []byte
 	if d.rtxPayloadType != 0 {
 		var err error
-		out, err = rtp.AppendRTX(d.scratch[:0], pkt, d.rtxSSRC, d.rtxPayloadType, d.rtxSeq)
+		out, err = rtp.AppendRTX(d.scratch[:0], pkt, d.rtxSSRC, d.rtxPayloadType, uint16(d.downlink.rtxSeq.Add(1)))
 		if err != nil {
 			d.counters.dropMalformed.Add(1)
 			return
 		}
-		d.rtxSeq++
 	} else {
 		out = d.scratch[:copy(d.scratch, pkt)]
 	}

@@ -9,9 +9,10 @@ import (
 )
 
 // TestDownlinkEstimate: a receiver's REMB gives its bitrate for congestion.DefaultREMBMaxAge, and its receiver report about the
-// video its loss; a report block about another stream changes nothing.
+// video its loss; a report block about another stream changes nothing. (Without transport-cc: with it, see
+// TestDownlinkTransportCCEstimate.)
 func TestDownlinkEstimate(t *testing.T) {
-	_, _, dl, sess := aReceivedByB(t)
+	_, _, dl, sess := aReceivedByBWith(t, Config{NoTransportCC: true})
 	est := dl.estimator()
 	at := 10 * time.Second
 	if _, ok := est.Bitrate(at); ok || est.Loss() != 0 {

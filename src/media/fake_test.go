@@ -31,6 +31,14 @@ type fakeSession struct {
 	closed   bool
 	writeErr error
 	done     chan struct{}
+	// pacing stamps each RTP packet as it is written, as the session's writer does when it sends it.
+	pacing webrtc.Pacing
+}
+
+func (s *fakeSession) SetPacing(p webrtc.Pacing) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pacing = p
 }
 
 func (s *fakeSession) ID() string { return s.local.ICEUfrag }
@@ -56,7 +64,11 @@ func (s *fakeSession) WriteRTP(pkt []byte) error {
 	if s.writeErr != nil {
 		return s.writeErr
 	}
-	s.rtp = append(s.rtp, slices.Clone(pkt))
+	out := slices.Clone(pkt)
+	if s.pacing != nil {
+		s.pacing.Sending(out, time.Now())
+	}
+	s.rtp = append(s.rtp, out)
 	return nil
 }
 

@@ -14,20 +14,23 @@ const (
 	maxOneByteID    = 14
 	maxOneByteValue = 16
 	absSendTimeLen  = 3
+	transportCCLen  = 2
 	// extensionGrowth is the most bytes copyPacket adds to a packet: an extension block header, an abs-send-time
-	// element, and padding.
-	extensionGrowth = 4 + 1 + absSendTimeLen + 3
+	// element, a transport-wide sequence number element, and padding.
+	extensionGrowth = 4 + 1 + absSendTimeLen + 1 + transportCCLen + 3
 )
 
 var errPacketTooLarge = errors.New("media: packet larger than the send buffer")
 
 // extensionMap says how a publisher's RTP header extensions reach one listener: each publisher id maps to the id
 // the listener negotiated for the same URI, or to 0 when the element is dropped (an extension the listener did not
-// negotiate, or one whose value is about the publisher's own session, like sdes:mid). abs-send-time is never
-// copied: it is stamped afresh at send time, so the listener's bandwidth estimator sees the server's pacing.
+// negotiate, or one whose value is about the publisher's own session, like sdes:mid). abs-send-time and the
+// transport-wide sequence number are never copied: their elements are written afresh and stamped as the packet
+// leaves (downlink.Sending), so that the listener's estimator, or the server's, sees the server's pacing.
 type extensionMap struct {
 	ids         [256]uint8
 	absSendTime uint8
+	transportCC uint8
 }
 
 // newExtensionMap maps the publisher's extension ids (by URI) onto those the listener negotiated. Listener ids
@@ -38,8 +41,12 @@ func newExtensionMap(publisher map[string]uint16, listener []sdp.ExtMap) *extens
 		if e.ID == 0 || e.ID > maxOneByteID {
 			continue
 		}
-		if e.URI == negotiate.ExtAbsSendTime {
+		switch e.URI {
+		case negotiate.ExtAbsSendTime:
 			m.absSendTime = uint8(e.ID)
+			continue
+		case negotiate.ExtTransportCC:
+			m.transportCC = uint8(e.ID)
 			continue
 		}
 		if from, ok := publisher[e.URI]; ok && from != 0 && from <= 255 {
@@ -74,6 +81,11 @@ func (m *extensionMap) copyPacket(dst, pkt []byte, h *rtp.Header, payloadOffset 
 		dst[n] = m.absSendTime<<4 | (absSendTimeLen - 1)
 		dst[n+1], dst[n+2], dst[n+3] = byte(absTime>>16), byte(absTime>>8), byte(absTime)
 		n += 1 + absSendTimeLen
+	}
+	if m.transportCC != 0 {
+		dst[n] = m.transportCC<<4 | (transportCCLen - 1)
+		dst[n+1], dst[n+2] = 0, 0
+		n += 1 + transportCCLen
 	}
 	if n == blockStart+4 {
 		n = blockStart

@@ -68,6 +68,8 @@ type feed struct {
 	up           *upstream
 	downlink     *downlink
 	audio, video *downtrack
+	// transportCC: the receiver negotiated transport-cc (the extension and the feedback) on a section.
+	transportCC bool
 }
 
 // downtracks are f's downtracks, audio first; either may be nil.
@@ -79,6 +81,7 @@ func (fw *forwarder) newFeed(dl *downlink, up *upstream, result *negotiate.Resul
 		return nil, fmt.Errorf("media: answer has %d sections for %d tracks", len(result.Media), len(up.tracks))
 	}
 	f := &feed{up: up, downlink: dl}
+	tcc := false
 	for i, m := range result.Media {
 		t := up.tracks[i]
 		if m.Rejected {
@@ -92,6 +95,11 @@ func (fw *forwarder) newFeed(dl *downlink, up *upstream, result *negotiate.Resul
 			payloadType: m.Codec.PayloadType,
 			ext:         newExtensionMap(t.extensions, m.Extensions),
 			nack:        m.Codec.HasFeedback(sdp.FeedbackNACK),
+		}
+		if params.ext.transportCC != 0 && m.Codec.HasFeedback(sdp.FeedbackTransportCC) {
+			tcc = true
+		} else {
+			params.ext.transportCC = 0
 		}
 		if t.kind == sdp.KindVideo {
 			params.ssrc, params.rtxSSRC, params.rtxPayloadType = dl.videoSSRC, dl.rtxSSRC, m.Codec.RTXPayloadType
@@ -109,6 +117,7 @@ func (fw *forwarder) newFeed(dl *downlink, up *upstream, result *negotiate.Resul
 	if f.audio != nil && f.video != nil {
 		f.audio.partner, f.video.partner = f.video, f.audio
 	}
+	f.transportCC = tcc
 	return f, nil
 }
 
@@ -124,6 +133,7 @@ func (fw *forwarder) attach(f *feed) {
 		}
 	}
 	f.up.feeds[f] = struct{}{}
+	f.downlink.startSendSide(f)
 	f.downlink.feed.Store(f)
 }
 

@@ -70,6 +70,16 @@ func FuzzPublisherPackets(f *testing.F) {
 	f.Add(false, rtpPacket(v.ssrc.Load(), v.codec.PayloadType, 9, 6000, vp8Delta))
 	f.Add(false, rtpPacket(v.rtxSSRC.Load(), v.codec.RTXPayloadType, 3, 6000, append([]byte{0, 8}, vp8Delta...)))
 	f.Add(false, rtpPacket(0x12345678, 100, 1, 1, []byte{1}))
+	if u.recorder != nil {
+		// The transport-wide sequence number, which the feedback recorder reads from every packet.
+		p := rtp.Packet{Header: rtp.Header{PayloadType: v.codec.PayloadType, SequenceNumber: 11, SSRC: v.ssrc.Load()},
+			Payload: vp8Delta}
+		if err := p.SetExtension(u.tccID, []byte{0x12, 0x34}); err == nil {
+			if b, err := p.AppendBinary(nil); err == nil {
+				f.Add(false, b)
+			}
+		}
+	}
 	sr := rtcp.SenderReport{SSRC: v.ssrc.Load(), NTPTime: rtcp.NTPTime(time.Unix(1_700_000_000, 0)), RTPTime: 3000}
 	if b, err := sr.Marshal(); err == nil {
 		f.Add(true, b)
@@ -100,7 +110,10 @@ func FuzzListenerRTCP(f *testing.F) {
 	pli := rtcp.PictureLossIndication{SenderSSRC: 1, MediaSSRC: l.videoSSRC}
 	remb := rtcp.REMB{SenderSSRC: 1, Bitrate: 500_000, SSRCs: []uint32{l.videoSSRC}}
 	rr := rtcp.ReceiverReport{SSRC: 1, Reports: []rtcp.ReportBlock{{SSRC: l.videoSSRC, LastSenderReport: 5, Delay: 1}}}
-	for _, p := range []rtcp.Packet{&nack, &pli, &remb, &rr} {
+	tcc := rtcp.TransportCC{SenderSSRC: 1, MediaSSRC: l.videoSSRC, BaseSequence: 3, PacketCount: 4,
+		ReferenceTime: 10, Arrivals: []rtcp.PacketArrival{{Sequence: 3, Arrival: 640 * time.Millisecond},
+			{Sequence: 6, Arrival: 700 * time.Millisecond}}}
+	for _, p := range []rtcp.Packet{&nack, &pli, &remb, &rr, &tcc} {
 		b, err := p.Marshal()
 		if err != nil {
 			f.Fatal(err)

@@ -42,11 +42,12 @@ func (l *listener) tracks(up *upstream) []negotiate.Track {
 	for _, t := range up.tracks {
 		tr := negotiate.Track{Kind: t.kind, Codecs: []negotiate.Codec{t.codec}, CNAME: string(d.cname),
 			StreamID: l.publisher.socketID, TrackID: t.kind}
+		cfg := &l.plane.cfg
+		tr.Feedback, tr.Extensions = cfg.listenerFeedback(t.kind), cfg.listenerExtensions(t.kind)
 		if t.kind == sdp.KindVideo {
 			tr.SSRC, tr.RTXSSRC = d.videoSSRC, d.rtxSSRC
-			tr.Feedback, tr.Extensions = feedback, listenerVideoExt
 		} else {
-			tr.SSRC, tr.Extensions = d.audioSSRC, listenerAudioExt
+			tr.SSRC = d.audioSSRC
 		}
 		tracks = append(tracks, tr)
 	}

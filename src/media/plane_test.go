@@ -151,7 +151,13 @@ func (tp *testPlane) listen(t *testing.T, socketID, publisher string, offers int
 // session.
 func aReceivedByB(t *testing.T) (*testPlane, *upstream, *downlink, *fakeSession) {
 	t.Helper()
-	tp := newTestPlane(t, Config{})
+	return aReceivedByBWith(t, Config{})
+}
+
+// aReceivedByBWith is aReceivedByB on a plane configured by cfg.
+func aReceivedByBWith(t *testing.T, cfg Config) (*testPlane, *upstream, *downlink, *fakeSession) {
+	t.Helper()
+	tp := newTestPlane(t, cfg)
 	tp.Joined(room, "A")
 	tp.Joined(room, "B")
 	u, _ := tp.publish(t, "A")

@@ -27,6 +27,8 @@ type session interface {
 	// ForwardRTP is WriteRTP for a copy of a publisher's packet received at received: the session counts the time
 	// from received to the socket write (webrtc.Counters.Forwarding).
 	ForwardRTP(pkt []byte, received time.Time) error
+	// SetPacing paces the RTP the session sends through p, stamped as it leaves (webrtc.Session.SetPacing).
+	SetPacing(p webrtc.Pacing)
 	// Close ends the session without waiting; what was written before goes out first. Done is closed at the end.
 	Close()
 	Done() <-chan struct{}

@@ -33,6 +33,10 @@ type Stats struct {
 	KeyframeRequestsIn, PLIsOut, FIRsOut uint64
 	// REMBsIn counts the bandwidth estimates received from listeners, REMBsOut those sent to publishers.
 	REMBsIn, REMBsOut uint64
+	// TransportFeedbacksOut counts the transport-wide feedback packets sent to publishers that negotiated
+	// transport-cc; TransportFeedbacksIn those received from listeners that did. PacerDrops counts the packets to
+	// listeners dropped because their pacer's queue was full.
+	TransportFeedbacksOut, TransportFeedbacksIn, PacerDrops uint64
 }
 
 // counters are the atomic counters behind Stats.
@@ -48,6 +52,7 @@ type counters struct {
 	nacksIn, retransmissions, retransmitMisses, nacksOut, recoveredIn atomic.Uint64
 	keyframeRequestsIn, plisOut, firsOut                              atomic.Uint64
 	rembsIn, rembsOut                                                 atomic.Uint64
+	tccFeedbacksOut, tccFeedbacksIn, pacerDrops                       atomic.Uint64
 }
 
 func (c *counters) snapshot() Stats {
@@ -66,5 +71,7 @@ func (c *counters) snapshot() Stats {
 		RetransmitMisses: c.retransmitMisses.Load(), NACKsOut: c.nacksOut.Load(), RecoveredIn: c.recoveredIn.Load(),
 		KeyframeRequestsIn: c.keyframeRequestsIn.Load(), PLIsOut: c.plisOut.Load(), FIRsOut: c.firsOut.Load(),
 		REMBsIn: c.rembsIn.Load(), REMBsOut: c.rembsOut.Load(),
+		TransportFeedbacksOut: c.tccFeedbacksOut.Load(), TransportFeedbacksIn: c.tccFeedbacksIn.Load(),
+		PacerDrops: c.pacerDrops.Load(),
 	}
 }

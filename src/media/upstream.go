@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/heytribe/live-webrtcsignaling/src/congestion"
 	"github.com/heytribe/live-webrtcsignaling/src/rtcp"
 	"github.com/heytribe/live-webrtcsignaling/src/rtp"
 	"github.com/heytribe/live-webrtcsignaling/src/sdp"
@@ -60,6 +61,13 @@ type upstream struct {
 	hasNTPOffset bool
 	rr           rtcp.ReceiverReport
 	remb         rtcp.REMB
+	// recorder builds the transport-wide feedback when the publisher negotiated transport-cc (nil otherwise),
+	// from the sequence numbers of extension tccID; tccOut is its packet buffer. rembCapped: the last REMB sent to
+	// such a publisher capped it.
+	recorder   *congestion.FeedbackRecorder
+	tccID      uint8
+	tccOut     []byte
+	rembCapped bool
 
 	// keyMu guards keyBuf and fir: keyframe requests are sent from receivers' goroutines too.
 	keyMu  sync.Mutex
@@ -103,7 +111,68 @@ func (fw *forwarder) newUpstream(sess session, result *negotiate.Result, rtt *pa
 		}
 		u.reducedSize = u.reducedSize || m.RTCPReducedSize
 	}
+	u.startFeedback(result)
 	return u
+}
+
+// startFeedback makes the transport-wide feedback recorder when the publisher negotiated transport-cc: the
+// sequence number extension and the feedback on an accepted section (BUNDLE: one transport, one numbering).
+func (u *upstream) startFeedback(result *negotiate.Result) {
+	for _, m := range result.Media {
+		id, ok := m.ExtensionID(negotiate.ExtTransportCC)
+		if m.Rejected || !ok || id == 0 || id > 255 || !m.Codec.HasFeedback(sdp.FeedbackTransportCC) {
+			continue
+		}
+		var media uint32
+		if len(m.Streams) > 0 {
+			media = m.Streams[0].SSRC
+		}
+		rec, err := congestion.NewFeedbackRecorderWith(congestion.RecorderConfig{SenderSSRC: u.rtcpSSRC,
+			MediaSSRC: media})
+		if err != nil {
+			u.log.Error("transport-wide feedback disabled", "err", err)
+			return
+		}
+		u.recorder, u.tccID = rec, uint8(id)
+		u.tccOut = make([]byte, 0, sendBufferSize)
+		return
+	}
+}
+
+// recordArrival notes the transport-wide sequence number of a packet and sends the feedback that is due: every
+// 50 ms, at once on a loss burst. Every packet counts, retransmissions and padding included.
+func (u *upstream) recordArrival(h *rtp.Header, now time.Duration) {
+	if u.recorder == nil {
+		return
+	}
+	if seq, ok := h.TransportCC(u.tccID); ok {
+		u.recorder.Record(seq, now)
+	}
+	u.sendTransportFeedback(now)
+}
+
+// sendTransportFeedback sends the transport-wide feedback that is due, each packet after the compound prefix
+// when the publisher did not negotiate rtcp-rsize.
+func (u *upstream) sendTransportFeedback(now time.Duration) {
+	for u.recorder.Due(now) {
+		b, err := u.feedbackPrefix(u.tccOut[:0])
+		if err != nil {
+			u.log.Warn("transport-wide feedback not built", "err", err)
+			return
+		}
+		b, ok, err := u.recorder.AppendFeedback(b, now)
+		if err != nil {
+			u.log.Warn("transport-wide feedback not built", "err", err)
+			return
+		}
+		if !ok {
+			return
+		}
+		u.tccOut = b
+		if u.sess.WriteRTCP(b) == nil {
+			u.fwd.counters.tccFeedbacksOut.Add(1)
+		}
+	}
 }
 
 // onRTP handles one packet from the publisher.
@@ -115,6 +184,7 @@ func (u *upstream) onRTP(pkt []byte, now time.Duration) {
 		c.dropMalformed.Add(1)
 		return
 	}
+	u.recordArrival(&p.Header, now)
 	t, rtx := u.trackOf(&p.Header)
 	if t == nil {
 		c.dropUnknownStream.Add(1)
@@ -276,6 +346,10 @@ func (u *upstream) sendKeyframeRequest() {
 // onRTCP handles RTCP from the publisher: its SRs give the NTP/RTP mapping for lip sync and LSR for its RTT.
 func (u *upstream) onRTCP(pkt []byte, now time.Duration) {
 	u.feeder.serve(now)
+	if u.recorder != nil {
+		// The last packets before a pause are reported at the publisher's next RTCP, at worst.
+		u.sendTransportFeedback(now)
+	}
 	u.reader.Reset(pkt, rtcp.ReducedSize)
 	for u.reader.Next() {
 		if u.reader.Kind() != rtcp.KindSenderReport {
@@ -316,7 +390,11 @@ func (u *upstream) report(now time.Duration) {
 
 // sendReceiverReport sends RR + SDES + REMB to the publisher. The REMB is the lowest fresh estimate of the
 // receivers of its video, clamped: forwarding sends each of them the same stream, so the slowest one bounds the
-// publisher.
+// publisher. A publisher that negotiated transport-cc estimates its uplink itself from the server's transport-wide
+// feedback; it gets a REMB only while its receivers need less than MaxVideoBitrate, and one more when that ends:
+// Chromium's send-side estimator takes a REMB as a cap on its target (libwebrtc's
+// SendSideBandwidthEstimation::UpdateReceiverEstimate sets receiver_limit_, and ApplyTargetLimits takes the
+// minimum of it and the delay- and loss-based limits), whatever else it uses.
 func (u *upstream) sendReceiverReport(now time.Duration) {
 	u.rr.SSRC = u.rtcpSSRC
 	u.rr.Reports = u.rr.Reports[:0]
@@ -333,8 +411,15 @@ func (u *upstream) sendReceiverReport(now time.Duration) {
 		b, err = rtcp.AppendCNAME(b, u.rtcpSSRC, u.fwd.cname)
 	}
 	sendREMB := u.video != nil && len(u.remb.SSRCs) > 0
+	var bps uint64
+	if sendREMB {
+		var capped bool
+		bps, capped = u.bandwidth(now)
+		sendREMB = u.recorder == nil || capped || u.rembCapped
+		u.rembCapped = capped
+	}
 	if err == nil && sendREMB {
-		u.remb.SenderSSRC, u.remb.Bitrate = u.rtcpSSRC, u.bandwidth(now)
+		u.remb.SenderSSRC, u.remb.Bitrate = u.rtcpSSRC, bps
 		b, err = u.remb.AppendTo(b)
 	}
 	if err != nil {
@@ -348,8 +433,8 @@ func (u *upstream) sendReceiverReport(now time.Duration) {
 }
 
 // bandwidth is the REMB value: the lowest fresh estimate among the receivers of the publisher's video within
-// [MinVideoBitrate, MaxVideoBitrate], or MaxVideoBitrate when none has one.
-func (u *upstream) bandwidth(now time.Duration) uint64 {
+// [MinVideoBitrate, MaxVideoBitrate], or MaxVideoBitrate when none has one. capped: it is below MaxVideoBitrate.
+func (u *upstream) bandwidth(now time.Duration) (bps uint64, capped bool) {
 	lo, hi := u.fwd.minBitrate, u.fwd.maxBitrate
 	best, found := hi, false
 	for _, d := range *u.video.src.downtracks.Load() {
@@ -360,7 +445,8 @@ func (u *upstream) bandwidth(now time.Duration) uint64 {
 			best, found = e, true
 		}
 	}
-	return min(max(best, lo), hi)
+	bps = min(max(best, lo), hi)
+	return bps, bps < hi
 }
 
 // ntpTicks converts a signed NTP duration (32.32 fixed point) to RTP clock ticks, modulo 2^32.

@@ -89,7 +89,7 @@ func TestUpstreamLargeGapAsksForKeyframe(t *testing.T) {
 }
 
 func TestUpstreamReports(t *testing.T) {
-	tp := newTestPlane(t, Config{MinVideoBitrate: 200_000, MaxVideoBitrate: 1_000_000})
+	tp := newTestPlane(t, Config{MinVideoBitrate: 200_000, MaxVideoBitrate: 1_000_000, NoTransportCC: true})
 	tp.Joined(room, "A")
 	tp.Joined(room, "B")
 	tp.Joined(room, "C")

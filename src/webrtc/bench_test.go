@@ -33,21 +33,26 @@ var benchProfiles = []struct {
 // BenchmarkWriteRTP is the write path at its sustained rate: WriteRTP (copy into a pooled buffer, queue), then the
 // writer's protection and sendto, for 1,100-byte packets. A full queue makes the caller yield and retry, so ns/op is
 // the writer's time per packet. The peer does not read: the kernel drops what it receives. The forward cases use
-// ForwardRTP, whose writer also reads the clock and counts the forwarding latency.
+// ForwardRTP, whose writer also reads the clock and counts the forwarding latency. The paced cases go through a
+// Pacing whose rate never holds a packet back: the pacer's queues, its clock reads and the Sending call.
 func BenchmarkWriteRTP(b *testing.B) {
 	for _, bp := range benchProfiles {
-		for _, forward := range []bool{false, true} {
-			name := bp.name
-			if forward {
-				name += "/forward"
-			}
-			b.Run(name, func(b *testing.B) { benchmarkWrite(b, bp.profile, forward) })
+		for _, c := range []struct {
+			name           string
+			forward, paced bool
+		}{{"", false, false}, {"/forward", true, false}, {"/forward/paced", true, true}} {
+			b.Run(bp.name+c.name, func(b *testing.B) { benchmarkWrite(b, bp.profile, c.forward, c.paced) })
 		}
 	}
 }
 
-func benchmarkWrite(b *testing.B, profile dtls.SRTPProfile, forward bool) {
+func benchmarkWrite(b *testing.B, profile dtls.SRTPProfile, forward, paced bool) {
 	s, _, _ := benchSession(b, profile)
+	if paced {
+		p := &testPacing{bps: 1 << 36}
+		p.once.Do(func() {}) // no probe
+		s.SetPacing(p)
+	}
 	pkt := rtpPacket(0, 0x1234, make([]byte, 1100-12))
 	b.SetBytes(int64(len(pkt)))
 	b.ReportAllocs()

@@ -71,6 +71,7 @@ type Session struct {
 	writerStop  chan struct{}
 	writerDone  chan struct{}
 	writerPanic chan struct{} // capacity 1: the writer died, the session must end
+	pacing      atomic.Pointer[pacingBox]
 
 	in inbound // owned by the inbound goroutine
 }

@@ -31,8 +31,9 @@ type Counters struct {
 	RTPOut, RTCPOut, MediaBytesOut uint64
 	// Writes dropped: the write queue was full (WriteQueueFull), the session was not connected or was closing
 	// (WriteNotConnected), protection or the socket failed (WriteErrors), the packet was shorter than a header or
-	// longer than MaxPacketSize (WriteBadSize: a bug of the caller, the packet would not fit a datagram).
-	WriteQueueFull, WriteNotConnected, WriteErrors, WriteBadSize uint64
+	// longer than MaxPacketSize (WriteBadSize: a bug of the caller, the packet would not fit a datagram), the
+	// pacer's queue was full (WritePacerDrops: a session with Pacing whose estimate is far below what it is given).
+	WriteQueueFull, WriteNotConnected, WriteErrors, WriteBadSize, WritePacerDrops uint64
 	// AddressSwitches counts nominations that moved the selected address.
 	AddressSwitches uint64
 	// Forwarding is the time from the arrival of a packet to the socket write of each copy of it given to
@@ -75,7 +76,7 @@ type counters struct {
 	rtpIn, rtcpIn, mediaBytesIn                                                             atomic.Uint64
 	srtpAuth, srtpReplay, srtpOther, srtpEarly                                              atomic.Uint64
 	rtpOut, rtcpOut, mediaBytesOut                                                          atomic.Uint64
-	writeQueueFull, writeNotConnected, writeErrors, writeBadSize                            atomic.Uint64
+	writeQueueFull, writeNotConnected, writeErrors, writeBadSize, writePacerDrops           atomic.Uint64
 	addressSwitches                                                                         atomic.Uint64
 	forwarding                                                                              latencyCounter
 }
@@ -105,6 +106,7 @@ func (c *counters) addTo(sum *Counters) {
 	sum.WriteNotConnected += c.writeNotConnected.Load()
 	sum.WriteErrors += c.writeErrors.Load()
 	sum.WriteBadSize += c.writeBadSize.Load()
+	sum.WritePacerDrops += c.writePacerDrops.Load()
 	sum.AddressSwitches += c.addressSwitches.Load()
 	sum.Forwarding.add(c.forwarding.snapshot())
 }

@@ -107,6 +107,12 @@ func (s *Session) runWriter() {
 	for {
 		select {
 		case o := <-s.writeQ:
+			if p := s.pacing.Load(); p != nil && !o.rtcp {
+				if s.runPaced(p.p, o) {
+					return
+				}
+				continue
+			}
 			s.send(o)
 		case <-s.writerStop:
 			for {

@@ -10,17 +10,18 @@ import (
 
 	"github.com/heytribe/live-webrtcsignaling/src/admin"
 	"github.com/heytribe/live-webrtcsignaling/src/config"
+	"github.com/heytribe/live-webrtcsignaling/src/media"
 	"github.com/heytribe/live-webrtcsignaling/src/metrics"
 	"github.com/heytribe/live-webrtcsignaling/src/signaling"
 )
 
 // listenAdmin opens the admin listener (ADMIN_ADDR) and builds its server; both are nil when ADMIN_ADDR is empty.
-func listenAdmin(cfg *config.Config, srv *signaling.Server, level *slog.LevelVar, reg *metrics.Registry,
-	logger *slog.Logger) (net.Listener, *http.Server, error) {
+func listenAdmin(cfg *config.Config, srv *signaling.Server, mp *mediaPlane, level *slog.LevelVar,
+	reg *metrics.Registry, logger *slog.Logger) (net.Listener, *http.Server, error) {
 	if cfg.AdminAddr == "" {
 		return nil, nil, nil
 	}
-	handler, err := newAdminHandler(cfg, srv, level, reg, logger)
+	handler, err := newAdminHandler(cfg, func() any { return serverState(srv, mp) }, level, reg, logger)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -33,10 +34,10 @@ func listenAdmin(cfg *config.Config, srv *signaling.Server, level *slog.LevelVar
 }
 
 // newAdminHandler builds the admin listener's endpoints, /metrics included, behind ADMIN_TOKEN when it is set.
-func newAdminHandler(cfg *config.Config, srv *signaling.Server, level *slog.LevelVar, reg *metrics.Registry,
+func newAdminHandler(cfg *config.Config, state admin.StateFunc, level *slog.LevelVar, reg *metrics.Registry,
 	logger *slog.Logger) (http.Handler, error) {
 	h, err := admin.NewHandlerWith(admin.Options{
-		State: func() any { return srv.Snapshot() },
+		State: state,
 		Level: level,
 		Token: cfg.AdminToken,
 	}, logger)
@@ -49,6 +50,21 @@ func newAdminHandler(cfg *config.Config, srv *signaling.Server, level *slog.Leve
 			"/state (participants and their IPs), change the log level, profile and trace the server")
 	}
 	return h, nil
+}
+
+// state is /state: the signaling server's rooms and participants, and in MCU mode every listener session's
+// bandwidth estimate.
+type state struct {
+	signaling.State
+	Listeners []media.ListenerEstimate `json:"listeners,omitempty"`
+}
+
+func serverState(srv *signaling.Server, mp *mediaPlane) state {
+	st := state{State: srv.Snapshot()}
+	if mp != nil {
+		st.Listeners = mp.plane.Estimates()
+	}
+	return st
 }
 
 func isLoopbackHostPort(hostPort string) bool {

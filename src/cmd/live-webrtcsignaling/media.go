@@ -46,6 +46,7 @@ func newMediaPlane(cfg *config.Config, logger *slog.Logger) (*mediaPlane, error)
 		VideoCodecs:     cfg.VideoCodecs,
 		MinVideoBitrate: uint64(cfg.MinVideoBitrate),
 		MaxVideoBitrate: uint64(cfg.MaxVideoBitrate),
+		NoTransportCC:   !cfg.TransportCC,
 		Logger:          logger,
 	}, engine, notifier)
 	if err != nil {

@@ -152,7 +152,43 @@ func mediaCollector(plane *media.Plane) metrics.Collector {
 		})
 		counters(e, "remb_total", "REMB bandwidth estimates from listeners (in) and to publishers (out).",
 			"direction", map[string]uint64{"in": st.REMBsIn, "out": st.REMBsOut})
+		counters(e, "transport_feedback_total", "Transport-wide congestion control feedback packets from listeners "+
+			"(in) and to publishers (out).", "direction",
+			map[string]uint64{"in": st.TransportFeedbacksIn, "out": st.TransportFeedbacksOut})
+		e.Counter(metricPrefix+"pacer_drops_total", "Packets to listeners dropped because their pacer's queue was full.",
+			float64(st.PacerDrops))
+		estimateGauges(e, plane.Estimates())
 	})
+}
+
+// estimateGauges exposes the listeners' bandwidth estimates by kind (tcc: the server's own, from transport-wide
+// feedback; remb: the receiver's): how many are fresh, their lowest and their mean. Each listener's own is in
+// /state.
+func estimateGauges(e *metrics.Emitter, estimates []media.ListenerEstimate) {
+	for _, kind := range []string{media.EstimateTransportCC, media.EstimateREMB} {
+		var n, sum, lowest uint64
+		for _, est := range estimates {
+			if est.Kind != kind || !est.Fresh {
+				continue
+			}
+			if n == 0 || est.Bitrate < lowest {
+				lowest = est.Bitrate
+			}
+			n++
+			sum += est.Bitrate
+		}
+		mean := 0.0
+		if n > 0 {
+			mean = float64(sum) / float64(n)
+		}
+		l := label("kind", kind)
+		e.Gauge(metricPrefix+"listener_estimates", "Listener sessions with a fresh bandwidth estimate, by kind.",
+			float64(n), l)
+		e.Gauge(metricPrefix+"listener_estimate_min_bits_per_second", "Lowest fresh listener bandwidth estimate, by "+
+			"kind (0: none).", float64(lowest), l)
+		e.Gauge(metricPrefix+"listener_estimate_mean_bits_per_second", "Mean fresh listener bandwidth estimate, by "+
+			"kind (0: none).", mean, l)
+	}
 }
 
 // counters emits one counter family with one label, its values sorted by label value for a stable output.
