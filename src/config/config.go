@@ -80,6 +80,15 @@ type Config struct {
 	// MinVideoBitrate and MaxVideoBitrate are MIN_VIDEO_BITRATE and MAX_VIDEO_BITRATE, in bit/s: the bounds of the
 	// bandwidth estimate (REMB) the media plane sends publishers.
 	MinVideoBitrate, MaxVideoBitrate int
+	// Transcode is TRANSCODE: the media plane transcodes publishers' video into tiers for the receivers whose
+	// link or decoder cannot take the publisher's own stream; off, it forwards only.
+	Transcode bool
+	// TranscodeTiers is TRANSCODE_TIERS, the ladder as transcode.ParseTiers reads it (checked there, at startup).
+	TranscodeTiers string
+	// TranscodeMaxEncoders is TRANSCODE_MAX_ENCODERS, the most encoders the process runs.
+	TranscodeMaxEncoders int
+	// TranscodeH264Encoder is TRANSCODE_H264_ENCODER: x264 or openh264.
+	TranscodeH264Encoder string
 
 	// JWTSecret is JWT_SECRET (HMAC). In dev mode it is generated at random.
 	JWTSecret Secret
@@ -152,6 +161,10 @@ func Load(lookup Lookup) (*Config, error) {
 		VideoCodecs:            r.videoCodecs("VIDEO_CODECS"),
 		MinVideoBitrate:        r.intIn("MIN_VIDEO_BITRATE", defaults.MinVideoBitrate, 10_000, 100_000_000),
 		MaxVideoBitrate:        r.intIn("MAX_VIDEO_BITRATE", defaults.MaxVideoBitrate, 10_000, 100_000_000),
+		Transcode:              r.boolean("TRANSCODE", defaults.Transcode),
+		TranscodeTiers:         r.str("TRANSCODE_TIERS", defaults.TranscodeTiers),
+		TranscodeMaxEncoders:   r.intIn("TRANSCODE_MAX_ENCODERS", defaults.TranscodeMaxEncoders, 1, 1000),
+		TranscodeH264Encoder:   r.oneOf("TRANSCODE_H264_ENCODER", defaults.TranscodeH264Encoder, "x264", "openh264"),
 		JWTPublicKeyFile:       r.str("JWT_PUBLIC_KEY_FILE", ""),
 		MediaMode:              r.oneOf("MEDIA_MODE", defaults.MediaMode, protocol.ModeMCU, protocol.ModeRelay),
 		RoomMaxSize:            r.intIn("ROOM_MAX_SIZE", defaults.RoomMaxSize, 1, 1000),

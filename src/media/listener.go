@@ -2,6 +2,7 @@ package media
 
 import (
 	"log/slog"
+	"strings"
 
 	"github.com/heytribe/live-webrtcsignaling/src/sdp"
 	"github.com/heytribe/live-webrtcsignaling/src/sdp/negotiate"
@@ -35,13 +36,18 @@ func newListener(p *Plane, receiver, publisher *participant) *listener {
 }
 
 // tracks are the sections of an offer for up's stream: the publisher's codecs as negotiated, so that packets are
-// forwarded unchanged but for the header, with the downlink's SSRCs and the publisher's CNAME and stream id.
+// forwarded unchanged but for the header, with the downlink's SSRCs and the publisher's CNAME and stream id. When
+// the server transcodes the publisher's video, the other codecs it can encode follow the publisher's: a receiver
+// that answers one of them gets a tier in it.
 func (l *listener) tracks(up *upstream) []negotiate.Track {
 	d := l.down
 	tracks := make([]negotiate.Track, 0, len(up.tracks))
 	for _, t := range up.tracks {
 		tr := negotiate.Track{Kind: t.kind, Codecs: []negotiate.Codec{t.codec}, CNAME: string(d.cname),
 			StreamID: l.publisher.socketID, TrackID: t.kind}
+		if t.tiers != nil {
+			tr.Codecs = append(tr.Codecs, l.plane.translations(t.codec)...)
+		}
 		if t.kind == sdp.KindVideo {
 			tr.SSRC, tr.RTXSSRC = d.videoSSRC, d.rtxSSRC
 			tr.Feedback, tr.Extensions = feedback, listenerVideoExt
@@ -51,4 +57,16 @@ func (l *listener) tracks(up *upstream) []negotiate.Track {
 		tracks = append(tracks, tr)
 	}
 	return tracks
+}
+
+// translations are the video codecs a publisher's video can be transcoded into besides its own, in the order of
+// Config.VideoCodecs.
+func (p *Plane) translations(own negotiate.Codec) []negotiate.Codec {
+	var out []negotiate.Codec
+	for _, c := range p.prefs.Video {
+		if !strings.EqualFold(c.Name, own.Name) && p.cfg.Transcoder.Encodes(c.Name) {
+			out = append(out, negotiate.Codec{Codec: sdp.Codec{Name: c.Name, ClockRate: c.ClockRate, Fmtp: c.Fmtp}})
+		}
+	}
+	return out
 }

@@ -154,6 +154,9 @@ func (u *upstream) onRTP(pkt []byte, now time.Duration) {
 	keyframe := t.keyframe != nil && t.keyframe(p.Payload)
 	payloadOffset := len(pkt) - len(p.Payload) - int(p.PaddingSize)
 	t.src.fanOut(pkt, &p.Header, payloadOffset, keyframe, now)
+	if t.tiers != nil {
+		t.tiers.push(seq, pkt, p, now)
+	}
 
 	if t.nack != nil && t.nack.pending() {
 		u.sendNACKs(t, now)
@@ -359,6 +362,9 @@ func (u *upstream) bandwidth(now time.Duration) uint64 {
 		if e, ok := d.downlink.estimator().Bitrate(now); ok && (!found || e < best) {
 			best, found = e, true
 		}
+	}
+	if found {
+		best = max(best, u.fwd.rembFloor)
 	}
 	return min(max(best, lo), hi)
 }

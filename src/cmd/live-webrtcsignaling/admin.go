@@ -10,17 +10,18 @@ import (
 
 	"github.com/heytribe/live-webrtcsignaling/src/admin"
 	"github.com/heytribe/live-webrtcsignaling/src/config"
+	"github.com/heytribe/live-webrtcsignaling/src/media"
 	"github.com/heytribe/live-webrtcsignaling/src/metrics"
 	"github.com/heytribe/live-webrtcsignaling/src/signaling"
 )
 
 // listenAdmin opens the admin listener (ADMIN_ADDR) and builds its server; both are nil when ADMIN_ADDR is empty.
-func listenAdmin(cfg *config.Config, srv *signaling.Server, level *slog.LevelVar, reg *metrics.Registry,
-	logger *slog.Logger) (net.Listener, *http.Server, error) {
+func listenAdmin(cfg *config.Config, srv *signaling.Server, transcoding func() []media.ReceiverState,
+	level *slog.LevelVar, reg *metrics.Registry, logger *slog.Logger) (net.Listener, *http.Server, error) {
 	if cfg.AdminAddr == "" {
 		return nil, nil, nil
 	}
-	handler, err := newAdminHandler(cfg, srv, level, reg, logger)
+	handler, err := newAdminHandler(cfg, srv, transcoding, level, reg, logger)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -33,10 +34,10 @@ func listenAdmin(cfg *config.Config, srv *signaling.Server, level *slog.LevelVar
 }
 
 // newAdminHandler builds the admin listener's endpoints, /metrics included, behind ADMIN_TOKEN when it is set.
-func newAdminHandler(cfg *config.Config, srv *signaling.Server, level *slog.LevelVar, reg *metrics.Registry,
-	logger *slog.Logger) (http.Handler, error) {
+func newAdminHandler(cfg *config.Config, srv *signaling.Server, transcoding func() []media.ReceiverState,
+	level *slog.LevelVar, reg *metrics.Registry, logger *slog.Logger) (http.Handler, error) {
 	h, err := admin.NewHandlerWith(admin.Options{
-		State: func() any { return srv.Snapshot() },
+		State: func() any { return serverState(srv, transcoding) },
 		Level: level,
 		Token: cfg.AdminToken,
 	}, logger)
@@ -61,4 +62,17 @@ func isLoopbackHostPort(hostPort string) bool {
 	}
 	a, err := netip.ParseAddr(host)
 	return err == nil && a.IsLoopback()
+}
+
+// adminState is /state: the signaling server's, and with transcoding on each video receiver's choice and estimate.
+type adminState struct {
+	signaling.State
+	Transcoding []media.ReceiverState `json:"transcoding,omitempty"`
+}
+
+func serverState(srv *signaling.Server, transcoding func() []media.ReceiverState) any {
+	if transcoding == nil {
+		return srv.Snapshot()
+	}
+	return adminState{State: srv.Snapshot(), Transcoding: transcoding()}
 }

@@ -102,7 +102,7 @@ func run(ctx context.Context, lookup config.Lookup, logOut io.Writer, ready func
 	defer func() { _ = publicLn.Close() }()
 	publicSrv := &http.Server{Handler: public, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelDebug)}
-	adminLn, adminSrv, err := listenAdmin(cfg, srv, level, reg, logger)
+	adminLn, adminSrv, err := listenAdmin(cfg, srv, mediaPlane.transcodeState(), level, reg, logger)
 	if err != nil {
 		return err
 	}
