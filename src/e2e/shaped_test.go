@@ -1,0 +1,157 @@
+package e2e
+
+import (
+	"fmt"
+	"net"
+	"os/exec"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// shapedLink is one participant's own path to the server, so that traffic control limits that participant alone:
+// a veth pair whose far end lives in a network namespace of its own (held by a sleeping process), where the
+// participant's browser runs. The near end, in the test's namespace, carries the server's traffic to it: a token
+// bucket (tbf) on its egress limits the participant's downlink. Addresses 198.18.N.1 (near) and 198.18.N.2 (far),
+// a /24 each, no route beyond; everything is deleted at the end of the test, which fails if the interface remains.
+//
+//	link := newShapedLink(t, 1)
+//	srv := startServer(t, map[string]string{"BIND_ADDRESS": "0.0.0.0", ...}) // reachable on link.Near
+//	cmd := link.Command("chromium", ...)                                     // runs behind the link
+//	link.Limit(300)                                                          // 300 kbit/s towards it
+//	link.Unlimit()
+type shapedLink struct {
+	t *testing.T
+	// Dev is the near end's interface name; Near and Far the addresses of both ends.
+	Dev, Near, Far string
+	pid            string
+	limited        bool
+}
+
+// newShapedLink makes link number n (1-250: its name and addresses).
+func newShapedLink(t *testing.T, n int) *shapedLink {
+	t.Helper()
+	if n < 1 || n > 250 {
+		t.Fatalf("shaped link %d: want 1-250", n)
+	}
+	l := &shapedLink{t: t, Dev: fmt.Sprintf("shape%d", n), Near: fmt.Sprintf("198.18.%d.1", n),
+		Far: fmt.Sprintf("198.18.%d.2", n)}
+	peer := fmt.Sprintf("shapep%d", n)
+	holder := exec.Command("unshare", "--net", "sleep", "infinity")
+	holder.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := holder.Start(); err != nil {
+		t.Fatalf("start the namespace of %s: %v", l.Dev, err)
+	}
+	t.Cleanup(func() {
+		if _, err := net.InterfaceByName(l.Dev); err == nil {
+			run(t, "ip", "link", "del", l.Dev)
+		}
+		if err := holder.Process.Kill(); err != nil {
+			t.Errorf("kill the holder of %s's namespace: %v", l.Dev, err)
+		}
+		_ = holder.Wait() // killed: its exit status says nothing
+		if _, err := net.InterfaceByName(l.Dev); err == nil {
+			t.Errorf("%s still exists after the test", l.Dev)
+		}
+	})
+	l.pid = strconv.Itoa(holder.Process.Pid)
+	waitUntil(t, "the namespace of "+l.Dev+" exists", func() bool {
+		own, err1 := exec.Command("readlink", "/proc/self/ns/net").Output()
+		far, err2 := exec.Command("readlink", "/proc/"+l.pid+"/ns/net").Output()
+		return err1 == nil && err2 == nil && string(own) != string(far)
+	})
+	run(t, "ip", "link", "add", l.Dev, "type", "veth", "peer", "name", peer)
+	run(t, "ip", "link", "set", peer, "netns", l.pid)
+	run(t, "ip", "addr", "add", l.Near+"/24", "dev", l.Dev)
+	l.far("ip", "addr", "add", l.Far+"/24", "dev", peer)
+	l.far("ip", "link", "set", "lo", "up")
+	l.far("ip", "link", "set", peer, "up")
+	run(t, "ip", "link", "set", l.Dev, "up")
+	waitUntil(t, l.Dev+" running", func() bool {
+		iface, err := net.InterfaceByName(l.Dev)
+		return err == nil && iface.Flags&net.FlagRunning != 0
+	})
+	return l
+}
+
+// far runs a command in the link's namespace and fails the test if it fails.
+func (l *shapedLink) far(name string, args ...string) {
+	l.t.Helper()
+	run(l.t, "nsenter", append([]string{"-t", l.pid, "-n", name}, args...)...)
+}
+
+// Command is a command that runs in the link's namespace, behind the link.
+func (l *shapedLink) Command(name string, args ...string) *exec.Cmd {
+	return exec.Command("nsenter", append([]string{"-t", l.pid, "-n", name}, args...)...)
+}
+
+// Limit limits the traffic towards the far end to kbit kilobits a second: a token bucket with a 10 KiB burst
+// (a few packets) and a 100 ms queue, past which packets are dropped, as a slow access link does.
+func (l *shapedLink) Limit(kbit int) {
+	l.t.Helper()
+	run(l.t, "tc", "qdisc", "replace", "dev", l.Dev, "root", "tbf", "rate", strconv.Itoa(kbit)+"kbit",
+		"burst", "10kb", "latency", "100ms")
+	l.limited = true
+}
+
+// Unlimit lifts the limit.
+func (l *shapedLink) Unlimit() {
+	l.t.Helper()
+	if l.limited {
+		run(l.t, "tc", "qdisc", "del", "dev", l.Dev, "root")
+		l.limited = false
+	}
+}
+
+// TestShapedLinkLimitsTheDownlink sends as fast as TCP allows from the test's namespace to a reader behind the
+// link: limited to 300 kbit/s it gets about that, unlimited far more.
+func TestShapedLinkLimitsTheDownlink(t *testing.T) {
+	l := newShapedLink(t, 7)
+	measure := func() float64 {
+		ln, err := net.Listen("tcp", l.Near+":0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		port := ln.Addr().(*net.TCPAddr).Port
+		reader := l.Command("bash", "-c", fmt.Sprintf("exec 3<>/dev/tcp/%s/%d; cat <&3 >/dev/null", l.Near, port))
+		if err := reader.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = reader.Process.Kill(); _ = reader.Wait() }()
+		conn, err := ln.Accept()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		const span = 3 * time.Second
+		if err := conn.SetWriteDeadline(time.Now().Add(span)); err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 1400)
+		sent := 0
+		for {
+			n, err := conn.Write(buf)
+			sent += n
+			if err != nil {
+				break
+			}
+		}
+		return float64(sent) * 8 / span.Seconds() / 1000
+	}
+	l.Limit(300)
+	// TCP's send buffer takes a few hundred KiB at once: what the link carried shows over longer runs only, so
+	// the bound is loose; an unlimited veth carries hundreds of Mbit/s.
+	if kbit := measure(); kbit > 1500 {
+		t.Errorf("limited to 300 kbit/s: %.0f kbit/s went out", kbit)
+	} else {
+		t.Logf("limited to 300 kbit/s: %.0f kbit/s accepted (send buffer included)", kbit)
+	}
+	l.Unlimit()
+	if kbit := measure(); kbit < 20_000 {
+		t.Errorf("unlimited: only %.0f kbit/s", kbit)
+	} else {
+		t.Logf("unlimited: %.0f kbit/s", kbit)
+	}
+}
