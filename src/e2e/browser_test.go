@@ -37,14 +37,22 @@ type page struct {
 	// Ordinary runs the page as an ordinary browser does: without --allow-loopback-in-peer-connection, so that it
 	// gathers candidates on real interfaces only.
 	Ordinary bool
+	// Camera is a y4m file the fake camera plays (looped) instead of Chromium's own picture.
+	Camera string
+	// Link runs the browser behind a shaped link; the server and the reports are reached at its near address.
+	Link *shapedLink
 }
 
 // flags are the Chromium flags of the page.
 func (p page) flags() []string {
+	flags := slices.Clone(chromiumFlags)
 	if p.Ordinary {
-		return slices.DeleteFunc(slices.Clone(chromiumFlags), func(f string) bool { return f == allowLoopback })
+		flags = slices.DeleteFunc(flags, func(f string) bool { return f == allowLoopback })
 	}
-	return chromiumFlags
+	if p.Camera != "" {
+		flags = append(flags, "--use-file-for-fake-video-capture="+p.Camera)
+	}
+	return flags
 }
 
 // clientURL is the address of the reference client on base (http://host:port) for p, joining at once and
@@ -75,9 +83,16 @@ func startPage(t testing.TB, base string, p page, reports *reports) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	reportURL := reports.url(p.User)
+	if p.Link != nil {
+		base, reportURL = p.Link.reach(base), p.Link.reach(reportURL)
+	}
 	args := append(append([]string(nil), p.flags()...), "--user-data-dir="+filepath.Join(dir, "profile"),
-		clientURL(base, p, reports.url(p.User)))
+		clientURL(base, p, reportURL))
 	cmd := exec.Command(chromium, args...)
+	if p.Link != nil {
+		cmd = p.Link.Command(chromium, args...)
+	}
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -45,6 +46,8 @@ type rtcStats struct {
 	Codec                string `json:"codec"`
 	PacketsReceivedAudio int64  `json:"packetsReceivedAudio"`
 	PacketsReceivedVideo int64  `json:"packetsReceivedVideo"`
+	BytesReceivedVideo   int64  `json:"bytesReceivedVideo"`
+	BytesSentVideo       int64  `json:"bytesSentVideo"`
 	NackCount            int64  `json:"nackCount"`
 	FramesEncoded        int64  `json:"framesEncoded"`
 	PacketsSent          int64  `json:"packetsSent"`
@@ -95,11 +98,12 @@ type reports struct {
 // newReports starts the HTTP server pages post to, closed at the end of the test.
 func newReports(t testing.TB) *reports {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	// Every address of the test's namespace (loopback, and the shaped links' near ends for pages behind them).
+	ln, err := net.Listen("tcp", ":0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &reports{base: "http://" + ln.Addr().String(), latest: make(map[string]report), changed: make(chan struct{})}
+	r := &reports{base: "http://127.0.0.1:" + strconv.Itoa(ln.Addr().(*net.TCPAddr).Port), latest: make(map[string]report), changed: make(chan struct{})}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/report/{page}", r.serve)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}

@@ -5,6 +5,7 @@ import (
 	"net"
 	"os/exec"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -154,4 +155,13 @@ func TestShapedLinkLimitsTheDownlink(t *testing.T) {
 	} else {
 		t.Logf("unlimited: %.0f kbit/s", kbit)
 	}
+}
+
+// reach rewrites a URL of the test's namespace (http://127.0.0.1:port/..., or a wildcard listen address) so that a
+// browser behind the link reaches it: at the link's near address.
+func (l *shapedLink) reach(u string) string {
+	for _, host := range []string{"127.0.0.1", "0.0.0.0", "[::]"} {
+		u = strings.Replace(u, "//"+host+":", "//"+l.Near+":", 1)
+	}
+	return u
 }

@@ -74,6 +74,7 @@ window.addEventListener('offline', () => view.notice('the network is gone'));
 window.addEventListener('online', () => call?.networkBack());
 
 if (params.has('report')) startReports(params.get('report'));
+setInterval(() => call?.refreshOverlays().catch(() => {}), 1000);
 if (params.get('autojoin') === '1') join();
 
 // startReports posts the call's summary every second, one post at a time.

@@ -394,6 +394,23 @@ export class Call {
     this.setState('idle');
   }
 
+  // refreshOverlays shows on each remote video what the browser decodes, from getStats: the resolution, the codec
+  // and the bitrate since the last call, so that a person sees the server adapt the stream to the link.
+  async refreshOverlays() {
+    this.received ??= new Map();
+    const now = performance.now();
+    for (const c of this.engine?.connections() ?? []) {
+      if (c.socketId === publisherId) continue;
+      const s = await summarize(c.pc).catch(() => null);
+      if (!s) continue;
+      const last = this.received.get(c.socketId);
+      this.received.set(c.socketId, { bytes: s.bytesReceivedVideo, at: now });
+      const kbit = last && now > last.at ? Math.round(((s.bytesReceivedVideo - last.bytes) * 8) / (now - last.at)) : 0;
+      const codec = s.codec.replace(/^video\//, '');
+      this.ui.overlay(c.socketId, s.frameWidth ? `${s.frameWidth}x${s.frameHeight} ${codec} ${kbit} kbit/s` : '');
+    }
+  }
+
   // snapshot is what the report hook posts (see app.js).
   async snapshot() {
     const peers = [];

@@ -9,9 +9,11 @@ export async function summarize(pc) {
     codec: '',
     packetsReceivedAudio: 0,
     packetsReceivedVideo: 0,
+    bytesReceivedVideo: 0,
     nackCount: 0,
     framesEncoded: 0,
     packetsSent: 0,
+    bytesSentVideo: 0,
     sendCodec: '',
     path: null,
   };
@@ -24,6 +26,7 @@ export async function summarize(pc) {
       out.packetsReceivedAudio += s.packetsReceived ?? 0;
     } else if (s.type === 'inbound-rtp' && s.kind === 'video') {
       out.packetsReceivedVideo += s.packetsReceived ?? 0;
+      out.bytesReceivedVideo += s.bytesReceived ?? 0;
       out.framesDecoded += s.framesDecoded ?? 0;
       out.nackCount += s.nackCount ?? 0;
       out.frameWidth = Math.max(out.frameWidth, s.frameWidth ?? 0);
@@ -32,6 +35,7 @@ export async function summarize(pc) {
     } else if (s.type === 'outbound-rtp' && s.kind === 'video') {
       out.framesEncoded += s.framesEncoded ?? 0;
       out.packetsSent += s.packetsSent ?? 0;
+      out.bytesSentVideo += s.bytesSent ?? 0;
       out.sendCodec ||= codecOf(s.codecId);
     }
   }

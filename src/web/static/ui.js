@@ -67,6 +67,12 @@ export class View {
     if (video.srcObject !== stream) this.play(video, stream);
   }
 
+  // overlay writes what a remote video is, from getStats: resolution, codec, bitrate (see Call.refreshOverlays).
+  overlay(socketId, text) {
+    const overlay = this.tiles.get(socketId)?.querySelector('.overlay');
+    if (overlay) overlay.textContent = text;
+  }
+
   removeRemote(socketId) {
     this.tiles.get(socketId)?.remove();
     this.tiles.delete(socketId);
@@ -84,7 +90,9 @@ export class View {
       const video = this.doc.createElement('video');
       video.autoplay = true;
       video.playsInline = true;
-      tile.append(video, this.doc.createElement('figcaption'));
+      const overlay = this.doc.createElement('span');
+      overlay.className = 'overlay';
+      tile.append(video, overlay, this.doc.createElement('figcaption'));
       this.videos.append(tile);
       this.tiles.set(socketId, tile);
     }

@@ -1,0 +1,148 @@
+package e2e
+
+import (
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// busyCamera writes a 5 s, 640x480, 30 fps y4m for the fake camera: SMPTE bars moving under 15 % noise, which an
+// encoder needs over a megabit a second for (Chromium's own fake picture needs about 480 kbit/s).
+func busyCamera(t *testing.T) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "busy.y4m")
+	caps := "video/x-raw,width=640,height=480,framerate=30/1"
+	args := strings.Fields("-q compositor name=c sink_1::alpha=0.15 ! videoconvert ! video/x-raw,format=I420 ! " +
+		"y4menc ! filesink location=" + out + " videotestsrc num-buffers=150 pattern=smpte horizontal-speed=6 ! " +
+		caps + " ! c. videotestsrc num-buffers=150 pattern=snow ! " + caps + " ! c.")
+	if b, err := exec.Command("gst-launch-1.0", args...).CombinedOutput(); err != nil {
+		t.Fatalf("gst-launch-1.0: %v: %s", err, b)
+	}
+	return out
+}
+
+// transcodeServer starts an MCU server reachable from pages behind shaped links (every address of the namespace)
+// with env added, and returns it with the base URL of the pages of the test's namespace.
+func transcodeServer(t *testing.T, env map[string]string) (*server, string) {
+	vars := map[string]string{"MEDIA_MODE": "mcu", "UDP_PORT": "0", "ICE_TCP_PORT": "off", "BIND_ADDRESS": "0.0.0.0"}
+	for k, v := range env {
+		vars[k] = v
+	}
+	srv := startServer(t, vars)
+	return srv, strings.Replace(strings.Replace(srv.URL, "0.0.0.0", "127.0.0.1", 1), "[::]", "127.0.0.1", 1)
+}
+
+// pageBitrate follows a value of a page's reports (bytes) as a bitrate between consecutive reports.
+type pageBitrate struct {
+	last  int64
+	at    time.Time
+	kbits float64
+}
+
+func (b *pageBitrate) update(bytes int64, at time.Time) {
+	if !b.at.IsZero() && at.After(b.at) && bytes >= b.last {
+		b.kbits = float64(bytes-b.last) * 8 / at.Sub(b.at).Seconds() / 1000
+	}
+	b.last, b.at = bytes, at
+}
+
+// freezeWatch fails the test when a receiver's framesDecoded stops growing between two of its reports (a second
+// apart: a freeze of more than about a second).
+type freezeWatch struct {
+	t      *testing.T
+	frames map[string]int64
+	at     map[string]time.Time
+}
+
+func newFreezeWatch(t *testing.T) *freezeWatch {
+	return &freezeWatch{t: t, frames: map[string]int64{}, at: map[string]time.Time{}}
+}
+
+func (w *freezeWatch) check(user, from string, rep report) {
+	p, ok := rep.peer(from)
+	if !ok || rep.at.Equal(w.at[user]) {
+		return
+	}
+	if last, seen := w.frames[user]; seen && p.FramesDecoded <= last {
+		w.t.Errorf("%s: %s's video froze: %d frames decoded at %s, %d a report before", user, from, p.FramesDecoded,
+			rep.at.Format("15:04:05.000"), last)
+	}
+	w.frames[user], w.at[user] = p.FramesDecoded, rep.at
+}
+
+// TestTranscodeShapedReceiver: one publisher with a busy camera and three receivers, one of them behind a link
+// limited to 300 kbit/s. That receiver moves to a lower tier within 15 s while the others keep 640x480 and the
+// publisher keeps sending over 700 kbit/s; lifting the limit, it climbs back to 640x480 within 30 s; no receiver's
+// video freezes meanwhile (the shaped one from its switch on).
+func TestTranscodeShapedReceiver(t *testing.T) {
+	camera := busyCamera(t)
+	link := newShapedLink(t, 1)
+	_, base := transcodeServer(t, map[string]string{"TRANSCODE": "true"})
+	reps := newReports(t)
+	room := "transcode-shaped"
+	startPage(t, base, page{Room: room, User: "pub", Camera: camera}, reps)
+	for _, u := range []string{"r1", "r2"} {
+		startPage(t, base, page{Room: room, User: u, RecvOnly: true}, reps)
+	}
+	startPage(t, base, page{Room: room, User: "slow", RecvOnly: true, Link: link}, reps)
+	receivers := []string{"r1", "r2", "slow"}
+
+	reps.waitFor(t, firstMediaTimeout, "every receiver decodes pub at 640x480", func(all map[string]report) bool {
+		for _, u := range receivers {
+			if p, ok := all[u].peer("pub"); !ok || p.FramesDecoded < 30 || p.FrameWidth != 640 {
+				return false
+			}
+		}
+		return true
+	})
+	var pub pageBitrate
+	freezes := newFreezeWatch(t)
+	slowSwitched := false
+	watch := func(all map[string]report) {
+		pub.update(all["pub"].Upstream.BytesSentVideo, all["pub"].at)
+		for _, u := range []string{"r1", "r2"} {
+			freezes.check(u, "pub", all[u])
+		}
+		if slowSwitched {
+			freezes.check("slow", "pub", all["slow"])
+		}
+	}
+	link.Limit(300)
+	limited := time.Now()
+	reps.waitFor(t, 15*time.Second, "the shaped receiver below 640x480, the others at 640x480, the publisher "+
+		"above 700 kbit/s", func(all map[string]report) bool {
+		watch(all)
+		slow, _ := all["slow"].peer("pub")
+		r1, _ := all["r1"].peer("pub")
+		r2, _ := all["r2"].peer("pub")
+		return slow.FrameWidth > 0 && slow.FrameWidth < 640 && r1.FrameWidth == 640 && r2.FrameWidth == 640 &&
+			pub.kbits > 700
+	})
+	t.Logf("shaped receiver on a lower tier %.1f s after the limit; publisher at %.0f kbit/s",
+		time.Since(limited).Seconds(), pub.kbits)
+	slowSwitched = true
+	// Holds for a while: the publisher stays up, the others stay at 640x480, nobody freezes.
+	hold := time.Now().Add(8 * time.Second)
+	reps.waitFor(t, 20*time.Second, "8 s more on the lower tier", func(all map[string]report) bool {
+		watch(all)
+		for _, u := range []string{"r1", "r2"} {
+			if p, _ := all[u].peer("pub"); p.FrameWidth != 640 {
+				t.Errorf("%s decodes %dx%d while another receiver is limited", u, p.FrameWidth, p.FrameHeight)
+			}
+		}
+		if pub.kbits > 0 && pub.kbits < 700 {
+			t.Errorf("the publisher sends %.0f kbit/s while one receiver is limited", pub.kbits)
+		}
+		return time.Now().After(hold)
+	})
+	link.Unlimit()
+	lifted := time.Now()
+	reps.waitFor(t, 30*time.Second, "the shaped receiver back at 640x480", func(all map[string]report) bool {
+		watch(all)
+		p, _ := all["slow"].peer("pub")
+		return p.FrameWidth == 640
+	})
+	t.Logf("shaped receiver back at 640x480 %.1f s after the limit was lifted", time.Since(lifted).Seconds())
+}
