@@ -91,8 +91,14 @@ func (l *shapedLink) Command(name string, args ...string) *exec.Cmd {
 // (a few packets) and a 100 ms queue, past which packets are dropped, as a slow access link does.
 func (l *shapedLink) Limit(kbit int) {
 	l.t.Helper()
+	l.LimitQueue(kbit, 100*time.Millisecond)
+}
+
+// LimitQueue is Limit with a queue of the given length: mobile links queue far more than 100 ms.
+func (l *shapedLink) LimitQueue(kbit int, queue time.Duration) {
+	l.t.Helper()
 	run(l.t, "tc", "qdisc", "replace", "dev", l.Dev, "root", "tbf", "rate", strconv.Itoa(kbit)+"kbit",
-		"burst", "10kb", "latency", "100ms")
+		"burst", "10kb", "latency", strconv.Itoa(int(queue.Milliseconds()))+"ms")
 	l.limited = true
 }
 

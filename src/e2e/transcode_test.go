@@ -6,15 +6,17 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/heytribe/live-webrtcsignaling/src/auth"
 )
 
-// busyCamera writes a 5 s, 640x480, 30 fps y4m for the fake camera: SMPTE bars moving under 15 % noise, which an
+// busyCamera writes a 5 s, 640x480, 30 fps y4m for the fake camera: SMPTE bars moving under 6 % noise, which an
 // encoder needs over a megabit a second for (Chromium's own fake picture needs about 480 kbit/s).
 func busyCamera(t *testing.T) string {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "busy.y4m")
 	caps := "video/x-raw,width=640,height=480,framerate=30/1"
-	args := strings.Fields("-q compositor name=c sink_1::alpha=0.15 ! videoconvert ! video/x-raw,format=I420 ! " +
+	args := strings.Fields("-q compositor name=c sink_1::alpha=0.06 ! videoconvert ! video/x-raw,format=I420 ! " +
 		"y4menc ! filesink location=" + out + " videotestsrc num-buffers=150 pattern=smpte horizontal-speed=6 ! " +
 		caps + " ! c. videotestsrc num-buffers=150 pattern=snow ! " + caps + " ! c.")
 	if b, err := exec.Command("gst-launch-1.0", args...).CombinedOutput(); err != nil {
@@ -23,15 +25,29 @@ func busyCamera(t *testing.T) string {
 	return out
 }
 
+// transcodeSecret signs the bearers of the transcoding tests: a server bound beyond loopback needs real tokens.
+var transcodeSecret = []byte("e2e-transcode-secret-e2e-transcode")
+
 // transcodeServer starts an MCU server reachable from pages behind shaped links (every address of the namespace)
-// with env added, and returns it with the base URL of the pages of the test's namespace.
-func transcodeServer(t *testing.T, env map[string]string) (*server, string) {
-	vars := map[string]string{"MEDIA_MODE": "mcu", "UDP_PORT": "0", "ICE_TCP_PORT": "off", "BIND_ADDRESS": "0.0.0.0"}
+// with env added, and returns the base URL of the pages of the test's namespace.
+func transcodeServer(t *testing.T, env map[string]string) string {
+	vars := map[string]string{"MEDIA_MODE": "mcu", "UDP_PORT": "0", "ICE_TCP_PORT": "off", "BIND_ADDRESS": "0.0.0.0",
+		"JWT_SECRET": string(transcodeSecret)}
 	for k, v := range env {
 		vars[k] = v
 	}
 	srv := startServer(t, vars)
-	return srv, strings.Replace(strings.Replace(srv.URL, "0.0.0.0", "127.0.0.1", 1), "[::]", "127.0.0.1", 1)
+	return strings.Replace(strings.Replace(srv.URL, "0.0.0.0", "127.0.0.1", 1), "[::]", "127.0.0.1", 1)
+}
+
+// transcodePage starts p with a bearer for its user and room.
+func transcodePage(t *testing.T, base string, p page, reps *reports) {
+	bearer, err := auth.SignHS256(transcodeSecret, p.User, p.Room, time.Now(), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Bearer = bearer
+	startPage(t, base, p, reps)
 }
 
 // pageBitrate follows a value of a page's reports (bytes) as a bitrate between consecutive reports.
@@ -79,14 +95,14 @@ func (w *freezeWatch) check(user, from string, rep report) {
 func TestTranscodeShapedReceiver(t *testing.T) {
 	camera := busyCamera(t)
 	link := newShapedLink(t, 1)
-	_, base := transcodeServer(t, map[string]string{"TRANSCODE": "true"})
+	base := transcodeServer(t, map[string]string{"TRANSCODE": "true"})
 	reps := newReports(t)
 	room := "transcode-shaped"
-	startPage(t, base, page{Room: room, User: "pub", Camera: camera}, reps)
+	transcodePage(t, base, page{Room: room, User: "pub", Camera: camera, Degradation: "maintain-resolution"}, reps)
 	for _, u := range []string{"r1", "r2"} {
-		startPage(t, base, page{Room: room, User: u, RecvOnly: true}, reps)
+		transcodePage(t, base, page{Room: room, User: u, RecvOnly: true}, reps)
 	}
-	startPage(t, base, page{Room: room, User: "slow", RecvOnly: true, Link: link}, reps)
+	transcodePage(t, base, page{Room: room, User: "slow", RecvOnly: true, Link: link}, reps)
 	receivers := []string{"r1", "r2", "slow"}
 
 	reps.waitFor(t, firstMediaTimeout, "every receiver decodes pub at 640x480", func(all map[string]report) bool {
@@ -109,7 +125,8 @@ func TestTranscodeShapedReceiver(t *testing.T) {
 			freezes.check("slow", "pub", all["slow"])
 		}
 	}
-	link.Limit(300)
+	// A mobile link's queue: the tiers' keyframes (tens of kilobytes of a noisy picture) must fit in it.
+	link.LimitQueue(300, 400*time.Millisecond)
 	limited := time.Now()
 	reps.waitFor(t, 15*time.Second, "the shaped receiver below 640x480, the others at 640x480, the publisher "+
 		"above 700 kbit/s", func(all map[string]report) bool {

@@ -230,18 +230,31 @@ func (tt *trackTiers) adapt(now time.Duration) []ReceiverState {
 	return states
 }
 
-// measure updates the publisher's video bitrate, smoothed over a few passes.
+// measure updates the bitrates of the publisher's video and of each tier.
 func (tt *trackTiers) measure(now time.Duration) {
-	b := tt.bytes.Load()
-	if tt.lastAt != 0 && now > tt.lastAt {
-		rate := float64(b-tt.lastBytes) * 8 / (now - tt.lastAt).Seconds()
-		if tt.rate == 0 {
-			tt.rate = rate
+	tt.rate.update(tt.bytes.Load(), now)
+	for _, ts := range tt.snapshot() {
+		ts.rate.update(ts.bytes.Load(), now)
+	}
+}
+
+// rateMeter turns a byte counter read at each pass into a bitrate smoothed over a few passes.
+type rateMeter struct {
+	bytes uint64
+	at    time.Duration
+	bps   float64
+}
+
+func (m *rateMeter) update(bytes uint64, now time.Duration) {
+	if m.at != 0 && now > m.at {
+		rate := float64(bytes-m.bytes) * 8 / (now - m.at).Seconds()
+		if m.bps == 0 {
+			m.bps = rate
 		} else {
-			tt.rate += (rate - tt.rate) / 4
+			m.bps += (rate - m.bps) / 4
 		}
 	}
-	tt.lastBytes, tt.lastAt = b, now
+	m.bytes, m.at = bytes, now
 }
 
 // adaptOne runs the policy for d; ok is false when d belongs to none of the track's sources (being detached).
@@ -251,7 +264,7 @@ func (tt *trackTiers) adaptOne(d *downtrack, now time.Duration) (ReceiverState, 
 	if r.to != nil {
 		target = r.to
 	}
-	current, ok := tt.sourceChoice(target)
+	current, rate, ok := tt.sourceChoice(target)
 	if !ok {
 		return ReceiverState{}, false
 	}
@@ -265,8 +278,8 @@ func (tt *trackTiers) adaptOne(d *downtrack, now time.Duration) (ReceiverState, 
 	}
 	next, reason, st := choose(policyInput{
 		now: now, estimate: bps, hasEstimate: has, loss: est.Loss(),
-		forwardable: strings.EqualFold(codec, tt.track.codec.Name), forwardRate: uint64(tt.rate),
-		tiers: tt.tr.bitrates(), current: current,
+		forwardable: strings.EqualFold(codec, tt.track.codec.Name), forwardRate: uint64(tt.rate.bps),
+		tiers: tt.tr.bitrates(), current: current, currentRate: rate,
 	}, ra.state)
 	ra.state = st
 	if next != current && r.to == nil {
@@ -333,7 +346,7 @@ func (tt *trackTiers) tune(now time.Duration) {
 				tt.log.Warn("encoder bitrate refused", "bitrate", bps, "err", err)
 				continue
 			}
-			ts.bitrate = bps
+			ts.setBitrate(bps)
 		}
 	}
 }

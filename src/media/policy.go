@@ -6,13 +6,19 @@ import "time"
 // index of a tier in the ladder, 0 the best.
 const forwarded = -1
 
-// The policy's constants. Browsers' estimates never climb far above what they receive (libwebrtc caps a REMB at
-// 1.5 times the received rate plus 10 kbit/s), so a receiver on a tier can show at most about half again the tier's
-// bitrate: the next tier up is tried once the estimate reaches upRatio of its bitrate, held for upHold.
+// The policy's constants. A browser's estimate never climbs far above what it receives (libwebrtc caps a REMB at
+// 1.5 times the received rate plus 10 kbit/s, and near the capacity it last saw it grows by about a packet per
+// round trip), so it cannot show room for the next tier before getting it: the next tier is a probe, tried once
+// the estimate has cleared what the receiver gets now (an encoder sends less than its tier's bitrate on a small or
+// simple picture) by upMargin and reaches the next tier's floor, without loss, for the hold. The next tier's encoder
+// starts at the estimate, so a probe changes the picture size, not the load on the link; the larger picture then
+// uses the bitrate, and the estimate grows if the link has room. A probe that fails (a fall within
+// failedUpWindow) doubles the hold.
 const (
-	upRatio = 0.6
-	// upMargin: the estimate must also clear the next option's floor (the current option's rate) by 10 %.
-	upMargin = 1.1
+	// downRatio places an option's floor below the next option's rate: a receiver whose estimate dips a little
+	// under a tier's bitrate keeps its picture size, its encoder following the estimate.
+	downRatio = 0.75
+	upMargin  = 1.1
 	upHold   = 3 * time.Second
 	// maxUpHold bounds the hold, which doubles each time a climb fails (a fall within failedUpWindow of it).
 	maxUpHold      = 48 * time.Second
@@ -38,6 +44,8 @@ type policyInput struct {
 	// tiers are the ladder's bitrates, best first.
 	tiers   []uint64
 	current int
+	// currentRate is the bitrate the receiver gets now, in bit/s; 0 unknown: the current option's is assumed.
+	currentRate uint64
 }
 
 // policyState is what the policy remembers of a receiver between two calls.
@@ -51,8 +59,9 @@ type policyState struct {
 
 // choose is the per-receiver policy, a pure function: the receiver's next choice, why it changes ("" when it does
 // not), and the state for the next call. It moves down at once when the estimate falls below what the current
-// option needs (the next option's rate: the band each option serves), or one step after loss sustained for
-// lossHold; it moves up one step only after upHold of headroom, a hold that doubles after each failed climb.
+// option needs (its floor, downRatio of the next option's rate: the band each option serves), or one step after
+// loss sustained for lossHold; it moves up one step only after upHold of headroom, a hold that doubles after each
+// failed climb.
 func choose(in policyInput, st policyState) (int, string, policyState) {
 	if st.hold == 0 {
 		st.hold = upHold
@@ -73,9 +82,13 @@ func choose(in policyInput, st policyState) (int, string, policyState) {
 	cur := min(max(in.current+offset, 0), len(rates)-1)
 	floor := func(k int) uint64 {
 		if k+1 < len(rates) {
-			return rates[k+1]
+			return uint64(downRatio * float64(rates[k+1]))
 		}
 		return 0
+	}
+	getting := in.currentRate
+	if getting == 0 {
+		getting = rates[cur]
 	}
 	next, reason := cur, ""
 	st.lossy, st.lossySince = lossTrack(st, in)
@@ -89,7 +102,7 @@ func choose(in policyInput, st policyState) (int, string, policyState) {
 		next, reason = cur+1, "loss"
 		st.lossySince = in.now
 	case cur > 0 && in.hasEstimate && in.loss < lossUp &&
-		float64(in.estimate) >= max(upRatio*float64(rates[cur-1]), upMargin*float64(rates[cur])):
+		float64(in.estimate) >= max(upMargin*float64(getting), float64(floor(cur-1))):
 		if !st.headroom {
 			st.headroom, st.headroomSince = true, in.now
 		}
@@ -125,21 +138,19 @@ func lossTrack(st policyState, in policyInput) (bool, time.Duration) {
 	return true, st.lossySince
 }
 
-// encoderBitrate is the bitrate of a tier's encoder: the lowest estimate among its receivers, less a margin for
-// the audio and the headers that share their links, within the tier's range: from the next tier's bitrate (a
-// quarter of its own for the last) to its own.
+// encoderBitrate is the bitrate of a tier's encoder: the lowest estimate among its receivers (encoderShare of it),
+// within the tier's range: from a quarter of its bitrate to its bitrate.
 func encoderBitrate(tiers []Tier, i int, lowest uint64, known bool) int {
 	hi := tiers[i].Bitrate
 	lo := hi / 4
-	if i+1 < len(tiers) {
-		lo = tiers[i+1].Bitrate
-	}
 	if !known {
 		return hi
 	}
 	return min(max(int(float64(lowest)*encoderShare), lo), hi)
 }
 
-// encoderShare is the part of a receiver's estimate its video encoder takes: the rest is for its audio and the
-// packets' headers.
-const encoderShare = 0.8
+// encoderShare is the part of a receiver's estimate its video encoder takes. The whole of it: libwebrtc's receive-side
+// estimator grows by about a packet per round trip while what it receives stays under the capacity it last saw, so a
+// tier sent below the estimate would keep it there for tens of seconds after a link recovers; sent at the estimate,
+// the audio on top, its receiver sees more than that capacity and grows its estimate by 8 % a second again.
+const encoderShare = 1.0

@@ -39,9 +39,9 @@ func TestPolicy(t *testing.T) {
 		{"an estimate below every floor takes the last tier", true, 1_700_000, forwarded, []step{
 			{at: 0, estimate: 100_000, want: 2, why: "estimate"},
 		}},
-		{"the forwarded stream's floor is the best tier's bitrate", true, 1_700_000, forwarded, []step{
-			{at: 0, estimate: 1_300_000, want: forwarded},
-			{at: s, estimate: 1_100_000, want: 0, why: "estimate"},
+		{"the forwarded stream's floor is three quarters of the best tier's bitrate", true, 1_700_000, forwarded, []step{
+			{at: 0, estimate: 1_000_000, want: forwarded},
+			{at: s, estimate: 850_000, want: 0, why: "estimate"},
 		}},
 		{"sustained loss goes one step down, a blip does not", true, 1_700_000, forwarded, []step{
 			{at: 0, estimate: 2_000_000, loss: 0.2, want: forwarded},
@@ -55,7 +55,7 @@ func TestPolicy(t *testing.T) {
 		{"up one step only after sustained headroom", true, 1_700_000, 2, []step{
 			{at: 0, estimate: 400_000, want: 2},
 			{at: s, estimate: 400_000, want: 2},
-			{at: 2 * s, estimate: 300_000, want: 2}, // headroom lost: the hold starts again
+			{at: 2 * s, estimate: 260_000, want: 2}, // below 1.1 times the tier's rate: the hold starts again
 			{at: 3 * s, estimate: 400_000, want: 2},
 			{at: 5 * s, estimate: 400_000, want: 2},
 			{at: 6 * s, estimate: 400_000, want: 1, why: "headroom"},
@@ -64,6 +64,10 @@ func TestPolicy(t *testing.T) {
 			{at: 0, estimate: 400_000, loss: 0.05, want: 2},
 			{at: 10 * s, estimate: 400_000, loss: 0.05, want: 2},
 		}},
+		{"without a measured rate, the estimate must clear the tier's bitrate", true, 1_700_000, 1, []step{
+			{at: 0, estimate: 500_000, want: 1},
+			{at: 3 * s, estimate: 500_000, want: 1}, // 500k < 1.1 x 600k
+		}},
 		{"climbs back to the publisher's stream", true, 1_700_000, 0, []step{
 			{at: 0, estimate: 1_400_000, want: 0},
 			{at: 3 * s, estimate: 1_400_000, want: forwarded, why: "headroom"},
@@ -71,7 +75,7 @@ func TestPolicy(t *testing.T) {
 		{"a failed climb doubles the hold", true, 1_700_000, 2, []step{
 			{at: 0, estimate: 400_000, want: 2},
 			{at: 3 * s, estimate: 400_000, want: 1, why: "headroom"},
-			{at: 4 * s, estimate: 200_000, want: 2, why: "estimate"},
+			{at: 4 * s, estimate: 150_000, want: 2, why: "estimate"},
 			{at: 5 * s, estimate: 400_000, want: 2},
 			{at: 8 * s, estimate: 400_000, want: 2}, // 3 s is no longer enough
 			{at: 11 * s, estimate: 400_000, want: 1, why: "headroom"},
@@ -79,7 +83,7 @@ func TestPolicy(t *testing.T) {
 		{"another codec never takes the publisher's stream", false, 1_700_000, 0, []step{
 			{at: 0, estimate: 5_000_000, want: 0},
 			{at: 20 * s, estimate: 5_000_000, want: 0},
-			{at: 21 * s, estimate: 500_000, want: 1, why: "estimate"},
+			{at: 21 * s, estimate: 400_000, want: 1, why: "estimate"},
 		}},
 		{"an unknown publisher rate counts as the best tier's", true, 0, 0, []step{
 			{at: 0, estimate: 1_400_000, want: 0},
@@ -103,6 +107,24 @@ func TestPolicy(t *testing.T) {
 	}
 }
 
+// TestPolicyProbes: a tier's encoder sends less than its tier's bitrate on a simple picture; the climb compares the
+// estimate with what the receiver gets, and with the next option's floor.
+func TestPolicyProbes(t *testing.T) {
+	in := policyInput{estimate: 500_000, hasEstimate: true, forwardable: true, forwardRate: 1_700_000,
+		tiers: testLadder, current: 1, currentRate: 300_000}
+	choice, _, st := choose(in, policyState{})
+	in.now = 3 * time.Second
+	if choice, why, _ := choose(in, st); choice != 0 || why != "headroom" {
+		t.Errorf("getting 300 kbit/s of 600 with an estimate of 500: choice %d (%q), want 0 (headroom)", choice, why)
+	}
+	in.estimate, in.now = 440_000, 0 // below the best tier's floor (450 kbit/s)
+	choice, _, st = choose(in, policyState{})
+	in.now = 10 * time.Second
+	if choice, _, _ = choose(in, st); choice != 1 {
+		t.Errorf("estimate 440 kbit/s: choice %d, want to stay on 1", choice)
+	}
+}
+
 func TestEncoderBitrate(t *testing.T) {
 	tiers := []Tier{{640, 480, 30, 1_200_000}, {480, 360, 25, 600_000}, {320, 240, 15, 250_000}}
 	tests := []struct {
@@ -113,9 +135,9 @@ func TestEncoderBitrate(t *testing.T) {
 	}{
 		{0, 0, false, 1_200_000},        // no estimate: the tier's own
 		{0, 5_000_000, true, 1_200_000}, // never above the tier's
-		{0, 1_000_000, true, 800_000},   // the weakest receiver's share
-		{0, 500_000, true, 600_000},     // never below the next tier's
-		{2, 100_000, true, 80_000},
+		{0, 1_000_000, true, 1_000_000}, // the weakest receiver's estimate
+		{0, 500_000, true, 500_000},     // below the next tier's: the picture size stays
+		{2, 100_000, true, 100_000},
 		{2, 10_000, true, 62_500}, // the last tier: a quarter of its own at least
 	}
 	for _, tt := range tests {

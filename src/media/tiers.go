@@ -45,9 +45,7 @@ type trackTiers struct {
 
 	// The adaptation goroutine's.
 	receivers map[*downtrack]*receiverAdapt
-	lastBytes uint64
-	lastAt    time.Duration
-	rate      float64
+	rate      rateMeter
 }
 
 type decoderRef struct{ d VideoDecoder }
@@ -66,14 +64,22 @@ type tierSource struct {
 	src    *source
 	enc    atomic.Pointer[encoderRef]
 
+	// paceRate is the bitrate the tier's packets are spread at: paceFactor times its encoder's.
+	paceRate atomic.Int64
+
 	// The encoder's goroutine's.
 	pkt        rtp.Packet
 	nextReport time.Duration
+	paceNext   time.Duration
+
+	// bytes counts the encoder's output, for the bitrate its receivers get.
+	bytes atomic.Uint64
 
 	// The adaptation goroutine's.
 	idleSince time.Duration
 	idle      bool
 	bitrate   int
+	rate      rateMeter
 }
 
 type encoderRef struct{ e VideoEncoder }
@@ -176,7 +182,7 @@ func (tt *trackTiers) startLocked(key tierKey) (*tierSource, error) {
 		return nil, fmt.Errorf("media: encoder %s %s: %w", key.codec, tt.tr.tiers[key.tier], err)
 	}
 	ts.enc.Store(&encoderRef{e: enc})
-	ts.bitrate = tt.tr.tiers[key.tier].Bitrate
+	ts.setBitrate(tt.tr.tiers[key.tier].Bitrate)
 	tt.tr.counters.encodersStarted.Add(1)
 	tt.log.Info("tier started", "tier", tt.tr.tiers[key.tier].String(), "encoder", key.codec)
 	return ts, nil
@@ -235,20 +241,20 @@ func (tt *trackTiers) snapshot() []*tierSource {
 	return out
 }
 
-// sourceChoice is the choice a source stands for in the track: forwarded for the publisher's own, a tier index,
-// or false for a source of another track.
-func (tt *trackTiers) sourceChoice(s *source) (int, bool) {
+// sourceChoice is the choice a source stands for in the track (forwarded for the publisher's own, or a tier
+// index) and its measured bitrate; ok is false for a source of another track. On the adaptation goroutine.
+func (tt *trackTiers) sourceChoice(s *source) (choice int, bps uint64, ok bool) {
 	if s == tt.track.src {
-		return forwarded, true
+		return forwarded, uint64(tt.rate.bps), true
 	}
 	tt.mu.Lock()
 	defer tt.mu.Unlock()
 	for k, ts := range tt.sources {
 		if ts.src == s {
-			return k.tier, true
+			return k.tier, uint64(ts.rate.bps), true
 		}
 	}
-	return 0, false
+	return 0, 0, false
 }
 
 func (ts *tierSource) close() {
@@ -264,7 +270,11 @@ func (ts *tierSource) close() {
 // feeder: it serves their retransmission requests first and sends their SRs once a second.
 func (ts *tierSource) output(p EncodedPacket) {
 	defer ts.tt.tr.recoverPanic("tier output")
+	if wait := ts.pace(len(p.Data), monotonic()); wait > 0 {
+		time.Sleep(wait)
+	}
 	now := monotonic()
+	ts.bytes.Add(uint64(len(p.Data)))
 	ts.feeder.serve(now)
 	if err := ts.pkt.Unmarshal(p.Data); err != nil {
 		ts.tt.tr.fw.counters.dropMalformed.Add(1)
@@ -288,3 +298,32 @@ func (ts *tierSource) requestKeyframe(time.Duration) {
 // rtpTimeAt: a tier's SRs extrapolate from its last packet (the publisher's clock mapping belongs to the
 // publisher's goroutine).
 func (ts *tierSource) rtpTimeAt(uint64) (uint32, bool) { return 0, false }
+
+// Pacing of a tier's packets. An encoder hands each frame out at once; a keyframe in one burst overflows the queue
+// of a slow link (a few packets' worth on a 300 kbit/s access link), and its loss costs another keyframe. Browsers
+// pace what they send at 2.5 times their target; a tier does the same, on its encoder's output goroutine (the
+// encoder's queue holds the frames meanwhile), never falling more than maxPaceBacklog behind.
+const (
+	paceFactor     = 2.5
+	maxPaceBacklog = 300 * time.Millisecond
+)
+
+// setBitrate records the encoder's bitrate and paces its packets after it. On the adaptation goroutine.
+func (ts *tierSource) setBitrate(bps int) {
+	ts.bitrate = bps
+	ts.paceRate.Store(int64(paceFactor * float64(bps)))
+}
+
+// pace returns how long to wait before sending a packet of size bytes at now.
+func (ts *tierSource) pace(size int, now time.Duration) time.Duration {
+	rate := ts.paceRate.Load()
+	if rate <= 0 {
+		return 0
+	}
+	if ts.paceNext < now || ts.paceNext-now > maxPaceBacklog {
+		ts.paceNext = now
+	}
+	wait := ts.paceNext - now
+	ts.paceNext += time.Duration(int64(size) * 8 * int64(time.Second) / rate)
+	return wait
+}
