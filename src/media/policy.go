@@ -19,7 +19,7 @@ const (
 	// under a tier's bitrate keeps its picture size, its encoder following the estimate.
 	downRatio = 0.75
 	upMargin  = 1.1
-	upHold   = 3 * time.Second
+	upHold    = 3 * time.Second
 	// maxUpHold bounds the hold, which doubles each time a climb fails (a fall within failedUpWindow of it).
 	maxUpHold      = 48 * time.Second
 	failedUpWindow = 10 * time.Second
