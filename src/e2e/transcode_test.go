@@ -163,3 +163,29 @@ func TestTranscodeShapedReceiver(t *testing.T) {
 	})
 	t.Logf("shaped receiver back at 640x480 %.1f s after the limit was lifted", time.Since(lifted).Seconds())
 }
+
+// TestTranscodeCodecTranslation: a receiver that decodes only another codec than the publisher's (its receiving
+// transceiver restricted with setCodecPreferences) gets the publisher's video transcoded into it, both ways.
+func TestTranscodeCodecTranslation(t *testing.T) {
+	for _, tc := range []struct{ publisher, receiver string }{{"VP8", "H264"}, {"H264", "VP8"}} {
+		t.Run(tc.publisher+" to "+tc.receiver, func(t *testing.T) {
+			srv := startServer(t, map[string]string{"MEDIA_MODE": "mcu", "UDP_PORT": "0", "ICE_TCP_PORT": "off",
+				"TRANSCODE": "true"})
+			reps := newReports(t)
+			room := "translate-" + tc.publisher
+			startPage(t, srv.URL, page{Room: room, User: "pub", Codec: tc.publisher}, reps)
+			startPage(t, srv.URL, page{Room: room, User: "rx", Codec: tc.receiver, RecvOnly: true}, reps)
+			want := "video/" + tc.receiver
+			all := reps.waitFor(t, firstMediaTimeout, "rx decodes pub in "+tc.receiver, func(all map[string]report) bool {
+				p, ok := all["rx"].peer("pub")
+				return ok && p.Codec == want && p.FramesDecoded > 60 && p.FrameWidth > 0
+			})
+			if up := all["pub"].Upstream; up == nil || up.SendCodec != "video/"+tc.publisher {
+				t.Errorf("the publisher sends %+v, want %s", up, tc.publisher)
+			}
+			p, _ := all["rx"].peer("pub")
+			t.Logf("rx decodes pub's %s video as %s: %d frames, %dx%d", tc.publisher, p.Codec, p.FramesDecoded,
+				p.FrameWidth, p.FrameHeight)
+		})
+	}
+}
