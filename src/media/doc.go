@@ -67,9 +67,8 @@
 //   - Every second each publisher gets an RR with LSR/DLSR, its CNAME, and a REMB: the lowest estimate of the
 //     receivers of its own video, within [MinVideoBitrate, MaxVideoBitrate] and, when the plane transcodes, never
 //     below the best tier's bitrate: a receiver whose estimate is lower takes a tier instead. A receiver's estimate
-//     is behind one
-//     interface (congestion.Estimate): its REMB and its receiver reports' loss today, transport-wide congestion control
-//     later. Listeners send REMB because their sessions negotiate goog-remb and carry abs-send-time; transport-cc
+//     is behind one interface (congestion.Estimate): its REMB and its receiver reports' loss today, transport-wide
+//     congestion control later. Listeners send REMB because their sessions negotiate goog-remb and carry abs-send-time; transport-cc
 //     is never negotiated (the server sends no transport-wide feedback).
 //   - Every second each listener gets an SR per stream, with the RTP time mapped from the source's clock (for a
 //     publisher's track, its own SRs through one clock offset per publisher, so that its audio and video stay in
