@@ -189,3 +189,42 @@ func TestTranscodeCodecTranslation(t *testing.T) {
 		})
 	}
 }
+
+// TestTranscodeOffPublisherBitrate is the figure before transcoding, for docs/OPERATIONS.md: the same room and
+// limit with TRANSCODE=false, where the limited receiver's estimate becomes the publisher's REMB. It logs the
+// publisher's bitrate 15 s into the limit and asserts only that everyone decodes; run it with
+// TestTranscodeShapedReceiver for both figures from one run.
+func TestTranscodeOffPublisherBitrate(t *testing.T) {
+	camera := busyCamera(t)
+	link := newShapedLink(t, 2)
+	base := transcodeServer(t, map[string]string{"TRANSCODE": "false"})
+	reps := newReports(t)
+	room := "transcode-off"
+	transcodePage(t, base, page{Room: room, User: "pub", Camera: camera, Degradation: "maintain-resolution"}, reps)
+	transcodePage(t, base, page{Room: room, User: "r1", RecvOnly: true}, reps)
+	transcodePage(t, base, page{Room: room, User: "slow", RecvOnly: true, Link: link}, reps)
+	reps.waitFor(t, firstMediaTimeout, "both receivers decode pub", func(all map[string]report) bool {
+		for _, u := range []string{"r1", "slow"} {
+			if p, ok := all[u].peer("pub"); !ok || p.FramesDecoded < 30 {
+				return false
+			}
+		}
+		return true
+	})
+	var pub pageBitrate
+	before := time.Now().Add(5 * time.Second)
+	reps.waitFor(t, 15*time.Second, "5 s unlimited", func(all map[string]report) bool {
+		pub.update(all["pub"].Upstream.BytesSentVideo, all["pub"].at)
+		return time.Now().After(before)
+	})
+	t.Logf("TRANSCODE=false, unlimited: the publisher sends %.0f kbit/s", pub.kbits)
+	link.LimitQueue(300, 400*time.Millisecond)
+	until := time.Now().Add(15 * time.Second)
+	all := reps.waitFor(t, 30*time.Second, "15 s limited", func(all map[string]report) bool {
+		pub.update(all["pub"].Upstream.BytesSentVideo, all["pub"].at)
+		return time.Now().After(until)
+	})
+	r1, _ := all["r1"].peer("pub")
+	t.Logf("TRANSCODE=false, one receiver limited to 300 kbit/s for 15 s: the publisher sends %.0f kbit/s, the "+
+		"unlimited receiver decodes %dx%d", pub.kbits, r1.FrameWidth, r1.FrameHeight)
+}
