@@ -84,6 +84,15 @@ type Config struct {
 	// transport-wide sequence number extension and transport-cc feedback) with the browsers that offer it, and
 	// keeps REMB for the others. Off, every session uses REMB.
 	TransportCC bool
+	// Transcode is TRANSCODE: the media plane transcodes publishers' video into tiers for the receivers whose
+	// link or decoder cannot take the publisher's own stream; off, it forwards only.
+	Transcode bool
+	// TranscodeTiers is TRANSCODE_TIERS, the ladder as transcode.ParseTiers reads it (checked there, at startup).
+	TranscodeTiers string
+	// TranscodeMaxEncoders is TRANSCODE_MAX_ENCODERS, the most encoders the process runs.
+	TranscodeMaxEncoders int
+	// TranscodeH264Encoder is TRANSCODE_H264_ENCODER: x264 or openh264.
+	TranscodeH264Encoder string
 
 	// JWTSecret is JWT_SECRET (HMAC). In dev mode it is generated at random.
 	JWTSecret Secret
@@ -170,7 +179,11 @@ func Load(lookup Lookup) (*Config, error) {
 		VideoCodecs:            r.videoCodecs("VIDEO_CODECS"),
 		MinVideoBitrate:        r.intIn("MIN_VIDEO_BITRATE", defaults.MinVideoBitrate, 10_000, 100_000_000),
 		MaxVideoBitrate:        r.intIn("MAX_VIDEO_BITRATE", defaults.MaxVideoBitrate, 10_000, 100_000_000),
-		TransportCC:            r.onOff("TRANSPORT_CC", defaults.TransportCC),
+		TransportCC:            r.boolean("TRANSPORT_CC", defaults.TransportCC),
+		Transcode:              r.boolean("TRANSCODE", defaults.Transcode),
+		TranscodeTiers:         r.str("TRANSCODE_TIERS", defaults.TranscodeTiers),
+		TranscodeMaxEncoders:   r.intIn("TRANSCODE_MAX_ENCODERS", defaults.TranscodeMaxEncoders, 1, 1000),
+		TranscodeH264Encoder:   r.oneOf("TRANSCODE_H264_ENCODER", defaults.TranscodeH264Encoder, "x264", "openh264"),
 		JWTPublicKeyFile:       r.str("JWT_PUBLIC_KEY_FILE", ""),
 		MediaMode:              r.oneOf("MEDIA_MODE", defaults.MediaMode, protocol.ModeMCU, protocol.ModeRelay),
 		RoomMaxSize:            r.intIn("ROOM_MAX_SIZE", defaults.RoomMaxSize, 1, 1000),
@@ -402,20 +415,6 @@ func (r *reader) boolean(name string, def bool) bool {
 	if !ok {
 		return def
 	}
-	b, err := strconv.ParseBool(strings.TrimSpace(v))
-	if err != nil {
-		r.fail(name, fmt.Sprintf("must be true or false, got %q", v))
-		return def
-	}
-	return b
-}
-
-// onOff reads a switch: on or off, or a boolean (true, false, 1, 0).
-func (r *reader) onOff(name string, def bool) bool {
-	v, ok := r.lookup(name)
-	if !ok {
-		return def
-	}
 	switch strings.ToLower(strings.TrimSpace(v)) {
 	case "on":
 		return true
@@ -424,7 +423,7 @@ func (r *reader) onOff(name string, def bool) bool {
 	}
 	b, err := strconv.ParseBool(strings.TrimSpace(v))
 	if err != nil {
-		r.fail(name, fmt.Sprintf("must be on or off, got %q", v))
+		r.fail(name, fmt.Sprintf("must be true or false (or on, off), got %q", v))
 		return def
 	}
 	return b

@@ -39,6 +39,16 @@ const (
 	TransportCC     = true             // TRANSPORT_CC: transport-wide congestion control with browsers that offer it
 )
 
+// Transcoding (MCU mode). The tiers are those measured in docs/OPERATIONS.md (Transcoding): the whole ladder for
+// one publisher costs about 0.2 core; 12 encoders are about half a core at 480x360, a third of the 2-core build
+// machine with the forwarding left to run.
+const (
+	Transcode            = true                                               // TRANSCODE
+	TranscodeTiers       = "640x480@30:1200k,480x360@25:600k,320x240@15:250k" // TRANSCODE_TIERS
+	TranscodeMaxEncoders = 12                                                 // TRANSCODE_MAX_ENCODERS
+	TranscodeH264Encoder = "x264"                                             // TRANSCODE_H264_ENCODER
+)
+
 // VideoCodecs is VIDEO_CODECS: the video codecs accepted from publishers, best first; also every codec the media
 // plane can negotiate. It returns a new slice at each call.
 func VideoCodecs() []string { return []string{"vp8", "h264", "vp9", "av1"} }

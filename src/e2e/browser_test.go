@@ -42,6 +42,9 @@ type page struct {
 	Ordinary bool
 	// Camera is a y4m file the fake camera plays (looped) instead of Chromium's own picture.
 	Camera string
+	// Degradation is the published video's degradationPreference (maintain-resolution: Chromium keeps the size
+	// when the machine is short of CPU).
+	Degradation string
 	// Link runs the browser behind a shaped link; the server and the reports are reached at its near address.
 	Link *shapedLink
 }
@@ -67,6 +70,9 @@ func clientURL(base string, p page, report string) string {
 	}
 	if p.RecvOnly {
 		q.Set("recvonly", "1")
+	}
+	if p.Degradation != "" {
+		q.Set("degradation", p.Degradation)
 	}
 	u := base + "/?" + q.Encode()
 	if p.Bearer != "" {

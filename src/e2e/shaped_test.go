@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/heytribe/live-webrtcsignaling/src/internal/testkit"
 )
 
 // shapedLink is one participant's own path to the server, so that traffic control limits that participant alone:
@@ -57,7 +59,7 @@ func newShapedLink(t *testing.T, n int) *shapedLink {
 		}
 	})
 	l.pid = strconv.Itoa(holder.Process.Pid)
-	waitUntil(t, "the namespace of "+l.Dev+" exists", func() bool {
+	testkit.WaitFor(t, testkit.Patient, "the namespace of "+l.Dev+" exists", func() bool {
 		own, err1 := exec.Command("readlink", "/proc/self/ns/net").Output()
 		far, err2 := exec.Command("readlink", "/proc/"+l.pid+"/ns/net").Output()
 		return err1 == nil && err2 == nil && string(own) != string(far)
@@ -69,7 +71,7 @@ func newShapedLink(t *testing.T, n int) *shapedLink {
 	l.far("ip", "link", "set", "lo", "up")
 	l.far("ip", "link", "set", peer, "up")
 	run(t, "ip", "link", "set", l.Dev, "up")
-	waitUntil(t, l.Dev+" running", func() bool {
+	testkit.WaitFor(t, testkit.Patient, l.Dev+" running", func() bool {
 		iface, err := net.InterfaceByName(l.Dev)
 		return err == nil && iface.Flags&net.FlagRunning != 0
 	})
@@ -91,8 +93,14 @@ func (l *shapedLink) Command(name string, args ...string) *exec.Cmd {
 // (a few packets) and a 100 ms queue, past which packets are dropped, as a slow access link does.
 func (l *shapedLink) Limit(kbit int) {
 	l.t.Helper()
+	l.LimitQueue(kbit, 100*time.Millisecond)
+}
+
+// LimitQueue is Limit with a queue of the given length: mobile links queue far more than 100 ms.
+func (l *shapedLink) LimitQueue(kbit int, queue time.Duration) {
+	l.t.Helper()
 	run(l.t, "tc", "qdisc", "replace", "dev", l.Dev, "root", "tbf", "rate", strconv.Itoa(kbit)+"kbit",
-		"burst", "10kb", "latency", "100ms")
+		"burst", "10kb", "latency", strconv.Itoa(int(queue.Milliseconds()))+"ms")
 	l.limited = true
 }
 

@@ -42,6 +42,15 @@ type Config struct {
 	NoTransportCC bool
 	// Logger receives the plane's logs; nil means slog.Default().
 	Logger *slog.Logger
+
+	// Transcoder transcodes publishers' video into Tiers for the receivers whose link or decoder cannot take the
+	// publisher's own stream (TRANSCODE); nil is pure forwarding.
+	Transcoder VideoTranscoder
+	// Tiers is the ladder (TRANSCODE_TIERS), best first; required with a Transcoder.
+	Tiers []Tier
+	// MaxEncoders is the most encoders the process runs (TRANSCODE_MAX_ENCODERS); 0 means
+	// defaults.TranscodeMaxEncoders.
+	MaxEncoders int
 }
 
 func (c *Config) applyDefaults() error {
@@ -73,7 +82,19 @@ func (c *Config) applyDefaults() error {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
-	return nil
+	if c.Transcoder == nil {
+		return nil
+	}
+	if len(c.Tiers) == 0 {
+		return fmt.Errorf("%w: transcoding without tiers", ErrBadConfig)
+	}
+	if c.MaxEncoders == 0 {
+		c.MaxEncoders = defaults.TranscodeMaxEncoders
+	}
+	if c.MaxEncoders < 0 {
+		return fmt.Errorf("%w: negative MaxEncoders", ErrBadConfig)
+	}
+	return validateTiers(c.Tiers)
 }
 
 // Header extensions the server negotiates. Upstream: sdes:mid to find streams a browser announced by mid only,

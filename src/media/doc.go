@@ -1,6 +1,8 @@
 // Package media is the MCU's media plane: it answers each participant's upstream offer, offers every other
-// participant that stream on a listener session of its own, and forwards the packets between them without
-// transcoding, with the RTCP feedback that keeps them flowing. The sessions themselves (ICE-lite, DTLS, SRTP)
+// participant that stream on a listener session of its own, and forwards the packets between them, with the RTCP
+// feedback that keeps them flowing, or, through the VideoTranscoder main gives it (Config.Transcoder), sends a
+// receiver a transcoded tier of the publisher's video when its link or its decoder calls for one (adapt.go,
+// policy.go, tiers.go; docs/ARCHITECTURE.md, Transcoding). The sessions themselves (ICE-lite, DTLS, SRTP)
 // are package webrtc's.
 //
 // # Use
@@ -63,9 +65,9 @@
 //   - Keyframe requests (listeners' PLI and FIR, starts, the server's own) reach the publisher as one PLI (FIR
 //     when it negotiated only that) per Config.KeyframeInterval at most.
 //   - Every second each publisher gets an RR with LSR/DLSR, its CNAME, and a REMB: the lowest estimate of the
-//     receivers of its video, within [MinVideoBitrate, MaxVideoBitrate]. Forwarding sends each of them the same
-//     stream, so the slowest bounds the publisher; transcoding will lift that. A receiver's estimate is behind one
-//     interface (congestion.Estimate).
+//     receivers of its own video, within [MinVideoBitrate, MaxVideoBitrate] and, when the plane transcodes, never
+//     below the best tier's bitrate: a receiver whose estimate is lower takes a tier instead. A receiver's estimate
+//     is behind one interface (congestion.Estimate).
 //   - A publisher that negotiated transport-cc (Config.NoTransportCC unset) gets transport-wide feedback
 //     (congestion.FeedbackRecorder, every 50 ms and at once on a loss burst) and estimates its uplink itself; it
 //     gets a REMB only while its receivers need less than MaxVideoBitrate (and one more when that ends), which

@@ -26,6 +26,8 @@ type downlink struct {
 	audioSSRC, videoSSRC, rtxSSRC uint32
 	// cname is the publisher's: one CNAME per publisher lets browsers synchronise its audio and video.
 	cname []byte
+	// receiver and publisher are the participants' socketIds, for the transcoding's logs and /state.
+	receiver, publisher string
 
 	connected atomic.Bool
 	flowing   atomic.Bool

@@ -2,10 +2,12 @@ package media
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/heytribe/live-webrtcsignaling/src/protocol"
 	"github.com/heytribe/live-webrtcsignaling/src/sdp"
 	"github.com/heytribe/live-webrtcsignaling/src/sdp/negotiate"
 	"github.com/heytribe/live-webrtcsignaling/src/webrtc"
@@ -24,19 +26,29 @@ type forwarder struct {
 	keyframeInterval time.Duration
 	// minBitrate and maxBitrate clamp the REMB sent to publishers.
 	minBitrate, maxBitrate uint64
+	// tc transcodes publishers' video; nil when transcoding is off. rembFloor is then the best tier's bitrate: a
+	// receiver of a publisher's own stream whose estimate falls below it moves to a tier, so it never brings the
+	// publisher's REMB lower.
+	tc        *transcoding
+	rembFloor uint64
 
 	// mu serialises the changes of what feeds what: feeds attached and detached, switches asked for.
 	mu sync.Mutex
 }
 
 func newForwarder(cfg *Config, c *counters) *forwarder {
-	return &forwarder{
+	fw := &forwarder{
 		counters:         c,
 		cname:            randomToken(16),
 		keyframeInterval: cfg.KeyframeInterval,
 		minBitrate:       cfg.MinVideoBitrate,
 		maxBitrate:       cfg.MaxVideoBitrate,
 	}
+	if cfg.Transcoder != nil {
+		fw.tc = newTranscoding(cfg, fw)
+		fw.rembFloor = uint64(cfg.Tiers[0].Bitrate)
+	}
+	return fw
 }
 
 // sessionHooks are how the forwarder tells the orchestration about a session it handles. They run on the session's
@@ -70,6 +82,9 @@ type feed struct {
 	audio, video *downtrack
 	// transportCC: the receiver negotiated transport-cc (the extension and the feedback) on a section.
 	transportCC bool
+	// noVideo is the reason of eventWebrtcDown when the publisher sends video and the receiver gets none: it
+	// decodes no codec the server can send, or the encoder budget is spent.
+	noVideo string
 }
 
 // downtracks are f's downtracks, audio first; either may be nil.
@@ -85,6 +100,9 @@ func (fw *forwarder) newFeed(dl *downlink, up *upstream, result *negotiate.Resul
 	for i, m := range result.Media {
 		t := up.tracks[i]
 		if m.Rejected {
+			if t.kind == sdp.KindVideo {
+				f.noVideo = protocol.ReasonNoVideoCodec
+			}
 			continue
 		}
 		if m.Kind != t.kind {
@@ -104,7 +122,16 @@ func (fw *forwarder) newFeed(dl *downlink, up *upstream, result *negotiate.Resul
 		if t.kind == sdp.KindVideo {
 			params.ssrc, params.rtxSSRC, params.rtxPayloadType = dl.videoSSRC, dl.rtxSSRC, m.Codec.RTXPayloadType
 		}
-		d, err := newDowntrack(f, t.src, fw.counters, params)
+		src := t.src
+		if t.kind == sdp.KindVideo && !strings.EqualFold(m.Codec.Name, t.codec.Name) {
+			ts, err := fw.translation(t, m.Codec.Name)
+			if err != nil {
+				f.noVideo = protocol.ReasonTranscoderBusy
+				continue
+			}
+			src = ts.src
+		}
+		d, err := newDowntrack(f, src, fw.counters, params)
 		if err != nil {
 			return nil, err
 		}
@@ -158,6 +185,9 @@ func (fw *forwarder) detachUpstream(up *upstream) {
 		f.downlink.feed.CompareAndSwap(f, nil)
 		fw.unfeed(f)
 	}
+	if v := up.video; v != nil && v.tiers != nil && fw.tc != nil {
+		fw.tc.remove(v.tiers)
+	}
 }
 
 // unfeed takes f's downtracks off their sources. Called with fw.mu held.
@@ -173,4 +203,22 @@ func (fw *forwarder) unfeed(f *feed) {
 		}
 	}
 	delete(f.up.feeds, f)
+}
+
+// translation is the tier a receiver that answered codec, another than the publisher's, starts on: the best one,
+// or the nearest that runs when the encoder budget is spent. The policy then moves it as its estimate says.
+func (fw *forwarder) translation(t *track, codec string) (*tierSource, error) {
+	if t.tiers == nil {
+		return nil, fmt.Errorf("media: %s is not transcoded", t.codec.Name)
+	}
+	ts, err := t.tiers.tier(codec, 0)
+	if err == nil {
+		return ts, nil
+	}
+	fw.tc.counters.guardRefusals.Add(1)
+	if ts = t.tiers.existing(codec, 0); ts != nil {
+		return ts, nil
+	}
+	t.tiers.log.Warn("no tier for a receiver of another codec", "encoder", codec, "err", err)
+	return nil, err
 }

@@ -2,6 +2,7 @@ package media
 
 import (
 	"log/slog"
+	"strings"
 
 	"github.com/heytribe/live-webrtcsignaling/src/sdp"
 	"github.com/heytribe/live-webrtcsignaling/src/sdp/negotiate"
@@ -35,7 +36,9 @@ func newListener(p *Plane, receiver, publisher *participant) *listener {
 }
 
 // tracks are the sections of an offer for up's stream: the publisher's codecs as negotiated, so that packets are
-// forwarded unchanged but for the header, with the downlink's SSRCs and the publisher's CNAME and stream id.
+// forwarded unchanged but for the header, with the downlink's SSRCs and the publisher's CNAME and stream id. When
+// the server transcodes the publisher's video, the other codecs it can encode follow the publisher's: a receiver
+// that answers one of them gets a tier in it.
 func (l *listener) tracks(up *upstream) []negotiate.Track {
 	d := l.down
 	tracks := make([]negotiate.Track, 0, len(up.tracks))
@@ -44,6 +47,9 @@ func (l *listener) tracks(up *upstream) []negotiate.Track {
 			StreamID: l.publisher.socketID, TrackID: t.kind}
 		cfg := &l.plane.cfg
 		tr.Feedback, tr.Extensions = cfg.listenerFeedback(t.kind), cfg.listenerExtensions(t.kind)
+		if t.tiers != nil {
+			tr.Codecs = append(tr.Codecs, l.plane.translations(t.codec)...)
+		}
 		if t.kind == sdp.KindVideo {
 			tr.SSRC, tr.RTXSSRC = d.videoSSRC, d.rtxSSRC
 		} else {
@@ -52,4 +58,16 @@ func (l *listener) tracks(up *upstream) []negotiate.Track {
 		tracks = append(tracks, tr)
 	}
 	return tracks
+}
+
+// translations are the video codecs a publisher's video can be transcoded into besides its own, in the order of
+// Config.VideoCodecs.
+func (p *Plane) translations(own negotiate.Codec) []negotiate.Codec {
+	var out []negotiate.Codec
+	for _, c := range p.prefs.Video {
+		if !strings.EqualFold(c.Name, own.Name) && p.cfg.Transcoder.Encodes(c.Name) {
+			out = append(out, negotiate.Codec{Codec: sdp.Codec{Name: c.Name, ClockRate: c.ClockRate, Fmtp: c.Fmtp}})
+		}
+	}
+	return out
 }

@@ -132,6 +132,14 @@ func newPlane(cfg Config, factory sessionFactory, notifier Notifier) (*Plane, er
 // Stats returns the plane's counters.
 func (p *Plane) Stats() Stats { return p.counters.snapshot() }
 
+// TranscodeStats returns the transcoding's counters and each video receiver's choice; zero when it is off.
+func (p *Plane) TranscodeStats() TranscodeStats {
+	if p.fwd.tc == nil {
+		return TranscodeStats{}
+	}
+	return p.fwd.tc.stats()
+}
+
 // member returns the participant socketID of roomID, nil when it is not there. Called with p.mu held.
 func (p *Plane) member(roomID, socketID string) *participant {
 	return p.rooms[roomID][socketID]
@@ -387,6 +395,14 @@ func (p *Plane) Answer(ctx context.Context, roomID, socketID, publisherSocketID,
 		l.down.requestKeyframe(monotonic())
 	}
 	l.log.Info("listening", "audio", f.audio != nil, "video", f.video != nil, "attached", attached)
+	if attached && f.noVideo != "" {
+		p.mu.Lock()
+		from := l.publisher.from()
+		p.mu.Unlock()
+		l.log.Warn("receiver gets no video", "reason", f.noVideo)
+		p.notify(l.receiver, protocol.EventWebrtcDown, protocol.WebrtcDownEvent{From: from, Reason: f.noVideo,
+			Phase: protocol.PhaseNegotiation})
+	}
 	return nil
 }
 
@@ -530,6 +546,7 @@ func (p *Plane) replaceListener(receiver, publisher *participant, up *upstream, 
 			p.post(func() { p.listenerEnded(l, state, reason) })
 		},
 	})
+	l.down.receiver, l.down.publisher = receiver.socketID, publisher.socketID
 	// Counted from now on: whatever happens next, the session's end counts it down.
 	p.counters.listeners.Add(1)
 	ref.set(l.down)
@@ -805,6 +822,9 @@ func (p *Plane) Close(ctx context.Context) error {
 		case <-ctx.Done():
 			return fmt.Errorf("media: close: %w", ctx.Err())
 		}
+	}
+	if p.fwd.tc != nil {
+		p.fwd.tc.close()
 	}
 	return nil
 }

@@ -32,6 +32,8 @@ type track struct {
 	nack *nackGenerator
 	// keyframes throttles the requests for a keyframe sent to the publisher.
 	keyframes *keyframeRequester
+	// tiers transcodes the track's video; nil when transcoding is off, for audio, or a codec it cannot decode.
+	tiers *trackTiers
 
 	// The publisher's last SR: the RTP timestamp of its NTP instant, mapped onto the server's clock through the
 	// upstream's clock offset, so that receivers' SRs keep audio and video in sync.
@@ -67,6 +69,9 @@ func newTrack(u *upstream, m negotiate.Media) *track {
 		t.nack = newNACKGenerator()
 	}
 	t.src = u.feeder.newSource(sourceParams{kind: t.kind, codec: t.codec, keyframe: t.keyframe, origin: t})
+	if tc := u.fwd.tc; tc != nil && m.Kind == sdp.KindVideo && tc.tc.Decodes(m.Codec.Name) {
+		t.tiers = tc.add(t)
+	}
 	return t
 }
 

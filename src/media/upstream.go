@@ -224,6 +224,9 @@ func (u *upstream) onRTP(pkt []byte, now time.Duration) {
 	keyframe := t.keyframe != nil && t.keyframe(p.Payload)
 	payloadOffset := len(pkt) - len(p.Payload) - int(p.PaddingSize)
 	t.src.fanOut(pkt, &p.Header, payloadOffset, keyframe, now)
+	if t.tiers != nil {
+		t.tiers.push(seq, pkt, p, now)
+	}
 
 	if t.nack != nil && t.nack.pending() {
 		u.sendNACKs(t, now)
@@ -444,6 +447,9 @@ func (u *upstream) bandwidth(now time.Duration) (bps uint64, capped bool) {
 		if e, ok := d.downlink.estimator().Bitrate(now); ok && (!found || e < best) {
 			best, found = e, true
 		}
+	}
+	if found {
+		best = max(best, u.fwd.rembFloor)
 	}
 	bps = min(max(best, lo), hi)
 	return bps, bps < hi

@@ -49,6 +49,12 @@ const (
 	ReasonReplaced = "replaced"
 	// ReasonUnavailable: the server could not make a session for the stream (no UDP port free, shutting down).
 	ReasonUnavailable = "unavailable"
+	// ReasonNoVideoCodec: the receiver's answer accepts none of the video codecs offered for the stream (the
+	// publisher's, and those the server transcodes into): it gets the audio only.
+	ReasonNoVideoCodec = "no-video-codec"
+	// ReasonTranscoderBusy: the receiver decodes only a codec the server must transcode into, and the server runs
+	// as many encoders as it may (TRANSCODE_MAX_ENCODERS) with none in that codec for the stream: audio only.
+	ReasonTranscoderBusy = "transcoder-busy"
 )
 
 // Phases of eventWebrtcDown: how far the session got before it ended.

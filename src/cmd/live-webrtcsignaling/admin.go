@@ -52,17 +52,19 @@ func newAdminHandler(cfg *config.Config, state admin.StateFunc, level *slog.Leve
 	return h, nil
 }
 
-// state is /state: the signaling server's rooms and participants, and in MCU mode every listener session's
-// bandwidth estimate.
+// state is /state: the signaling server's rooms and participants; in MCU mode every listener session's bandwidth
+// estimate and, with transcoding, each video receiver's choice (the publisher's own stream or a tier).
 type state struct {
 	signaling.State
-	Listeners []media.ListenerEstimate `json:"listeners,omitempty"`
+	Listeners   []media.ListenerEstimate `json:"listeners,omitempty"`
+	Transcoding []media.ReceiverState    `json:"transcoding,omitempty"`
 }
 
 func serverState(srv *signaling.Server, mp *mediaPlane) state {
 	st := state{State: srv.Snapshot()}
 	if mp != nil {
 		st.Listeners = mp.plane.Estimates()
+		st.Transcoding = mp.plane.TranscodeStats().Receivers
 	}
 	return st
 }

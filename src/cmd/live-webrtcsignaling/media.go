@@ -21,6 +21,8 @@ type mediaPlane struct {
 	engine   *webrtc.Engine
 	plane    *media.Plane
 	notifier *serverNotifier
+	// transcoder is nil when TRANSCODE is off.
+	transcoder *transcoder
 }
 
 // newMediaPlane opens the media sockets (UDP, ICE-TCP) and builds the plane; nil in relay mode, where media goes peer
@@ -41,18 +43,28 @@ func newMediaPlane(cfg *config.Config, logger *slog.Logger) (*mediaPlane, error)
 	if err != nil {
 		return nil, fmt.Errorf("UDP_PORT/UDP_PORT_RANGE/ICE_TCP_PORT/PUBLIC_IPV4/PUBLIC_IPV6/MEDIA_INTERFACES: %w", err)
 	}
-	notifier := &serverNotifier{}
-	plane, err := media.NewPlaneWith(media.Config{
-		VideoCodecs:     cfg.VideoCodecs,
-		MinVideoBitrate: uint64(cfg.MinVideoBitrate),
-		MaxVideoBitrate: uint64(cfg.MaxVideoBitrate),
-		NoTransportCC:   !cfg.TransportCC,
-		Logger:          logger,
-	}, engine, notifier)
+	tc, tiers, err := newTranscoder(cfg, logger)
 	if err != nil {
 		return nil, errors.Join(err, engine.Close())
 	}
-	return &mediaPlane{engine: engine, plane: plane, notifier: notifier}, nil
+	mcfg := media.Config{
+		VideoCodecs:     cfg.VideoCodecs,
+		MinVideoBitrate: uint64(cfg.MinVideoBitrate),
+		MaxVideoBitrate: uint64(cfg.MaxVideoBitrate),
+		Tiers:           tiers,
+		MaxEncoders:     cfg.TranscodeMaxEncoders,
+		NoTransportCC:   !cfg.TransportCC,
+		Logger:          logger,
+	}
+	if tc != nil {
+		mcfg.Transcoder = tc
+	}
+	notifier := &serverNotifier{}
+	plane, err := media.NewPlaneWith(mcfg, engine, notifier)
+	if err != nil {
+		return nil, errors.Join(err, engine.Close())
+	}
+	return &mediaPlane{engine: engine, plane: plane, notifier: notifier, transcoder: tc}, nil
 }
 
 // forSignaling is what the signaling server is given: the plane, or no media plane at all in relay mode.

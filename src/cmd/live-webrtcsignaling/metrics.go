@@ -27,6 +27,9 @@ func newMetrics(srv *signaling.Server, events *eventBus, mediaPlane *mediaPlane,
 	}
 	if mediaPlane != nil {
 		collectors = append(collectors, webrtcCollector(mediaPlane.engine), mediaCollector(mediaPlane.plane))
+		if mediaPlane.transcoder != nil {
+			collectors = append(collectors, transcodeCollector(mediaPlane.plane, mediaPlane.transcoder))
+		}
 	}
 	for _, c := range collectors {
 		if err := reg.Register(c); err != nil {

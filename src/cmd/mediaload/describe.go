@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"strconv"
 	"strings"
 
 	"github.com/heytribe/live-webrtcsignaling/cgo/dtls"
@@ -121,8 +122,10 @@ func publisherOffer(local sdp.Transport, candidate sdp.Candidate, ssrcs publishe
 	return string(text), err
 }
 
-// listenerAnswer answers the server's offer: every section received, with every codec offered.
-func listenerAnswer(offer *sdp.Session, local sdp.Transport, candidate sdp.Candidate) (string, error) {
+// listenerAnswer answers the server's offer: every section received, with every codec offered, or for video only
+// videoCodec (and its RTX) when set; a video section without it is rejected.
+func listenerAnswer(offer *sdp.Session, local sdp.Transport, candidate sdp.Candidate, videoCodec string) (string,
+	error) {
 	var mids []string
 	if g := offer.Group("BUNDLE"); g != nil {
 		mids = g.MIDs
@@ -133,10 +136,14 @@ func listenerAnswer(offer *sdp.Session, local sdp.Transport, candidate sdp.Candi
 	}
 	for _, m := range offer.Media {
 		a := newSection(m.Kind, m.MID, local, candidate, sdp.DirectionRecvOnly)
-		if m.Rejected() {
+		codecs := m.Codecs()
+		if m.Kind == sdp.KindVideo && videoCodec != "" {
+			codecs = onlyCodec(codecs, videoCodec)
+		}
+		if m.Rejected() || len(codecs) == 0 {
 			a.Port, a.Formats = 0, m.Formats
 		} else {
-			for _, c := range m.Codecs() {
+			for _, c := range codecs {
 				a.AddCodec(c)
 			}
 		}
@@ -170,4 +177,22 @@ func newSection(kind, mid string, local sdp.Transport, candidate sdp.Candidate, 
 		MID:        mid, Transport: local, Direction: dir, RTCPMux: true,
 		Candidates: []sdp.Candidate{candidate},
 	}
+}
+
+// onlyCodec keeps the codecs named name and their RTX.
+func onlyCodec(codecs []sdp.Codec, name string) []sdp.Codec {
+	var out []sdp.Codec
+	kept := map[string]bool{}
+	for _, c := range codecs {
+		if strings.EqualFold(c.Name, name) {
+			out = append(out, c)
+			kept[strconv.Itoa(int(c.PayloadType))] = true
+		}
+	}
+	for _, c := range codecs {
+		if strings.EqualFold(c.Name, "rtx") && kept[strings.TrimPrefix(c.Fmtp, "apt=")] {
+			out = append(out, c)
+		}
+	}
+	return out
 }

@@ -89,7 +89,7 @@ func TestListenerAnswerIsRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer p.close()
-	answer, err := listenerAnswer(remote.session, p.transport(sdp.SetupActive), p.candidate())
+	answer, err := listenerAnswer(remote.session, p.transport(sdp.SetupActive), p.candidate(), "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -131,6 +131,9 @@ func (l *load) measure(ctx context.Context, res *result) error {
 	l.counting.Store(false)
 	res.window = time.Since(start)
 	if l.cfg.admin != "" {
+		if res.transcode, err = transcodeGauges(ctx, l.cfg.admin, l.cfg.adminToken); err != nil {
+			return fmt.Errorf("the server's transcoding gauges: %w", err)
+		}
 		forwardAfter, err := scrapeForwarding(ctx, l.cfg.admin, l.cfg.adminToken)
 		if err == nil {
 			var d promHistogram

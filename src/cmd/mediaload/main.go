@@ -24,6 +24,9 @@ type config struct {
 	warmup, duration, setupTimeout time.Duration
 	// tcp has every client connect over ICE-TCP, as a browser whose UDP is blocked does.
 	tcp bool
+	// listenerCodec, when set, is the only video codec the listeners accept: another than the publishers' (VP8)
+	// makes the server transcode for them.
+	listenerCodec string
 }
 
 // maxRun bounds warm-up and measurement together, so that a publisher's send clock never wraps (sendClockSize).
@@ -50,6 +53,8 @@ func parseFlags(args []string, lookup func(string) string, errOut io.Writer) (co
 	fs.DurationVar(&cfg.warmup, "warmup", 5*time.Second, "time between the last stream flowing and the measurement")
 	fs.DurationVar(&cfg.duration, "duration", 30*time.Second, "length of the measurement")
 	fs.DurationVar(&cfg.setupTimeout, "setup-timeout", time.Minute, "how long each participant may take to set up")
+	fs.StringVar(&cfg.listenerCodec, "listener-codec", "", "the only video codec listeners accept (e.g. H264: "+
+		"the server transcodes the publishers' VP8 for them; empty: every codec offered)")
 	fs.BoolVar(&cfg.tcp, "tcp", false, "connect every client over ICE-TCP (the server's passive TCP candidate, "+
 		"RFC 4571 frames) instead of UDP, as a browser whose UDP is blocked does")
 	if err := fs.Parse(args); err != nil {

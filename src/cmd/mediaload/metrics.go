@@ -102,26 +102,50 @@ func (h promHistogram) quantile(q float64) float64 {
 
 // scrapeForwarding reads the server's forwarding histogram from its admin listener.
 func scrapeForwarding(ctx context.Context, admin, token string) (promHistogram, error) {
+	text, err := scrapeMetrics(ctx, admin, token)
+	if err != nil {
+		return promHistogram{}, err
+	}
+	return parseHistogram(text, forwardMetric)
+}
+
+// transcodeGauges are the server's decoders, encoders (by codec and tier) and receivers (by choice), as the lines
+// of /metrics give them.
+func transcodeGauges(ctx context.Context, admin, token string) ([]string, error) {
+	text, err := scrapeMetrics(ctx, admin, token)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for line := range strings.Lines(text) {
+		for _, name := range []string{"_transcode_decoders", "_transcode_encoders{", "_transcode_receivers{"} {
+			if strings.HasPrefix(line, "live_webrtcsignaling"+name) {
+				out = append(out, strings.TrimSpace(line))
+			}
+		}
+	}
+	return out, nil
+}
+
+// scrapeMetrics reads the admin listener's /metrics.
+func scrapeMetrics(ctx context.Context, admin, token string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(admin, "/")+"/metrics", nil)
 	if err != nil {
-		return promHistogram{}, err
+		return "", err
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return promHistogram{}, err
+		return "", err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return promHistogram{}, fmt.Errorf("%s/metrics: %s", admin, resp.Status)
+		return "", fmt.Errorf("%s/metrics: %s", admin, resp.Status)
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxMetricsBytes))
-	if err != nil {
-		return promHistogram{}, err
-	}
-	return parseHistogram(string(body), forwardMetric)
+	return string(body), err
 }

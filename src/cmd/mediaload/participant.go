@@ -156,7 +156,8 @@ func (pt *participant) listen(ctx context.Context, offer sdpEvent) error {
 	if err != nil {
 		return err
 	}
-	answer, err := listenerAnswer(remote.session, p.transport(sdp.SetupActive), p.candidate())
+	answer, err := listenerAnswer(remote.session, p.transport(sdp.SetupActive), p.candidate(),
+		pt.load.cfg.listenerCodec)
 	if err != nil {
 		return err
 	}

@@ -18,7 +18,9 @@ type result struct {
 	baseline, latency  *histogram
 	serverCPU, toolCPU loadtool.CPUTime
 	// forwarding is the server's own histogram over the window (-admin), nil without.
-	forwarding        *promHistogram
+	forwarding *promHistogram
+	// transcode are the server's transcoding gauges at the end of the window (-admin).
+	transcode         []string
 	sent, expected    uint64
 	received          uint64
 	unstamped, failed uint64
@@ -64,6 +66,9 @@ func (r result) print(w io.Writer, cfg config) {
 		p("the server's own histogram (forward_latency_seconds: its socket read -> socket write of each copy), "+
 			"%.0f copies: p50 at most %s, p99 at most %s, mean %s", f.count, seconds(f.quantile(0.5)),
 			seconds(f.quantile(0.99)), seconds(f.sum/f.count))
+	}
+	for _, line := range r.transcode {
+		p("server: %s", line)
 	}
 	if cfg.pid != 0 {
 		cores := r.serverCPU.Run.Seconds() / secs

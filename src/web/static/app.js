@@ -8,6 +8,9 @@
 //   autojoin=1     join at once
 //   codec=<name>   force a video codec with setCodecPreferences: VP8, VP9, H264 or AV1
 //   recvonly=1     receive only: neither camera nor microphone is opened
+//   degradation=<preference>  the published video's degradationPreference (maintain-resolution, maintain-framerate,
+//                  balanced): maintain-resolution keeps the camera's size when the CPU is short, and leaves smaller
+//                  pictures to the server's tiers
 //   report=<url>   every second, POST a JSON summary to <url> (Call.snapshot in call.js: socketId, mode, joined state,
 //                  per remote peer userId, framesDecoded, frameWidth, codec, packets received, nackCount, and the
 //                  errors shown and events received). The receiver must answer CORS (the page's origin differs).
@@ -40,6 +43,7 @@ function newCall() {
     bearer: fields.bearer.value.trim(),
     recvonly: fields.recvonly.checked,
     codec: fields.codec.value,
+    degradation: params.get('degradation') ?? '',
     orientation: Number(fields.orientation.value),
   }, view);
 }

@@ -23,6 +23,12 @@ const downReasons = new Map([
   ['unavailable', 'the media server has no room for it right now'],
 ]);
 
+// Reasons that concern the video alone: the connection stays and carries the audio (docs/API.md, Failures).
+const videoOnlyReasons = new Map([
+  ['no-video-codec', 'this browser decodes none of the video codecs the server can send'],
+  ['transcoder-busy', 'the media server cannot convert the video for this browser right now'],
+]);
+
 function describeDown(reason) {
   return downReasons.get(reason) ?? `an unexpected problem (${reason || 'no reason given'})`;
 }
@@ -32,10 +38,11 @@ const offeredAgain = (reason) => reason !== 'peer-closed' && reason !== 'unavail
 
 export class McuMedia {
   // send(action, data) reaches the server; view shows streams, states, errors and notices (see call.js).
-  constructor(send, view, codec) {
+  constructor(send, view, codec, degradation) {
     this.send = send;
     this.view = view;
     this.codec = codec;
+    this.degradation = degradation;
     this.upstream = null;
     this.downstream = new Map();
     this.up = new Set();
@@ -62,7 +69,15 @@ export class McuMedia {
     this.upstream = peer;
     peer.step(async () => {
       for (const track of stream.getTracks()) {
-        preferCodec(peer.pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] }), this.codec);
+        const transceiver = peer.pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
+        preferCodec(transceiver, this.codec);
+        if (this.degradation && track.kind === 'video') {
+          // Chromium also takes its default degradation from the track's content hint.
+          if (this.degradation === 'maintain-resolution') track.contentHint = 'detail';
+          const params = transceiver.sender.getParameters();
+          params.degradationPreference = this.degradation;
+          await transceiver.sender.setParameters(params);
+        }
       }
       await peer.pc.setLocalDescription(await peer.pc.createOffer());
       this.send('exchangeSdp', { to: publisherId, sdp: peer.pc.localDescription.toJSON() });
@@ -126,6 +141,10 @@ export class McuMedia {
       return;
     }
     const name = this.view.name(from.socketId);
+    if (videoOnlyReasons.has(reason)) {
+      this.view.notice(`${name}: audio only: ${videoOnlyReasons.get(reason)} ${detail}`);
+      return;
+    }
     this.remove(from.socketId);
     if (reason === 'replaced') {
       // Normal: the server changed the connection for that stream, and its offer for a new one follows.

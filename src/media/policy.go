@@ -1,0 +1,156 @@
+package media
+
+import "time"
+
+// A receiver's video is the publisher's own stream (forwarded) or a transcoded tier: choice is forwarded or the
+// index of a tier in the ladder, 0 the best.
+const forwarded = -1
+
+// The policy's constants. A browser's estimate never climbs far above what it receives (libwebrtc caps a REMB at
+// 1.5 times the received rate plus 10 kbit/s, and near the capacity it last saw it grows by about a packet per
+// round trip), so it cannot show room for the next tier before getting it: the next tier is a probe, tried once
+// the estimate has cleared what the receiver gets now (an encoder sends less than its tier's bitrate on a small or
+// simple picture) by upMargin and reaches the next tier's floor, without loss, for the hold. The next tier's encoder
+// starts at the estimate, so a probe changes the picture size, not the load on the link; the larger picture then
+// uses the bitrate, and the estimate grows if the link has room. A probe that fails (a fall within
+// failedUpWindow) doubles the hold.
+const (
+	// downRatio places an option's floor below the next option's rate: a receiver whose estimate dips a little
+	// under a tier's bitrate keeps its picture size, its encoder following the estimate.
+	downRatio = 0.75
+	upMargin  = 1.1
+	upHold    = 3 * time.Second
+	// maxUpHold bounds the hold, which doubles each time a climb fails (a fall within failedUpWindow of it).
+	maxUpHold      = 48 * time.Second
+	failedUpWindow = 10 * time.Second
+	// lossDown is the loss fraction that, sustained for lossHold, moves a receiver one option down; a climb needs
+	// less than lossUp.
+	lossDown = 0.10
+	lossHold = 2 * time.Second
+	lossUp   = 0.02
+)
+
+// policyInput is what the policy knows of one receiver at one moment.
+type policyInput struct {
+	now time.Duration
+	// estimate is the receiver's bandwidth estimate in bit/s, valid when hasEstimate.
+	estimate    uint64
+	hasEstimate bool
+	loss        float64
+	// forwardable: the receiver decodes the publisher's codec, so it may take the publisher's own stream, whose
+	// bitrate is forwardRate (0 unknown: the best tier's is assumed).
+	forwardable bool
+	forwardRate uint64
+	// tiers are the ladder's bitrates, best first.
+	tiers   []uint64
+	current int
+	// currentRate is the bitrate the receiver gets now, in bit/s; 0 unknown: the current option's is assumed.
+	currentRate uint64
+}
+
+// policyState is what the policy remembers of a receiver between two calls.
+type policyState struct {
+	headroom, lossy           bool
+	headroomSince, lossySince time.Duration
+	climbed                   bool
+	lastUp, lastDown          time.Duration
+	hold                      time.Duration
+}
+
+// choose is the per-receiver policy, a pure function: the receiver's next choice, why it changes ("" when it does
+// not), and the state for the next call. It moves down at once when the estimate falls below what the current
+// option needs (its floor, downRatio of the next option's rate: the band each option serves), or one step after
+// loss sustained for lossHold; it moves up one step only after upHold of headroom, a hold that doubles after each
+// failed climb.
+func choose(in policyInput, st policyState) (int, string, policyState) {
+	if st.hold == 0 {
+		st.hold = upHold
+	}
+	rates := make([]uint64, 0, len(in.tiers)+1)
+	offset := 0 // option index = choice + offset
+	if in.forwardable {
+		fwd := in.forwardRate
+		if fwd == 0 && len(in.tiers) > 0 {
+			fwd = in.tiers[0]
+		}
+		rates, offset = append(rates, fwd), 1
+	}
+	rates = append(rates, in.tiers...)
+	if len(rates) == 0 {
+		return in.current, "", st
+	}
+	cur := min(max(in.current+offset, 0), len(rates)-1)
+	floor := func(k int) uint64 {
+		if k+1 < len(rates) {
+			return uint64(downRatio * float64(rates[k+1]))
+		}
+		return 0
+	}
+	getting := in.currentRate
+	if getting == 0 {
+		getting = rates[cur]
+	}
+	next, reason := cur, ""
+	st.lossy, st.lossySince = lossTrack(st, in)
+	switch {
+	case in.hasEstimate && in.estimate < floor(cur):
+		next, reason = cur+1, "estimate"
+		for floor(next) > in.estimate {
+			next++
+		}
+	case st.lossy && in.now-st.lossySince >= lossHold && cur+1 < len(rates):
+		next, reason = cur+1, "loss"
+		st.lossySince = in.now
+	case cur > 0 && in.hasEstimate && in.loss < lossUp &&
+		float64(in.estimate) >= max(upMargin*float64(getting), float64(floor(cur-1))):
+		if !st.headroom {
+			st.headroom, st.headroomSince = true, in.now
+		}
+		if in.now-st.headroomSince >= st.hold {
+			next, reason = cur-1, "headroom"
+		}
+	default:
+		st.headroom = false
+	}
+	switch {
+	case next > cur:
+		if st.climbed && in.now-st.lastUp < failedUpWindow {
+			st.hold = min(2*st.hold, maxUpHold)
+		}
+		st.climbed, st.headroom, st.lastDown = false, false, in.now
+	case next < cur:
+		if in.now-st.lastDown > maxUpHold {
+			st.hold = upHold
+		}
+		st.climbed, st.headroom, st.lastUp = true, false, in.now
+	}
+	return next - offset, reason, st
+}
+
+// lossTrack follows how long the loss has stayed at or above lossDown.
+func lossTrack(st policyState, in policyInput) (bool, time.Duration) {
+	if in.loss < lossDown {
+		return false, 0
+	}
+	if !st.lossy {
+		return true, in.now
+	}
+	return true, st.lossySince
+}
+
+// encoderBitrate is the bitrate of a tier's encoder: the lowest estimate among its receivers (encoderShare of it),
+// within the tier's range: from a quarter of its bitrate to its bitrate.
+func encoderBitrate(tiers []Tier, i int, lowest uint64, known bool) int {
+	hi := tiers[i].Bitrate
+	lo := hi / 4
+	if !known {
+		return hi
+	}
+	return min(max(int(float64(lowest)*encoderShare), lo), hi)
+}
+
+// encoderShare is the part of a receiver's estimate its video encoder takes. The whole of it: libwebrtc's receive-side
+// estimator grows by about a packet per round trip while what it receives stays under the capacity it last saw, so a
+// tier sent below the estimate would keep it there for tens of seconds after a link recovers; sent at the estimate,
+// the audio on top, its receiver sees more than that capacity and grows its estimate by 8 % a second again.
+const encoderShare = 1.0

@@ -1,0 +1,148 @@
+package media
+
+import (
+	"testing"
+	"time"
+)
+
+var testLadder = []uint64{1_200_000, 600_000, 250_000}
+
+// step is one call of the policy in a sequence: the inputs that change, and the choice expected after it.
+type step struct {
+	at       time.Duration
+	estimate uint64 // 0: no estimate
+	loss     float64
+	want     int
+	why      string
+}
+
+func TestPolicy(t *testing.T) {
+	s := time.Second
+	tests := []struct {
+		name        string
+		forwardable bool
+		forwardRate uint64
+		start       int
+		steps       []step
+	}{
+		{"a forwarded receiver with room stays", true, 1_700_000, forwarded, []step{
+			{at: 0, estimate: 2_500_000, want: forwarded},
+			{at: 10 * s, estimate: 2_000_000, want: forwarded},
+		}},
+		{"no estimate: nothing changes", true, 1_700_000, forwarded, []step{
+			{at: 0, want: forwarded}, {at: 30 * s, want: forwarded},
+		}},
+		{"a falling estimate goes down at once, to the tier it carries", true, 1_700_000, forwarded, []step{
+			{at: 0, estimate: 2_000_000, want: forwarded},
+			{at: s, estimate: 300_000, want: 1, why: "estimate"},
+		}},
+		{"an estimate below every floor takes the last tier", true, 1_700_000, forwarded, []step{
+			{at: 0, estimate: 100_000, want: 2, why: "estimate"},
+		}},
+		{"the forwarded stream's floor is three quarters of the best tier's bitrate", true, 1_700_000, forwarded, []step{
+			{at: 0, estimate: 1_000_000, want: forwarded},
+			{at: s, estimate: 850_000, want: 0, why: "estimate"},
+		}},
+		{"sustained loss goes one step down, a blip does not", true, 1_700_000, forwarded, []step{
+			{at: 0, estimate: 2_000_000, loss: 0.2, want: forwarded},
+			{at: s, estimate: 2_000_000, loss: 0, want: forwarded},
+			{at: 2 * s, estimate: 2_000_000, loss: 0.2, want: forwarded},
+			{at: 3 * s, estimate: 2_000_000, loss: 0.2, want: forwarded},
+			{at: 4 * s, estimate: 2_000_000, loss: 0.2, want: 0, why: "loss"},
+			{at: 5 * s, estimate: 2_000_000, loss: 0.2, want: 0},
+			{at: 6 * s, estimate: 2_000_000, loss: 0.2, want: 1, why: "loss"},
+		}},
+		{"up one step only after sustained headroom", true, 1_700_000, 2, []step{
+			{at: 0, estimate: 400_000, want: 2},
+			{at: s, estimate: 400_000, want: 2},
+			{at: 2 * s, estimate: 260_000, want: 2}, // below 1.1 times the tier's rate: the hold starts again
+			{at: 3 * s, estimate: 400_000, want: 2},
+			{at: 5 * s, estimate: 400_000, want: 2},
+			{at: 6 * s, estimate: 400_000, want: 1, why: "headroom"},
+		}},
+		{"no climb under loss", true, 1_700_000, 2, []step{
+			{at: 0, estimate: 400_000, loss: 0.05, want: 2},
+			{at: 10 * s, estimate: 400_000, loss: 0.05, want: 2},
+		}},
+		{"without a measured rate, the estimate must clear the tier's bitrate", true, 1_700_000, 1, []step{
+			{at: 0, estimate: 500_000, want: 1},
+			{at: 3 * s, estimate: 500_000, want: 1}, // 500k < 1.1 x 600k
+		}},
+		{"climbs back to the publisher's stream", true, 1_700_000, 0, []step{
+			{at: 0, estimate: 1_400_000, want: 0},
+			{at: 3 * s, estimate: 1_400_000, want: forwarded, why: "headroom"},
+		}},
+		{"a failed climb doubles the hold", true, 1_700_000, 2, []step{
+			{at: 0, estimate: 400_000, want: 2},
+			{at: 3 * s, estimate: 400_000, want: 1, why: "headroom"},
+			{at: 4 * s, estimate: 150_000, want: 2, why: "estimate"},
+			{at: 5 * s, estimate: 400_000, want: 2},
+			{at: 8 * s, estimate: 400_000, want: 2}, // 3 s is no longer enough
+			{at: 11 * s, estimate: 400_000, want: 1, why: "headroom"},
+		}},
+		{"another codec never takes the publisher's stream", false, 1_700_000, 0, []step{
+			{at: 0, estimate: 5_000_000, want: 0},
+			{at: 20 * s, estimate: 5_000_000, want: 0},
+			{at: 21 * s, estimate: 400_000, want: 1, why: "estimate"},
+		}},
+		{"an unknown publisher rate counts as the best tier's", true, 0, 0, []step{
+			{at: 0, estimate: 1_400_000, want: 0},
+			{at: 3 * s, estimate: 1_400_000, want: forwarded, why: "headroom"},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			current, st := tt.start, policyState{}
+			for i, s := range tt.steps {
+				in := policyInput{now: s.at, estimate: s.estimate, hasEstimate: s.estimate > 0, loss: s.loss,
+					forwardable: tt.forwardable, forwardRate: tt.forwardRate, tiers: testLadder, current: current}
+				var why string
+				current, why, st = choose(in, st)
+				if current != s.want || why != s.why {
+					t.Fatalf("step %d (%v, %d bit/s, loss %.2f): choice %d (%q), want %d (%q)", i, s.at, s.estimate,
+						s.loss, current, why, s.want, s.why)
+				}
+			}
+		})
+	}
+}
+
+// TestPolicyProbes: a tier's encoder sends less than its tier's bitrate on a simple picture; the climb compares the
+// estimate with what the receiver gets, and with the next option's floor.
+func TestPolicyProbes(t *testing.T) {
+	in := policyInput{estimate: 500_000, hasEstimate: true, forwardable: true, forwardRate: 1_700_000,
+		tiers: testLadder, current: 1, currentRate: 300_000}
+	choice, _, st := choose(in, policyState{})
+	in.now = 3 * time.Second
+	if choice, why, _ := choose(in, st); choice != 0 || why != "headroom" {
+		t.Errorf("getting 300 kbit/s of 600 with an estimate of 500: choice %d (%q), want 0 (headroom)", choice, why)
+	}
+	in.estimate, in.now = 440_000, 0 // below the best tier's floor (450 kbit/s)
+	choice, _, st = choose(in, policyState{})
+	in.now = 10 * time.Second
+	if choice, _, _ = choose(in, st); choice != 1 {
+		t.Errorf("estimate 440 kbit/s: choice %d, want to stay on 1", choice)
+	}
+}
+
+func TestEncoderBitrate(t *testing.T) {
+	tiers := []Tier{{640, 480, 30, 1_200_000}, {480, 360, 25, 600_000}, {320, 240, 15, 250_000}}
+	tests := []struct {
+		tier   int
+		lowest uint64
+		known  bool
+		want   int
+	}{
+		{0, 0, false, 1_200_000},        // no estimate: the tier's own
+		{0, 5_000_000, true, 1_200_000}, // never above the tier's
+		{0, 1_000_000, true, 1_000_000}, // the weakest receiver's estimate
+		{0, 500_000, true, 500_000},     // below the next tier's: the picture size stays
+		{2, 100_000, true, 100_000},
+		{2, 10_000, true, 62_500}, // the last tier: a quarter of its own at least
+	}
+	for _, tt := range tests {
+		if got := encoderBitrate(tiers, tt.tier, tt.lowest, tt.known); got != tt.want {
+			t.Errorf("encoderBitrate(tier %d, %d, %v) = %d, want %d", tt.tier, tt.lowest, tt.known, got, tt.want)
+		}
+	}
+}

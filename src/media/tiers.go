@@ -1,0 +1,329 @@
+package media
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/heytribe/live-webrtcsignaling/src/rtp"
+	"github.com/heytribe/live-webrtcsignaling/src/rtp/codecs"
+	"github.com/heytribe/live-webrtcsignaling/src/sdp"
+	"github.com/heytribe/live-webrtcsignaling/src/sdp/negotiate"
+)
+
+// tierLinger is how long an encoder nobody receives is kept, so that a receiver moving back and forth does not
+// restart it.
+const tierLinger = 2 * time.Second
+
+// errEncoderBudget: the process runs Config.MaxEncoders encoders already.
+var errEncoderBudget = errors.New("media: encoder budget spent")
+
+// trackTiers is the transcoding of one publisher video track: its decoder, made at the first tier needed, and its
+// tiers, one source per (codec, tier) that some receiver takes, each fed by its own encoder.
+type trackTiers struct {
+	tr    *transcoding
+	track *track
+	log   *slog.Logger
+
+	// active: some tier exists, so the publisher's packets go to the decoder. Set under mu.
+	active atomic.Bool
+	// bytes counts the track's bytes, for the publisher's bitrate the policy compares with the estimates.
+	bytes atomic.Uint64
+	// decoder is set once, under mu, before active.
+	decoder atomic.Pointer[decoderRef]
+
+	// The publisher's goroutine's.
+	reorder *reorderBuffer
+
+	mu      sync.Mutex
+	sources map[tierKey]*tierSource
+	closed  bool
+
+	// The adaptation goroutine's.
+	receivers map[*downtrack]*receiverAdapt
+	rate      rateMeter
+}
+
+type decoderRef struct{ d VideoDecoder }
+
+// tierKey names a tier source of a track: a codec and a tier of the ladder.
+type tierKey struct {
+	codec string
+	tier  int
+}
+
+// tierSource is one tier of a track in one codec: a source whose feeder is its encoder's output goroutine.
+type tierSource struct {
+	tt     *trackTiers
+	key    tierKey
+	feeder *feeder
+	src    *source
+	enc    atomic.Pointer[encoderRef]
+
+	// paceRate is the bitrate the tier's packets are spread at: paceFactor times its encoder's.
+	paceRate atomic.Int64
+
+	// The encoder's goroutine's.
+	pkt        rtp.Packet
+	nextReport time.Duration
+	paceNext   time.Duration
+
+	// bytes counts the encoder's output, for the bitrate its receivers get.
+	bytes atomic.Uint64
+
+	// The adaptation goroutine's.
+	idleSince time.Duration
+	idle      bool
+	bitrate   int
+	rate      rateMeter
+}
+
+type encoderRef struct{ e VideoEncoder }
+
+func newTrackTiers(tr *transcoding, t *track) *trackTiers {
+	tt := &trackTiers{
+		tr: tr, track: t, log: t.up.log.With("codec", t.codec.Name),
+		sources:   make(map[tierKey]*tierSource),
+		receivers: make(map[*downtrack]*receiverAdapt),
+	}
+	tt.reorder = newReorderBuffer(tt.decode)
+	return tt
+}
+
+// push takes a publisher packet after NACK recovery, on the publisher's goroutine: counted, and given to the
+// decoder in sequence order while some tier exists.
+func (tt *trackTiers) push(seq int64, raw []byte, p *rtp.Packet, now time.Duration) {
+	tt.bytes.Add(uint64(len(raw)))
+	if tt.active.Load() {
+		tt.reorder.add(seq, raw, p, now)
+	}
+}
+
+func (tt *trackTiers) decode(p *rtp.Packet) {
+	if d := tt.decoder.Load(); d != nil {
+		d.d.Push(p)
+	}
+}
+
+// tier returns the source of tier i in codec, starting its encoder (and the decoder) when none runs, within the
+// process's encoder budget.
+func (tt *trackTiers) tier(codec string, i int) (*tierSource, error) {
+	key := tierKey{codec: strings.ToUpper(codec), tier: i}
+	tt.mu.Lock()
+	defer tt.mu.Unlock()
+	if tt.closed {
+		return nil, errors.New("media: publisher track ended")
+	}
+	if ts := tt.sources[key]; ts != nil {
+		return ts, nil
+	}
+	if i < 0 || i >= len(tt.tr.tiers) || !tt.tr.tc.Encodes(key.codec) {
+		return nil, fmt.Errorf("media: no tier %d in %s", i, codec)
+	}
+	if !tt.tr.reserveEncoder() {
+		return nil, errEncoderBudget
+	}
+	ts, err := tt.startLocked(key)
+	if err != nil {
+		tt.tr.releaseEncoder()
+		return nil, err
+	}
+	tt.sources[key] = ts
+	tt.active.Store(true)
+	return ts, nil
+}
+
+// existing returns the tier source of codec nearest below tier i (then above) that runs already, nil when none.
+func (tt *trackTiers) existing(codec string, i int) *tierSource {
+	codec = strings.ToUpper(codec)
+	tt.mu.Lock()
+	defer tt.mu.Unlock()
+	var best *tierSource
+	for k, ts := range tt.sources {
+		if k.codec != codec {
+			continue
+		}
+		if best == nil || distance(k.tier, i) < distance(best.key.tier, i) {
+			best = ts
+		}
+	}
+	return best
+}
+
+// distance orders tiers by how close they are to i, lower tiers (cheaper for the receiver) first at equal steps.
+func distance(k, i int) int {
+	if k >= i {
+		return 2 * (k - i)
+	}
+	return 2*(i-k) + 1
+}
+
+// startLocked makes the decoder if needed and a tier source with its encoder.
+func (tt *trackTiers) startLocked(key tierKey) (*tierSource, error) {
+	if tt.decoder.Load() == nil {
+		t := tt.track
+		d, err := tt.tr.tc.NewDecoder(t.codec.Name, func() { t.up.requestKeyframe(monotonic()) })
+		if err != nil {
+			return nil, fmt.Errorf("media: decoder: %w", err)
+		}
+		tt.decoder.Store(&decoderRef{d: d})
+	}
+	ts := &tierSource{tt: tt, key: key, feeder: newFeeder(tt.tr.fw, tt.log)}
+	detect, _ := codecs.KeyframeDetector(key.codec)
+	ts.src = ts.feeder.newSource(sourceParams{kind: sdp.KindVideo, keyframe: detect, origin: ts,
+		codec: negotiate.Codec{Codec: sdp.Codec{Name: key.codec, ClockRate: videoClockRate}}})
+	enc, err := tt.decoder.Load().d.NewEncoder(EncoderParams{Codec: key.codec, Tier: tt.tr.tiers[key.tier],
+		Output: ts.output})
+	if err != nil {
+		return nil, fmt.Errorf("media: encoder %s %s: %w", key.codec, tt.tr.tiers[key.tier], err)
+	}
+	ts.enc.Store(&encoderRef{e: enc})
+	ts.setBitrate(tt.tr.tiers[key.tier].Bitrate)
+	tt.tr.counters.encodersStarted.Add(1)
+	tt.log.Info("tier started", "tier", tt.tr.tiers[key.tier].String(), "encoder", key.codec)
+	return ts, nil
+}
+
+// videoClockRate is the RTP clock of every video codec the server sends.
+const videoClockRate = 90000
+
+// stop closes a tier nobody receives any more; the decoder stops on its own after its last encoder.
+func (tt *trackTiers) stop(ts *tierSource) {
+	tt.mu.Lock()
+	if tt.sources[ts.key] != ts {
+		tt.mu.Unlock()
+		return
+	}
+	delete(tt.sources, ts.key)
+	if len(tt.sources) == 0 {
+		tt.active.Store(false)
+	}
+	tt.mu.Unlock()
+	ts.close()
+	tt.log.Info("tier stopped", "tier", tt.tr.tiers[ts.key.tier].String(), "encoder", ts.key.codec)
+}
+
+// close ends the track's transcoding: its decoder and every encoder. It waits for them: call it off the packet
+// paths.
+func (tt *trackTiers) close() {
+	tt.mu.Lock()
+	if tt.closed {
+		tt.mu.Unlock()
+		return
+	}
+	tt.closed = true
+	tt.active.Store(false)
+	sources := tt.sources
+	tt.sources = map[tierKey]*tierSource{}
+	tt.mu.Unlock()
+	for _, ts := range sources {
+		ts.close()
+	}
+	if d := tt.decoder.Load(); d != nil {
+		if err := d.d.Close(); err != nil {
+			tt.log.Warn("decoder not closed cleanly", "err", err)
+		}
+	}
+}
+
+// snapshot lists the track's tier sources.
+func (tt *trackTiers) snapshot() []*tierSource {
+	tt.mu.Lock()
+	defer tt.mu.Unlock()
+	out := make([]*tierSource, 0, len(tt.sources))
+	for _, ts := range tt.sources {
+		out = append(out, ts)
+	}
+	return out
+}
+
+// sourceChoice is the choice a source stands for in the track (forwarded for the publisher's own, or a tier
+// index) and its measured bitrate; ok is false for a source of another track. On the adaptation goroutine.
+func (tt *trackTiers) sourceChoice(s *source) (choice int, bps uint64, ok bool) {
+	if s == tt.track.src {
+		return forwarded, uint64(tt.rate.bps), true
+	}
+	tt.mu.Lock()
+	defer tt.mu.Unlock()
+	for k, ts := range tt.sources {
+		if ts.src == s {
+			return k.tier, uint64(ts.rate.bps), true
+		}
+	}
+	return 0, 0, false
+}
+
+func (ts *tierSource) close() {
+	if ref := ts.enc.Load(); ref != nil {
+		if err := ref.e.Close(); err != nil {
+			ts.tt.log.Warn("encoder not closed cleanly", "err", err)
+		}
+	}
+	ts.tt.tr.releaseEncoder()
+}
+
+// output fans an encoder's packet out to the tier's downtracks, on the encoder's goroutine, which is the tier's
+// feeder: it serves their retransmission requests first and sends their SRs once a second.
+func (ts *tierSource) output(p EncodedPacket) {
+	defer ts.tt.tr.recoverPanic("tier output")
+	if wait := ts.pace(len(p.Data), monotonic()); wait > 0 {
+		time.Sleep(wait)
+	}
+	now := monotonic()
+	ts.bytes.Add(uint64(len(p.Data)))
+	ts.feeder.serve(now)
+	if err := ts.pkt.Unmarshal(p.Data); err != nil {
+		ts.tt.tr.fw.counters.dropMalformed.Add(1)
+		return
+	}
+	off := len(p.Data) - len(ts.pkt.Payload) - int(ts.pkt.PaddingSize)
+	ts.src.fanOut(p.Data, &ts.pkt.Header, off, p.Keyframe, now)
+	if now >= ts.nextReport {
+		ts.nextReport = now + reportInterval
+		ts.feeder.report(now, time.Now())
+	}
+}
+
+// requestKeyframe asks the encoder for a keyframe (a receiver joined, switched or lost one); the encoder throttles.
+func (ts *tierSource) requestKeyframe(time.Duration) {
+	if ref := ts.enc.Load(); ref != nil {
+		ref.e.ForceKeyframe()
+	}
+}
+
+// rtpTimeAt: a tier's SRs extrapolate from its last packet (the publisher's clock mapping belongs to the
+// publisher's goroutine).
+func (ts *tierSource) rtpTimeAt(uint64) (uint32, bool) { return 0, false }
+
+// Pacing of a tier's packets. An encoder hands each frame out at once; a keyframe in one burst overflows the queue
+// of a slow link (a few packets' worth on a 300 kbit/s access link), and its loss costs another keyframe. Browsers
+// pace what they send at 2.5 times their target; a tier does the same, on its encoder's output goroutine (the
+// encoder's queue holds the frames meanwhile), never falling more than maxPaceBacklog behind.
+const (
+	paceFactor     = 2.5
+	maxPaceBacklog = 300 * time.Millisecond
+)
+
+// setBitrate records the encoder's bitrate and paces its packets after it. On the adaptation goroutine.
+func (ts *tierSource) setBitrate(bps int) {
+	ts.bitrate = bps
+	ts.paceRate.Store(int64(paceFactor * float64(bps)))
+}
+
+// pace returns how long to wait before sending a packet of size bytes at now.
+func (ts *tierSource) pace(size int, now time.Duration) time.Duration {
+	rate := ts.paceRate.Load()
+	if rate <= 0 {
+		return 0
+	}
+	if ts.paceNext < now || ts.paceNext-now > maxPaceBacklog {
+		ts.paceNext = now
+	}
+	wait := ts.paceNext - now
+	ts.paceNext += time.Duration(int64(size) * 8 * int64(time.Second) / rate)
+	return wait
+}
