@@ -237,7 +237,8 @@ func TestTranscodingTranslatesTheCodec(t *testing.T) {
 // gets the publisher's packets from then on, and the publisher's REMB stays at the best tier's bitrate at least.
 func TestTranscodingMovesAWeakReceiver(t *testing.T) {
 	ft := &fakeTranscoder{}
-	tp := newTestPlane(t, Config{Transcoder: ft, Tiers: testTiers, MaxEncoders: 4})
+	// The receiver's estimate is its REMB (transport-cc off), which the test sets.
+	tp := newTestPlane(t, Config{Transcoder: ft, Tiers: testTiers, MaxEncoders: 4, NoTransportCC: true})
 	tp.Joined(room, "A")
 	tp.Joined(room, "B")
 	u, _ := tp.publish(t, "A")
@@ -272,7 +273,7 @@ func TestTranscodingMovesAWeakReceiver(t *testing.T) {
 // refusal is counted.
 func TestTranscodingGuard(t *testing.T) {
 	ft := &fakeTranscoder{}
-	tp := newTestPlane(t, Config{Transcoder: ft, Tiers: testTiers, MaxEncoders: 1})
+	tp := newTestPlane(t, Config{Transcoder: ft, Tiers: testTiers, MaxEncoders: 1, NoTransportCC: true})
 	for _, id := range []string{"A", "B", "C"} {
 		tp.Joined(room, id)
 	}
