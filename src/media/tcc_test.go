@@ -121,8 +121,9 @@ func TestUpstreamSendsTransportFeedback(t *testing.T) {
 	}
 	received := map[uint16]bool{}
 	for _, fb := range fbs {
-		if fb.SenderSSRC != u.rtcpSSRC {
-			t.Fatalf("feedback from SSRC %d, want the server's %d", fb.SenderSSRC, u.rtcpSSRC)
+		if fb.SenderSSRC != u.rtcpSSRC || fb.MediaSSRC != u.video.ssrc.Load() {
+			t.Fatalf("feedback from SSRC %d about %d, want the server's %d about the video's %d", fb.SenderSSRC,
+				fb.MediaSSRC, u.rtcpSSRC, u.video.ssrc.Load())
 		}
 		for _, a := range fb.Arrivals {
 			received[a.Sequence] = true

@@ -116,16 +116,20 @@ func (fw *forwarder) newUpstream(sess session, result *negotiate.Result, rtt *pa
 }
 
 // startFeedback makes the transport-wide feedback recorder when the publisher negotiated transport-cc: the
-// sequence number extension and the feedback on an accepted section (BUNDLE: one transport, one numbering).
+// sequence number extension and the feedback on an accepted section (BUNDLE: one transport, one numbering). The
+// feedback names the publisher's video SSRC (else its audio's): libwebrtc hands a transport-wide feedback to its
+// estimator only when that SSRC is one of the RTP module's own.
 func (u *upstream) startFeedback(result *negotiate.Result) {
+	var media uint32
+	for _, t := range []*track{u.video, u.audio} {
+		if t != nil && media == 0 {
+			media = t.ssrc.Load()
+		}
+	}
 	for _, m := range result.Media {
 		id, ok := m.ExtensionID(negotiate.ExtTransportCC)
 		if m.Rejected || !ok || id == 0 || id > 255 || !m.Codec.HasFeedback(sdp.FeedbackTransportCC) {
 			continue
-		}
-		var media uint32
-		if len(m.Streams) > 0 {
-			media = m.Streams[0].SSRC
 		}
 		rec, err := congestion.NewFeedbackRecorderWith(congestion.RecorderConfig{SenderSSRC: u.rtcpSSRC,
 			MediaSSRC: media})
