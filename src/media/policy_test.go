@@ -112,15 +112,15 @@ func TestPolicy(t *testing.T) {
 func TestPolicyProbes(t *testing.T) {
 	in := policyInput{estimate: 500_000, hasEstimate: true, forwardable: true, forwardRate: 1_700_000,
 		tiers: testLadder, current: 1, currentRate: 300_000}
-	choice, _, st := choose(in, policyState{})
+	_, _, st := choose(in, policyState{})
 	in.now = 3 * time.Second
 	if choice, why, _ := choose(in, st); choice != 0 || why != "headroom" {
 		t.Errorf("getting 300 kbit/s of 600 with an estimate of 500: choice %d (%q), want 0 (headroom)", choice, why)
 	}
 	in.estimate, in.now = 440_000, 0 // below the best tier's floor (450 kbit/s)
-	choice, _, st = choose(in, policyState{})
+	_, _, st = choose(in, policyState{})
 	in.now = 10 * time.Second
-	if choice, _, _ = choose(in, st); choice != 1 {
+	if choice, _, _ := choose(in, st); choice != 1 {
 		t.Errorf("estimate 440 kbit/s: choice %d, want to stay on 1", choice)
 	}
 }
