@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -193,8 +194,11 @@ func TestTranscodeCodecTranslation(t *testing.T) {
 // TestTranscodeOffPublisherBitrate is the figure before transcoding, for docs/OPERATIONS.md: the same room and
 // limit with TRANSCODE=false, where the limited receiver's estimate becomes the publisher's REMB. It logs the
 // publisher's bitrate 15 s into the limit and asserts only that everyone decodes; run it with
-// TestTranscodeShapedReceiver for both figures from one run.
+// TestTranscodeShapedReceiver for both figures from one run (E2E_FIGURES=1).
 func TestTranscodeOffPublisherBitrate(t *testing.T) {
+	if os.Getenv(figuresEnv) == "" {
+		t.Skipf("a measurement: run with %s=1", figuresEnv)
+	}
 	camera := busyCamera(t)
 	link := newShapedLink(t, 2)
 	base := transcodeServer(t, map[string]string{"TRANSCODE": "false"})

@@ -321,12 +321,14 @@ func (tt *trackTiers) switchTo(d *downtrack, codec string, current, next int, re
 func (tt *trackTiers) tune(now time.Duration) {
 	for _, ts := range tt.snapshot() {
 		var lowest uint64
-		known, receivers := false, 0
+		known, lossy, receivers := false, false, 0
 		for _, d := range *ts.src.downtracks.Load() {
 			receivers++
-			if bps, ok := d.downlink.estimator().Bitrate(now); ok && (!known || bps < lowest) {
+			est := d.downlink.estimator()
+			if bps, ok := est.Bitrate(now); ok && (!known || bps < lowest) {
 				lowest, known = bps, true
 			}
+			lossy = lossy || est.Loss() >= lossUp
 		}
 		if receivers == 0 {
 			if !ts.idle {
@@ -337,7 +339,7 @@ func (tt *trackTiers) tune(now time.Duration) {
 			continue
 		}
 		ts.idle = false
-		bps := encoderBitrate(tt.tr.tiers, ts.key.tier, lowest, known)
+		bps := encoderBitrate(tt.tr.tiers, ts.key.tier, lowest, known, lossy)
 		if bps == ts.bitrate {
 			continue
 		}

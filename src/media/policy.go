@@ -138,15 +138,20 @@ func lossTrack(st policyState, in policyInput) (bool, time.Duration) {
 	return true, st.lossySince
 }
 
-// encoderBitrate is the bitrate of a tier's encoder: the lowest estimate among its receivers (encoderShare of it),
-// within the tier's range: from a quarter of its bitrate to its bitrate.
-func encoderBitrate(tiers []Tier, i int, lowest uint64, known bool) int {
+// encoderBitrate is the bitrate of a tier's encoder: the lowest estimate among its receivers (encoderShare of it, or
+// lossyShare when one of them loses packets), within the tier's range: from a quarter of its bitrate to its
+// bitrate.
+func encoderBitrate(tiers []Tier, i int, lowest uint64, known, lossy bool) int {
 	hi := tiers[i].Bitrate
 	lo := hi / 4
 	if !known {
 		return hi
 	}
-	return min(max(int(float64(lowest)*encoderShare), lo), hi)
+	share := encoderShare
+	if lossy {
+		share = lossyShare
+	}
+	return min(max(int(float64(lowest)*share), lo), hi)
 }
 
 // encoderShare is the part of a receiver's estimate its video encoder takes. The whole of it: libwebrtc's receive-side
@@ -154,3 +159,7 @@ func encoderBitrate(tiers []Tier, i int, lowest uint64, known bool) int {
 // tier sent below the estimate would keep it there for tens of seconds after a link recovers; sent at the estimate,
 // the audio on top, its receiver sees more than that capacity and grows its estimate by 8 % a second again.
 const encoderShare = 1.0
+
+// lossyShare is the share when a receiver loses lossUp or more: its link is full, and the audio must fit beside the
+// video.
+const lossyShare = 0.8

@@ -112,15 +112,15 @@ func TestPolicy(t *testing.T) {
 func TestPolicyProbes(t *testing.T) {
 	in := policyInput{estimate: 500_000, hasEstimate: true, forwardable: true, forwardRate: 1_700_000,
 		tiers: testLadder, current: 1, currentRate: 300_000}
-	choice, _, st := choose(in, policyState{})
+	_, _, st := choose(in, policyState{})
 	in.now = 3 * time.Second
 	if choice, why, _ := choose(in, st); choice != 0 || why != "headroom" {
 		t.Errorf("getting 300 kbit/s of 600 with an estimate of 500: choice %d (%q), want 0 (headroom)", choice, why)
 	}
 	in.estimate, in.now = 440_000, 0 // below the best tier's floor (450 kbit/s)
-	choice, _, st = choose(in, policyState{})
+	_, _, st = choose(in, policyState{})
 	in.now = 10 * time.Second
-	if choice, _, _ = choose(in, st); choice != 1 {
+	if choice, _, _ := choose(in, st); choice != 1 {
 		t.Errorf("estimate 440 kbit/s: choice %d, want to stay on 1", choice)
 	}
 }
@@ -131,18 +131,21 @@ func TestEncoderBitrate(t *testing.T) {
 		tier   int
 		lowest uint64
 		known  bool
+		lossy  bool
 		want   int
 	}{
-		{0, 0, false, 1_200_000},        // no estimate: the tier's own
-		{0, 5_000_000, true, 1_200_000}, // never above the tier's
-		{0, 1_000_000, true, 1_000_000}, // the weakest receiver's estimate
-		{0, 500_000, true, 500_000},     // below the next tier's: the picture size stays
-		{2, 100_000, true, 100_000},
-		{2, 10_000, true, 62_500}, // the last tier: a quarter of its own at least
+		{0, 0, false, false, 1_200_000},        // no estimate: the tier's own
+		{0, 5_000_000, true, false, 1_200_000}, // never above the tier's
+		{0, 1_000_000, true, false, 1_000_000}, // the weakest receiver's estimate
+		{0, 1_000_000, true, true, 800_000},    // less when it loses packets
+		{0, 500_000, true, false, 500_000},     // below the next tier's: the picture size stays
+		{2, 100_000, true, false, 100_000},
+		{2, 10_000, true, false, 62_500}, // a quarter of the tier's own at least
 	}
 	for _, tt := range tests {
-		if got := encoderBitrate(tiers, tt.tier, tt.lowest, tt.known); got != tt.want {
-			t.Errorf("encoderBitrate(tier %d, %d, %v) = %d, want %d", tt.tier, tt.lowest, tt.known, got, tt.want)
+		if got := encoderBitrate(tiers, tt.tier, tt.lowest, tt.known, tt.lossy); got != tt.want {
+			t.Errorf("encoderBitrate(tier %d, %d, %v, %v) = %d, want %d", tt.tier, tt.lowest, tt.known, tt.lossy, got,
+				tt.want)
 		}
 	}
 }
