@@ -88,7 +88,12 @@ inside() {
     "$tmp/e2e.test" -test.count=1 -test.timeout=10m -test.v -test.run "$e2e_run") >"$tmp/e2e.log" 2>&1 ||
     e2e_status=$?
   grep -E '^\s*--- (PASS|FAIL|SKIP)' "$tmp/e2e.log" >&2 || true
-  [ "$e2e_status" = 0 ] || { tail -n 60 "$tmp/e2e.log" >&2; fail "browser tests failed"; }
+  if [ "$e2e_status" != 0 ]; then
+    # The reason is in the tests' own lines (name_test.go:N: ...), often above the logs a failed test prints last.
+    grep -E '^\s+[a-z0-9_]+_test\.go:[0-9]+: ' "$tmp/e2e.log" | head -n 40 >&2 || true
+    tail -n 60 "$tmp/e2e.log" >&2
+    fail "browser tests failed"
+  fi
   log "ok: browser tests pass against the image's server"
 }
 
