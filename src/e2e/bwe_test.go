@@ -167,8 +167,7 @@ func receives(to, from string, frames int64) func(map[string]report) bool {
 // downlink: a token bucket on the far end's egress.
 func (l *shapedLink) LimitUp(kbit int) {
 	l.t.Helper()
-	peer := "shapep" + l.Dev[len("shape"):]
-	l.far("tc", "qdisc", "replace", "dev", peer, "root", "tbf", "rate", strconv.Itoa(kbit)+"kbit", "burst", "10kb",
+	l.far("tc", "qdisc", "replace", "dev", l.Peer, "root", "tbf", "rate", strconv.Itoa(kbit)+"kbit", "burst", "10kb",
 		"latency", "100ms")
 }
 

@@ -7,10 +7,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
-
-	"github.com/heytribe/live-webrtcsignaling/src/internal/testkit"
 )
 
 // path is how a connection's media travels, from its selected candidate pair (stats.js, pathOf).
@@ -35,53 +32,20 @@ const (
 )
 
 // addTestLink gives the test's namespace a non-loopback interface, as a machine on a LAN has: a veth pair to a
-// second namespace (held by a sleeping process the test starts), with the IPv4 addresses, the IPv6 ones, or both.
-// At the end of the test the pair and the second namespace are deleted, and the test fails if the interface
-// remains.
+// second namespace (vethLink), with the IPv4 addresses, the IPv6 ones, or both.
 func addTestLink(t *testing.T, ipv4, ipv6 bool) {
 	t.Helper()
-	holder := exec.Command("unshare", "--net", "sleep", "infinity")
-	holder.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := holder.Start(); err != nil {
-		t.Fatalf("start the far namespace: %v", err)
-	}
-	t.Cleanup(func() {
-		if _, err := net.InterfaceByName(linkName); err == nil {
-			run(t, "ip", "link", "del", linkName)
-		}
-		if err := holder.Process.Kill(); err != nil {
-			t.Errorf("kill the far namespace's holder: %v", err)
-		}
-		_ = holder.Wait() // killed: its exit status says nothing
-		if _, err := net.InterfaceByName(linkName); err == nil {
-			t.Errorf("%s still exists after the test", linkName)
-		}
-	})
-	pid := strconv.Itoa(holder.Process.Pid)
-	// unshare makes the namespace, then runs sleep: wait until the process's namespace is no longer ours.
-	testkit.WaitFor(t, testkit.Patient, "the far namespace exists", func() bool {
-		own, err1 := exec.Command("readlink", "/proc/self/ns/net").Output()
-		far, err2 := exec.Command("readlink", "/proc/"+pid+"/ns/net").Output()
-		return err1 == nil && err2 == nil && string(own) != string(far)
-	})
-	run(t, "ip", "link", "add", linkName, "type", "veth", "peer", "name", linkPeer)
-	run(t, "ip", "link", "set", linkPeer, "netns", pid)
-	far := func(args ...string) { run(t, "nsenter", append([]string{"-t", pid, "-n"}, args...)...) }
+	v := newVethLink(t, linkName, linkPeer)
 	if ipv4 {
 		run(t, "ip", "addr", "add", fmt.Sprintf("%s/%d", linkIPv4, linkPrefix), "dev", linkName)
-		far("ip", "addr", "add", fmt.Sprintf("%s/%d", linkPeer4, linkPrefix), "dev", linkPeer)
+		v.far("ip", "addr", "add", fmt.Sprintf("%s/%d", linkPeer4, linkPrefix), "dev", linkPeer)
 	}
 	if ipv6 {
 		// nodad: the address is usable at once, not tentative for a second.
 		run(t, "ip", "-6", "addr", "add", linkIPv6+"/64", "dev", linkName, "nodad")
-		far("ip", "-6", "addr", "add", linkPeer6+"/64", "dev", linkPeer, "nodad")
+		v.far("ip", "-6", "addr", "add", linkPeer6+"/64", "dev", linkPeer, "nodad")
 	}
-	far("ip", "link", "set", linkPeer, "up")
-	run(t, "ip", "link", "set", linkName, "up")
-	testkit.WaitFor(t, testkit.Patient, linkName+" running", func() bool {
-		iface, err := net.InterfaceByName(linkName)
-		return err == nil && iface.Flags&net.FlagRunning != 0
-	})
+	v.Up()
 }
 
 // dropUDPTo drops every UDP datagram to port in the namespace (nftables, input hook: the server's media port)

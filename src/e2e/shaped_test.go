@@ -3,21 +3,16 @@ package e2e
 import (
 	"fmt"
 	"net"
-	"os/exec"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
-
-	"github.com/heytribe/live-webrtcsignaling/src/internal/testkit"
 )
 
 // shapedLink is one participant's own path to the server, so that traffic control limits that participant alone:
-// a veth pair whose far end lives in a network namespace of its own (held by a sleeping process), where the
-// participant's browser runs. The near end, in the test's namespace, carries the server's traffic to it: a token
-// bucket (tbf) on its egress limits the participant's downlink. Addresses 198.18.N.1 (near) and 198.18.N.2 (far),
-// a /24 each, no route beyond; everything is deleted at the end of the test, which fails if the interface remains.
+// a vethLink, the participant's browser running in its far namespace. The near end, in the test's namespace,
+// carries the server's traffic to it: a token bucket (tbf) on its egress limits the participant's downlink.
+// Addresses 198.18.N.1 (near) and 198.18.N.2 (far), a /24 each, no route beyond.
 //
 //	link := newShapedLink(t, 1)
 //	srv := startServer(t, map[string]string{"BIND_ADDRESS": "0.0.0.0", ...}) // reachable on link.Near
@@ -25,11 +20,10 @@ import (
 //	link.Limit(300)                                                          // 300 kbit/s towards it
 //	link.Unlimit()
 type shapedLink struct {
-	t *testing.T
-	// Dev is the near end's interface name; Near and Far the addresses of both ends.
-	Dev, Near, Far string
-	pid            string
-	limited        bool
+	*vethLink
+	// Near and Far are the addresses of both ends.
+	Near, Far string
+	limited   bool
 }
 
 // newShapedLink makes link number n (1-250: its name and addresses).
@@ -38,55 +32,12 @@ func newShapedLink(t *testing.T, n int) *shapedLink {
 	if n < 1 || n > 250 {
 		t.Fatalf("shaped link %d: want 1-250", n)
 	}
-	l := &shapedLink{t: t, Dev: fmt.Sprintf("shape%d", n), Near: fmt.Sprintf("198.18.%d.1", n),
-		Far: fmt.Sprintf("198.18.%d.2", n)}
-	peer := fmt.Sprintf("shapep%d", n)
-	holder := exec.Command("unshare", "--net", "sleep", "infinity")
-	holder.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := holder.Start(); err != nil {
-		t.Fatalf("start the namespace of %s: %v", l.Dev, err)
-	}
-	t.Cleanup(func() {
-		if _, err := net.InterfaceByName(l.Dev); err == nil {
-			run(t, "ip", "link", "del", l.Dev)
-		}
-		if err := holder.Process.Kill(); err != nil {
-			t.Errorf("kill the holder of %s's namespace: %v", l.Dev, err)
-		}
-		_ = holder.Wait() // killed: its exit status says nothing
-		if _, err := net.InterfaceByName(l.Dev); err == nil {
-			t.Errorf("%s still exists after the test", l.Dev)
-		}
-	})
-	l.pid = strconv.Itoa(holder.Process.Pid)
-	testkit.WaitFor(t, testkit.Patient, "the namespace of "+l.Dev+" exists", func() bool {
-		own, err1 := exec.Command("readlink", "/proc/self/ns/net").Output()
-		far, err2 := exec.Command("readlink", "/proc/"+l.pid+"/ns/net").Output()
-		return err1 == nil && err2 == nil && string(own) != string(far)
-	})
-	run(t, "ip", "link", "add", l.Dev, "type", "veth", "peer", "name", peer)
-	run(t, "ip", "link", "set", peer, "netns", l.pid)
+	l := &shapedLink{vethLink: newVethLink(t, fmt.Sprintf("shape%d", n), fmt.Sprintf("shapep%d", n)),
+		Near: fmt.Sprintf("198.18.%d.1", n), Far: fmt.Sprintf("198.18.%d.2", n)}
 	run(t, "ip", "addr", "add", l.Near+"/24", "dev", l.Dev)
-	l.far("ip", "addr", "add", l.Far+"/24", "dev", peer)
-	l.far("ip", "link", "set", "lo", "up")
-	l.far("ip", "link", "set", peer, "up")
-	run(t, "ip", "link", "set", l.Dev, "up")
-	testkit.WaitFor(t, testkit.Patient, l.Dev+" running", func() bool {
-		iface, err := net.InterfaceByName(l.Dev)
-		return err == nil && iface.Flags&net.FlagRunning != 0
-	})
+	l.far("ip", "addr", "add", l.Far+"/24", "dev", l.Peer)
+	l.Up()
 	return l
-}
-
-// far runs a command in the link's namespace and fails the test if it fails.
-func (l *shapedLink) far(name string, args ...string) {
-	l.t.Helper()
-	run(l.t, "nsenter", append([]string{"-t", l.pid, "-n", name}, args...)...)
-}
-
-// Command is a command that runs in the link's namespace, behind the link.
-func (l *shapedLink) Command(name string, args ...string) *exec.Cmd {
-	return exec.Command("nsenter", append([]string{"-t", l.pid, "-n", name}, args...)...)
 }
 
 // Limit limits the traffic towards the far end to kbit kilobits a second: a token bucket with a 10 KiB burst

@@ -276,12 +276,22 @@ func (tt *trackTiers) adaptOne(d *downtrack, now time.Duration) (ReceiverState, 
 		ra = &receiverAdapt{}
 		tt.receivers[d] = ra
 	}
-	next, reason, st := choose(policyInput{
+	in := policyInput{
 		now: now, estimate: bps, hasEstimate: has, loss: est.Loss(),
 		forwardable: strings.EqualFold(codec, tt.track.codec.Name), forwardRate: uint64(tt.rate.bps),
 		tiers: tt.tr.bitrates(), current: current, currentRate: rate,
-	}, ra.state)
+	}
+	if ss := d.downlink.sendSide.Load(); ss != nil {
+		in.probing = true
+		if p, ok := ss.LastProbe(); ok {
+			in.probed, in.probedAt = true, p.At
+		}
+	}
+	next, reason, st := choose(in, ra.state)
 	ra.state = st
+	if st.askProbe != 0 && !d.downlink.requestProbe(st.askProbe, now) {
+		tt.log.Debug("probe declined", "receiver", d.downlink.receiver, "target", st.askProbe, "estimate", bps)
+	}
 	if next != current && r.to == nil {
 		next = tt.switchTo(d, codec, current, next, reason, bps, now)
 	}

@@ -14,6 +14,12 @@ const forwarded = -1
 // starts at the estimate, so a probe changes the picture size, not the load on the link; the larger picture then
 // uses the bitrate, and the estimate grows if the link has room. A probe that fails (a fall within
 // failedUpWindow) doubles the hold.
+//
+// A receiver that negotiated transport-cc is probed instead (issue 14): its send-side estimate can measure what the
+// path carries above what it receives, so after the same hold the policy asks for a probe cluster at probeMargin
+// times the next option's rate, and moves up only once a probe result newer than the request has come and the
+// estimate carries the next option's rate. A probe that gives no such result within probeTimeout, or whose estimate
+// stays below, is a failed climb: the hold doubles, and the receiver's picture never changed.
 const (
 	// downRatio places an option's floor below the next option's rate: a receiver whose estimate dips a little
 	// under a tier's bitrate keeps its picture size, its encoder following the estimate.
@@ -28,6 +34,11 @@ const (
 	lossDown = 0.10
 	lossHold = 2 * time.Second
 	lossUp   = 0.02
+	// probeMargin: the probe is sent a little above the next option's rate, so that a path that just carries it
+	// measures at or above it. probeTimeout bounds the wait for the result (a cluster too lossy to measure gives
+	// none).
+	probeMargin  = 1.2
+	probeTimeout = 2 * time.Second
 )
 
 // policyInput is what the policy knows of one receiver at one moment.
@@ -46,6 +57,11 @@ type policyInput struct {
 	current int
 	// currentRate is the bitrate the receiver gets now, in bit/s; 0 unknown: the current option's is assumed.
 	currentRate uint64
+	// probing: the receiver negotiated transport-cc, so a climb waits for a probe; probedAt is when the
+	// estimator's last probe result came (congestion.SendSide.LastProbe), valid when probed.
+	probing  bool
+	probed   bool
+	probedAt time.Duration
 }
 
 // policyState is what the policy remembers of a receiver between two calls.
@@ -55,6 +71,10 @@ type policyState struct {
 	climbed                   bool
 	lastUp, lastDown          time.Duration
 	hold                      time.Duration
+	// askedAt is when the probe before a climb was asked for, 0 none pending; askProbe, set only by the call that
+	// asks, is the rate the caller requests the probe at (downlink.requestProbe).
+	askedAt  time.Duration
+	askProbe uint64
 }
 
 // choose is the per-receiver policy, a pure function: the receiver's next choice, why it changes ("" when it does
@@ -66,6 +86,7 @@ func choose(in policyInput, st policyState) (int, string, policyState) {
 	if st.hold == 0 {
 		st.hold = upHold
 	}
+	st.askProbe = 0
 	rates := make([]uint64, 0, len(in.tiers)+1)
 	offset := 0 // option index = choice + offset
 	if in.forwardable {
@@ -107,24 +128,44 @@ func choose(in policyInput, st policyState) (int, string, policyState) {
 			st.headroom, st.headroomSince = true, in.now
 		}
 		if in.now-st.headroomSince >= st.hold {
-			next, reason = cur-1, "headroom"
+			next, reason, st = climb(in, st, rates[cur-1], cur)
 		}
 	default:
-		st.headroom = false
+		st.headroom, st.askedAt = false, 0
 	}
 	switch {
 	case next > cur:
 		if st.climbed && in.now-st.lastUp < failedUpWindow {
 			st.hold = min(2*st.hold, maxUpHold)
 		}
-		st.climbed, st.headroom, st.lastDown = false, false, in.now
+		st.climbed, st.headroom, st.lastDown, st.askedAt = false, false, in.now, 0
 	case next < cur:
 		if in.now-st.lastDown > maxUpHold {
 			st.hold = upHold
 		}
-		st.climbed, st.headroom, st.lastUp = true, false, in.now
+		st.climbed, st.headroom, st.lastUp, st.askedAt = true, false, in.now, 0
 	}
 	return next - offset, reason, st
+}
+
+// climb decides the up-switch to the option of rate up once the headroom has held: at once for a REMB receiver; for
+// a transport-cc receiver, once its estimate carries up (asking for a probe first when it does not), or never when
+// the probe fails (the hold then doubles, as after a failed climb).
+func climb(in policyInput, st policyState, up uint64, cur int) (int, string, policyState) {
+	measured := st.askedAt != 0 && in.probed && in.probedAt >= st.askedAt
+	switch {
+	case !in.probing || in.estimate >= up && st.askedAt == 0:
+		return cur - 1, "headroom", st
+	case measured && in.estimate >= up:
+		return cur - 1, "probe", st
+	case st.askedAt == 0:
+		// The request's time is kept as at least 1: 0 means none pending.
+		st.askedAt, st.askProbe = max(in.now, 1), uint64(probeMargin*float64(up))
+	case measured, in.now-st.askedAt >= probeTimeout:
+		st.askedAt, st.headroom = 0, false
+		st.hold = min(2*st.hold, maxUpHold)
+	}
+	return cur, "", st
 }
 
 // lossTrack follows how long the loss has stayed at or above lossDown.

@@ -125,6 +125,86 @@ func TestPolicyProbes(t *testing.T) {
 	}
 }
 
+// probeStep is one call of the policy for a transport-cc receiver: the estimate, the estimator's last probe result
+// (probedAt, 0 none), and what is expected: the choice, its reason, the probe asked for (0 none).
+type probeStep struct {
+	at, probedAt time.Duration
+	estimate     uint64
+	want         int
+	why          string
+	ask          uint64
+}
+
+// TestPolicyProbesTransportCC: a transport-cc receiver climbs only after a probe newer than its request has raised
+// its estimate to the next option's rate; a probe that fails, or gives no result in time, is a failed climb.
+func TestPolicyProbesTransportCC(t *testing.T) {
+	s, ms := time.Second, time.Millisecond
+	tests := []struct {
+		name  string
+		start int
+		steps []probeStep
+	}{
+		{"after the hold it probes at 1.2 times the next tier, and climbs once the estimate carries it", 2, []probeStep{
+			{at: 0, estimate: 400_000, want: 2},
+			{at: 3 * s, estimate: 400_000, want: 2, ask: 720_000},
+			{at: 3*s + 500*ms, estimate: 400_000, want: 2}, // no result yet: no second request
+			{at: 4 * s, probedAt: 3*s + 800*ms, estimate: 700_000, want: 1, why: "probe"},
+		}},
+		{"an older probe result does not count", 2, []probeStep{
+			{at: 0, probedAt: s, estimate: 400_000, want: 2},
+			{at: 3 * s, probedAt: s, estimate: 400_000, want: 2, ask: 720_000},
+			{at: 3*s + 500*ms, probedAt: s, estimate: 400_000, want: 2},
+		}},
+		{"a probe the path does not carry fails: no climb, the hold doubles", 2, []probeStep{
+			{at: 0, estimate: 400_000, want: 2},
+			{at: 3 * s, estimate: 400_000, want: 2, ask: 720_000},
+			{at: 3*s + 500*ms, probedAt: 3*s + 400*ms, estimate: 450_000, want: 2},
+			{at: 4 * s, probedAt: 3*s + 400*ms, estimate: 450_000, want: 2},
+			{at: 9 * s, probedAt: 3*s + 400*ms, estimate: 450_000, want: 2}, // 6 s since 3.5: not yet
+			{at: 10 * s, probedAt: 3*s + 400*ms, estimate: 450_000, want: 2, ask: 720_000},
+		}},
+		{"no result within the deadline fails too", 2, []probeStep{
+			{at: 0, estimate: 400_000, want: 2},
+			{at: 3 * s, estimate: 400_000, want: 2, ask: 720_000},
+			{at: 5 * s, estimate: 400_000, want: 2}, // the deadline: the hold doubles
+			{at: 6 * s, estimate: 400_000, want: 2},
+			{at: 11 * s, estimate: 400_000, want: 2},
+			{at: 12 * s, estimate: 400_000, want: 2, ask: 720_000},
+		}},
+		{"an estimate that carries the next tier already climbs without a probe", 1, []probeStep{
+			{at: 0, estimate: 1_300_000, want: 1},
+			{at: 3 * s, estimate: 1_300_000, want: 0, why: "headroom"},
+		}},
+		{"a falling estimate during a probe goes down, and the pending probe is forgotten", 1, []probeStep{
+			{at: 0, estimate: 800_000, want: 1},
+			{at: 3 * s, estimate: 800_000, want: 1, ask: 1_440_000},
+			{at: 3*s + 500*ms, estimate: 150_000, want: 2, why: "estimate"},
+			{at: 4 * s, probedAt: 3*s + 900*ms, estimate: 1_500_000, want: 2},
+		}},
+		{"the publisher's stream is probed at its measured rate", 0, []probeStep{
+			{at: 0, estimate: 1_400_000, want: 0},
+			{at: 3 * s, estimate: 1_400_000, want: 0, ask: 2_040_000},
+			{at: 4 * s, probedAt: 3*s + 700*ms, estimate: 1_900_000, want: forwarded, why: "probe"},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			current, st := tt.start, policyState{}
+			for i, p := range tt.steps {
+				in := policyInput{now: p.at, estimate: p.estimate, hasEstimate: true, forwardable: true,
+					forwardRate: 1_700_000, tiers: testLadder, current: current, probing: true,
+					probed: p.probedAt != 0, probedAt: p.probedAt}
+				var why string
+				current, why, st = choose(in, st)
+				if current != p.want || why != p.why || st.askProbe != p.ask {
+					t.Fatalf("step %d (%v, %d bit/s, probe at %v): choice %d (%q), probe asked %d; want %d (%q), %d",
+						i, p.at, p.estimate, p.probedAt, current, why, st.askProbe, p.want, p.why, p.ask)
+				}
+			}
+		})
+	}
+}
+
 func TestEncoderBitrate(t *testing.T) {
 	tiers := []Tier{{640, 480, 30, 1_200_000}, {480, 360, 25, 600_000}, {320, 240, 15, 250_000}}
 	tests := []struct {

@@ -64,13 +64,9 @@ type tierSource struct {
 	src    *source
 	enc    atomic.Pointer[encoderRef]
 
-	// paceRate is the bitrate the tier's packets are spread at: paceFactor times its encoder's.
-	paceRate atomic.Int64
-
 	// The encoder's goroutine's.
 	pkt        rtp.Packet
 	nextReport time.Duration
-	paceNext   time.Duration
 
 	// bytes counts the encoder's output, for the bitrate its receivers get.
 	bytes atomic.Uint64
@@ -270,9 +266,6 @@ func (ts *tierSource) close() {
 // feeder: it serves their retransmission requests first and sends their SRs once a second.
 func (ts *tierSource) output(p EncodedPacket) {
 	defer ts.tt.tr.recoverPanic("tier output")
-	if wait := ts.pace(len(p.Data), monotonic()); wait > 0 {
-		time.Sleep(wait)
-	}
 	now := monotonic()
 	ts.bytes.Add(uint64(len(p.Data)))
 	ts.feeder.serve(now)
@@ -299,31 +292,9 @@ func (ts *tierSource) requestKeyframe(time.Duration) {
 // publisher's goroutine).
 func (ts *tierSource) rtpTimeAt(uint64) (uint32, bool) { return 0, false }
 
-// Pacing of a tier's packets. An encoder hands each frame out at once; a keyframe in one burst overflows the queue
-// of a slow link (a few packets' worth on a 300 kbit/s access link), and its loss costs another keyframe. Browsers
-// pace what they send at 2.5 times their target; a tier does the same, on its encoder's output goroutine (the
-// encoder's queue holds the frames meanwhile), never falling more than maxPaceBacklog behind.
-const (
-	paceFactor     = 2.5
-	maxPaceBacklog = 300 * time.Millisecond
-)
-
-// setBitrate records the encoder's bitrate and paces its packets after it. On the adaptation goroutine.
+// setBitrate records the encoder's bitrate. On the adaptation goroutine. A tier does not pace its packets: each
+// receiver's session does (pacing.go, at 2.5 times that receiver's estimate, which the tier's bitrate never
+// exceeds), so a keyframe is spread for the weakest receiver without holding back the others on the tier.
 func (ts *tierSource) setBitrate(bps int) {
 	ts.bitrate = bps
-	ts.paceRate.Store(int64(paceFactor * float64(bps)))
-}
-
-// pace returns how long to wait before sending a packet of size bytes at now.
-func (ts *tierSource) pace(size int, now time.Duration) time.Duration {
-	rate := ts.paceRate.Load()
-	if rate <= 0 {
-		return 0
-	}
-	if ts.paceNext < now || ts.paceNext-now > maxPaceBacklog {
-		ts.paceNext = now
-	}
-	wait := ts.paceNext - now
-	ts.paceNext += time.Duration(int64(size) * 8 * int64(time.Second) / rate)
-	return wait
 }
