@@ -39,6 +39,7 @@ const (
 // 1.5 Mbit/s within 10 s of the lift. The same run with TRANSPORT_CC=off (the page's REMB) is measured side by side
 // and logged, not held to the targets: the comparison is the figure.
 func TestBWEReceiverShapedLink(t *testing.T) {
+	needShapedTargets(t)
 	results := map[string]bweResult{}
 	for i, mode := range []string{"on", "off"} {
 		t.Run("transport-cc="+mode, func(t *testing.T) {
