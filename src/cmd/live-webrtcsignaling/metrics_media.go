@@ -2,6 +2,7 @@ package main
 
 import (
 	"slices"
+	"time"
 
 	"github.com/heytribe/live-webrtcsignaling/src/bus"
 	"github.com/heytribe/live-webrtcsignaling/src/media"
@@ -206,11 +207,17 @@ func counters(e *metrics.Emitter, name, help, labelName string, values map[strin
 // latencyHistogram converts webrtc's power-of-two microsecond buckets (bucket i holds [2^i, 2^(i+1)) µs, the last
 // one everything above) to Prometheus upper bounds in seconds.
 func latencyHistogram(h webrtc.LatencyHistogram) metrics.Histogram {
-	n := len(h.Counts)
-	out := metrics.Histogram{Bounds: make([]float64, n-1), Counts: make([]uint64, n), Sum: h.Sum.Seconds()}
+	return doublingHistogram(h.Counts[:], h.Sum, h.UpperBound)
+}
+
+// doublingHistogram converts a histogram of doubling buckets (webrtc's and transcode's: bucket i ends at
+// upper(i), the last one has no end) to Prometheus upper bounds in seconds.
+func doublingHistogram(counts []uint64, sum time.Duration, upper func(i int) time.Duration) metrics.Histogram {
+	n := len(counts)
+	out := metrics.Histogram{Bounds: make([]float64, n-1), Counts: make([]uint64, n), Sum: sum.Seconds()}
 	for i := range n - 1 {
-		out.Bounds[i] = h.UpperBound(i).Seconds()
+		out.Bounds[i] = upper(i).Seconds()
 	}
-	copy(out.Counts, h.Counts[:])
+	copy(out.Counts, counts)
 	return out
 }

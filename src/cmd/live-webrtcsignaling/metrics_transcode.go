@@ -61,11 +61,5 @@ func sortedCodecs(m map[transcode.Codec]transcode.TimeHistogram) []transcode.Cod
 
 // timeHistogram converts the transcoder's doubling buckets to Prometheus upper bounds in seconds.
 func timeHistogram(h transcode.TimeHistogram) metrics.Histogram {
-	n := len(h.Counts)
-	out := metrics.Histogram{Bounds: make([]float64, n-1), Counts: make([]uint64, n), Sum: h.Sum.Seconds()}
-	for i := range n - 1 {
-		out.Bounds[i] = h.UpperBound(i).Seconds()
-	}
-	copy(out.Counts, h.Counts[:])
-	return out
+	return doublingHistogram(h.Counts[:], h.Sum, h.UpperBound)
 }
