@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/interceptor/pkg/cc"
 	"github.com/pion/interceptor/pkg/gcc"
@@ -102,16 +101,8 @@ func publishWithGCC(t *testing.T, sig *sigClient, link *shapedRelay) *gccPublish
 	if err := pionwebrtc.ConfigureTWCCHeaderExtensionSender(m, reg); err != nil {
 		t.Fatal(err)
 	}
-	se := pionwebrtc.SettingEngine{}
-	se.SetNetworkTypes([]pionwebrtc.NetworkType{pionwebrtc.NetworkTypeUDP4})
-	se.SetIncludeLoopbackCandidate(true)
-	se.SetInterfaceFilter(func(name string) bool { return name == "lo" })
-	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	if err := se.SetAnsweringDTLSRole(browserAnsweringRole); err != nil {
-		t.Fatal(err)
-	}
 	api := pionwebrtc.NewAPI(pionwebrtc.WithMediaEngine(m), pionwebrtc.WithInterceptorRegistry(reg),
-		pionwebrtc.WithSettingEngine(se))
+		pionwebrtc.WithSettingEngine(loopbackSettings(t, browserAnsweringRole)))
 	if p.pc, err = api.NewPeerConnection(pionwebrtc.Configuration{}); err != nil {
 		t.Fatal(err)
 	}

@@ -389,6 +389,14 @@ func newPionAPI(t testing.TB, tap *pionTap, answering pionwebrtc.DTLSRole) *pion
 	if err := pionwebrtc.ConfigureRTCPReports(reg); err != nil {
 		t.Fatal(err)
 	}
+	return pionwebrtc.NewAPI(pionwebrtc.WithMediaEngine(m), pionwebrtc.WithInterceptorRegistry(reg),
+		pionwebrtc.WithSettingEngine(loopbackSettings(t, answering)))
+}
+
+// loopbackSettings keeps pion on IPv4 UDP over loopback, where the server is, with the given answering DTLS role
+// (DTLSRoleAuto: pion's default).
+func loopbackSettings(t testing.TB, answering pionwebrtc.DTLSRole) pionwebrtc.SettingEngine {
+	t.Helper()
 	se := pionwebrtc.SettingEngine{}
 	se.SetNetworkTypes([]pionwebrtc.NetworkType{pionwebrtc.NetworkTypeUDP4})
 	se.SetIncludeLoopbackCandidate(true)
@@ -399,8 +407,7 @@ func newPionAPI(t testing.TB, tap *pionTap, answering pionwebrtc.DTLSRole) *pion
 			t.Fatal(err)
 		}
 	}
-	return pionwebrtc.NewAPI(pionwebrtc.WithMediaEngine(m), pionwebrtc.WithInterceptorRegistry(reg),
-		pionwebrtc.WithSettingEngine(se))
+	return se
 }
 
 // browserAnsweringRole is how pion answers the server's offers unless a test says otherwise. Browsers answer the
