@@ -57,20 +57,27 @@ func liveEvents(t *testing.T, url, room string) <-chan amqp.Delivery {
 
 func nextEvent(t *testing.T, events <-chan amqp.Delivery, key string) map[string]any {
 	t.Helper()
-	select {
-	case d, ok := <-events:
-		if !ok {
-			t.Fatal("consumer ended")
+	deadline := time.After(testkit.Patient)
+	for {
+		select {
+		case d, ok := <-events:
+			if !ok {
+				t.Fatal("consumer ended")
+			}
+			// The server's first room.live pass runs once at start, whenever its goroutine gets a CPU: on a busy
+			// machine, after the join. A snapshot is not what the caller waits for.
+			if d.RoutingKey == bus.KeyRoomLive && key != bus.KeyRoomLive {
+				continue
+			}
+			var fields map[string]any
+			if err := json.Unmarshal(d.Body, &fields); err != nil || d.RoutingKey != key {
+				t.Fatalf("got %s %s (%v), want %s", d.RoutingKey, d.Body, err, key)
+			}
+			return fields
+		case <-deadline:
+			t.Fatalf("no %s within %v", key, testkit.Patient)
 		}
-		var fields map[string]any
-		if err := json.Unmarshal(d.Body, &fields); err != nil || d.RoutingKey != key {
-			t.Fatalf("got %s %s (%v), want %s", d.RoutingKey, d.Body, err, key)
-		}
-		return fields
-	case <-time.After(testkit.Patient):
-		t.Fatalf("no %s within %v", key, testkit.Patient)
 	}
-	return nil
 }
 
 // TestBusPublishesAndFlushesOnShutdown runs the server with RABBITMQ_URL: a join is published on live_events,
