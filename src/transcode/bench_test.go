@@ -800,23 +800,8 @@ func scaleReference(b *testing.B, input []*rawFrame, tier Tier) map[uint32][]byt
 	b.Helper()
 	caps := fmt.Sprintf("video/x-raw,format=I420,width=%d,height=%d,framerate=30/1,pixel-aspect-ratio=1/1",
 		benchWidth, benchHeight)
-	p, err := gst.NewPipeline("appsrc name=src format=time is-live=true block=true max-buffers=4 caps=" + caps +
-		" ! " + scaleElements(tier) + " ! appsink name=sink sync=false")
-	if err != nil {
-		b.Fatal(err)
-	}
+	p, src, sink := playingAppPipeline(b, caps, scaleElements(tier), len(input)+1)
 	defer p.Close()
-	src, err := p.AppSrc("src")
-	if err != nil {
-		b.Fatal(err)
-	}
-	sink, err := p.AppSink("sink", len(input)+1)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := p.SetState(gst.StatePlaying); err != nil {
-		b.Fatal(err)
-	}
 	sourceTS := make(map[time.Duration]uint32)
 	for _, f := range input {
 		sourceTS[f.pts] = f.sourceTS
@@ -855,23 +840,8 @@ func decodeForQuality(b *testing.B, codec Codec, pkts []Packet) []decodedFrame {
 	if err != nil {
 		b.Fatal(err)
 	}
-	p, err := gst.NewPipeline("appsrc name=src format=time is-live=true block=true max-buffers=4 caps=" + caps +
-		" ! " + elements + " ! appsink name=sink sync=false")
-	if err != nil {
-		b.Fatal(err)
-	}
+	p, src, sink := playingAppPipeline(b, caps, elements, len(pkts)+1)
 	defer p.Close()
-	src, err := p.AppSrc("src")
-	if err != nil {
-		b.Fatal(err)
-	}
-	sink, err := p.AppSink("sink", len(pkts)+1)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := p.SetState(gst.StatePlaying); err != nil {
-		b.Fatal(err)
-	}
 	sourceTS := make(map[time.Duration]uint32)
 	for i := range pkts {
 		var pkt rtp.Packet

@@ -252,23 +252,8 @@ func decodeOutput(t *testing.T, codec Codec, pkts []Packet) []decodedFrame {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := gst.NewPipeline("appsrc name=src format=time is-live=true block=true max-buffers=4 caps=" + caps +
-		" ! " + elements + " ! appsink name=sink sync=false")
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, src, sink := playingAppPipeline(t, caps, elements, len(pkts)+1)
 	defer p.Close()
-	src, err := p.AppSrc("src")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sink, err := p.AppSink("sink", len(pkts)+1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.SetState(gst.StatePlaying); err != nil {
-		t.Fatal(err)
-	}
 	sourceTS := make(map[time.Duration]uint32)
 	for i := range pkts {
 		var pkt rtp.Packet
@@ -444,4 +429,30 @@ func i420Size(width, height int) int {
 	roundUp := func(n, to int) int { return (n + to - 1) / to * to }
 	h := roundUp(height, 2)
 	return roundUp(width, 4)*h + 2*roundUp(roundUp(width, 2)/2, 4)*(h/2)
+}
+
+// playingAppPipeline starts "appsrc caps ! elements ! appsink" and returns it PLAYING with its appsrc and an appsink
+// of the given capacity; the caller closes it.
+func playingAppPipeline(tb testing.TB, caps, elements string, capacity int) (*gst.Pipeline, *gst.AppSrc, *gst.AppSink) {
+	tb.Helper()
+	p, err := gst.NewPipeline("appsrc name=src format=time is-live=true block=true max-buffers=4 caps=" + caps +
+		" ! " + elements + " ! appsink name=sink sync=false")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	src, err := p.AppSrc("src")
+	if err != nil {
+		_ = p.Close()
+		tb.Fatal(err)
+	}
+	sink, err := p.AppSink("sink", capacity)
+	if err != nil {
+		_ = p.Close()
+		tb.Fatal(err)
+	}
+	if err := p.SetState(gst.StatePlaying); err != nil {
+		_ = p.Close()
+		tb.Fatal(err)
+	}
+	return p, src, sink
 }
