@@ -23,6 +23,9 @@ import (
 // node started by root: the test calls the script directly.
 const rabbitmqServer = "/usr/lib/rabbitmq/bin/rabbitmq-server"
 
+// rabbitmqctl is Debian's control tool, called directly for the same reason.
+const rabbitmqctl = "/usr/lib/rabbitmq/bin/rabbitmqctl"
+
 // brokerTimeout bounds a start or a stop: a start takes 6-9 s on a quiet machine, several times that on a busy one;
 // a stop about 1 s.
 const brokerTimeout = 90 * time.Second
@@ -132,6 +135,20 @@ func (b *PrivateBroker) Start() {
 	case !ready:
 		b.t.Fatalf("private broker: no AMQP on %s within %v:\n%s", b.addr, brokerTimeout, tail(out.Name()))
 	}
+}
+
+// Ctl runs rabbitmqctl with args against the node (its name, its cookie) and returns its standard output: what
+// the broker itself says of its queues, connections and counters, for tests that check a cluster's state there.
+func (b *PrivateBroker) Ctl(args ...string) (string, error) {
+	cmd := exec.Command(rabbitmqctl, append([]string{"-q"}, args...)...)
+	cmd.Dir, cmd.Env = b.dir, b.env
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("rabbitmqctl %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+	}
+	return string(out), nil
 }
 
 // Stop stops the node gracefully: TERM to the start script, which stops the node and waits for it; then it waits
