@@ -109,18 +109,20 @@ func (c *cluster) waitPeers(t *testing.T, nodes []*clusterNode) {
 	for _, n := range nodes {
 		ids = append(ids, n.ID)
 	}
-	testkit.WaitFor(t, testkit.Patient, "nodes "+strings.Join(ids, ",")+" connected to the broker", func() bool {
-		live, err := c.connectedNodes()
-		if err != nil {
-			return false
-		}
+	var live []string
+	var lastErr error
+	if !testkit.Eventually(testkit.Patient, func() bool {
+		live, lastErr = c.connectedNodes()
 		for _, id := range ids {
 			if !slices.Contains(live, id) {
 				return false
 			}
 		}
-		return true
-	})
+		return lastErr == nil
+	}) {
+		t.Fatalf("nodes %v not all connected to the broker within %v: connected %v (last error: %v)", ids,
+			testkit.Patient, live, lastErr)
+	}
 }
 
 // node returns the node named id.
@@ -256,8 +258,8 @@ func bearer(t testing.TB, user string) string {
 
 // connection is what the broker says of one client connection: its process id and the name the client gave it.
 type connection struct {
-	PID  string `json:"pid"`
-	Name string `json:"user_provided_name"`
+	PID        string          `json:"pid"`
+	Properties json.RawMessage `json:"client_properties"`
 }
 
 // queueOwner is what the broker says of one queue: its name and the process id of its exclusive owner's
@@ -267,20 +269,21 @@ type queueOwner struct {
 	Owner string `json:"owner_pid"`
 }
 
-// nodeOfConnection is the node id in a cluster connection's name ("live-webrtcsignaling cluster <id>").
-var nodeOfConnection = regexp.MustCompile(`cluster (\S+)$`)
+// nodeOfConnection finds the node id in a cluster connection's client properties: its connection_name is
+// "live-webrtcsignaling cluster <id>".
+var nodeOfConnection = regexp.MustCompile(`"live-webrtcsignaling cluster ([A-Za-z0-9._:-]+)"`)
 
 // roomOwners asks the broker itself which node's connection holds each room's exclusive queue (live.room.<room>):
 // the ownership primitive of the cluster, independent of what the nodes say. A room without owner is absent.
 func (c *cluster) roomOwners() (map[string]string, error) {
 	var conns []connection
-	if err := c.ctlJSON(&conns, "list_connections", "pid", "user_provided_name"); err != nil {
+	if err := c.ctlJSON(&conns, "list_connections", "pid", "client_properties"); err != nil {
 		return nil, err
 	}
 	nodeOf := make(map[string]string, len(conns))
 	for _, conn := range conns {
-		if m := nodeOfConnection.FindStringSubmatch(conn.Name); m != nil {
-			nodeOf[conn.PID] = m[1]
+		if m := nodeOfConnection.FindSubmatch(conn.Properties); m != nil {
+			nodeOf[conn.PID] = string(m[1])
 		}
 	}
 	var queues []queueOwner
@@ -321,13 +324,13 @@ func (c *cluster) ownerOf(t testing.TB, room string) string {
 // connectedNodes returns the nodes whose cluster connection to the broker is open.
 func (c *cluster) connectedNodes() ([]string, error) {
 	var conns []connection
-	if err := c.ctlJSON(&conns, "list_connections", "pid", "user_provided_name"); err != nil {
+	if err := c.ctlJSON(&conns, "list_connections", "pid", "client_properties"); err != nil {
 		return nil, err
 	}
 	var ids []string
 	for _, conn := range conns {
-		if m := nodeOfConnection.FindStringSubmatch(conn.Name); m != nil {
-			ids = append(ids, m[1])
+		if m := nodeOfConnection.FindSubmatch(conn.Properties); m != nil {
+			ids = append(ids, string(m[1]))
 		}
 	}
 	return ids, nil
