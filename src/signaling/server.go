@@ -157,8 +157,8 @@ type Server struct {
 	conns       map[*conn]struct{}
 	remoteConns int
 	closing     bool
-	connsWG  sync.WaitGroup
-	accepted atomic.Uint64
+	connsWG     sync.WaitGroup
+	accepted    atomic.Uint64
 }
 
 // NewServerWith builds a server. publisher may be bus.Discard{}; media may be nil (MCU requests then answer 1333).
