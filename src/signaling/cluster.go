@@ -292,16 +292,13 @@ func (c *conn) enterRemote(ctx context.Context, ps *peers, kind, room string, e 
 func (c *conn) forward(ctx context.Context, f *forward, frame []byte) {
 	ps := c.srv.peers.Load()
 	m := cluster.Message{Kind: kindFrame, Room: f.room, Socket: f.socketID, Body: linkBody(f.link, frame)}
-	action, _, _ := splitEnvelope(frame)
+	action := actionOf(frame)
 	if action == protocol.ActionLeave {
 		m.Kind = kindLeave
 	}
 	res, err := c.srv.toOwner(ctx, ps, f, m)
 	if err != nil {
 		c.log.Warn("frame not delivered to the room's owner", "err", err)
-		if action == "" {
-			action = protocol.ActionGeneral
-		}
 		c.fail(action, protocol.CodeSystem)
 		return
 	}
@@ -309,6 +306,18 @@ func (c *conn) forward(ctx context.Context, f *forward, frame []byte) {
 		c.log = c.srv.log.With("remote", c.ip)
 		c.unjoinedNow()
 	}
+}
+
+// actionOf is the action a frame names, as handle reads it (protocol.ActionGeneral when unreadable).
+func actionOf(frame []byte) string {
+	if action, _, ok := splitEnvelope(frame); ok {
+		return action
+	}
+	var env envelope
+	if json.Unmarshal(frame, &env) != nil || env.A == nil {
+		return protocol.ActionGeneral
+	}
+	return echoable(*env.A)
 }
 
 // toOwner sends m (a request when its kind is kindLeave) to the owner of f's room. A room without owner while its

@@ -34,6 +34,7 @@ func (s *Server) ClusterEvent(e cluster.Event) {
 				go c.failover(ps, f)
 			}
 		}
+		s.edgeDown(e.Node)
 	case cluster.RoomLost:
 		s.roomLost(e.Room)
 	}
@@ -100,6 +101,22 @@ func (c *conn) reenter(ctx context.Context, ps *peers, f *forward) error {
 	c.srv.log.Info("participant moved to the room's new owner", "socketId", f.socketID, "roomId", f.room,
 		"owner", res.Node)
 	return nil
+}
+
+// edgeDown drops the remote connections whose websocket was on node, which died: their participants wait for a
+// reconnect through another node, as after a websocket drop.
+func (s *Server) edgeDown(node string) {
+	s.connsMu.Lock()
+	var dropped []*conn
+	for c := range s.conns {
+		if c.remote != nil && c.remote.edge == node {
+			dropped = append(dropped, c)
+		}
+	}
+	s.connsMu.Unlock()
+	for _, c := range dropped {
+		c.remote.push(c, peerItem{end: true})
+	}
 }
 
 // roomLost moves the participants of a room this node no longer owns: those whose websocket is on another node

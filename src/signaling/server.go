@@ -397,7 +397,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.connsMu.Unlock()
 	for _, c := range conns {
-		c.closeWith(websocket.CloseGoingAway, "server shutting down", true)
+		// A websocket whose participant is on another node drops: its client reconnects through another node and
+		// keeps its place there.
+		c.closeWith(websocket.CloseGoingAway, "server shutting down", c.fwd.Load() == nil)
 	}
 	// Participants without a websocket have nobody to close: they leave now.
 	for _, r := range s.hub.roomList() {
