@@ -49,6 +49,9 @@ const (
 	kindResult = "signal.result"
 )
 
+// endNoticeTimeout bounds the attempts to tell a participant's owner that its websocket ended.
+const endNoticeTimeout = 2 * time.Second
+
 // closeDetach is the close code of a link whose participant left while its websocket stays open: nothing is sent
 // to the client.
 const closeDetach = 0
@@ -355,7 +358,9 @@ func (s *Server) forwardEnd(f *forward, leaves bool) {
 	if leaves {
 		flag = []byte("1")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), s.opts.WriteWait)
+	// Bounded short: when the owner cannot be told, it learns it from this node's death (NodeDown), or the
+	// participant's next websocket takes it over.
+	ctx, cancel := context.WithTimeout(context.Background(), endNoticeTimeout)
 	defer cancel()
 	m := cluster.Message{Kind: kindEnd, Room: f.room, Socket: f.socketID, Body: linkBody(f.link, flag)}
 	if _, err := s.toOwner(ctx, ps, f, m); err != nil {

@@ -356,3 +356,48 @@ func loadNodeID(id string) (string, error) {
 	}
 	return c.NodeID, nil
 }
+
+// TestClusterEdgeDeath: the node holding a client's websocket vanishes (for the others, a crash; the client's
+// websocket is cut). The owner keeps the participant for the reconnect grace; the client reconnects through another
+// node, keeps its socketId and place, and gets what was sent to it meanwhile.
+func TestClusterEdgeDeath(t *testing.T) {
+	tc := startCluster(t, "a", "b", "c")
+	var room, owner string
+	var alice, bob *wsClient
+	var jb joined
+	for range 30 {
+		room = brokertest.UniqueName("room-")
+		alice, bob = tc.nodes["a"].dial(t), tc.nodes["b"].dial(t)
+		alice.joinAs(t, room, "alice")
+		jb = bob.joinAs(t, room, "bob")
+		if owner = tc.owner(t, room); owner != "b" {
+			break
+		}
+		_ = alice.Conn.Close()
+		_ = bob.Conn.Close()
+	}
+	if owner == "b" {
+		t.Fatal("b owned every room")
+	}
+	edge := tc.nodes["b"].proxy
+	edge.RefuseNew()
+	edge.Cut()
+	_ = bob.Conn.NetConn().Close()
+	testkit.WaitFor(t, testkit.Patient, "bob away on the owner", func() bool {
+		return strings.Contains(ownerState(t, tc.nodes[owner]), `"awaySince"`)
+	})
+	alice.send(t, "sendMessage", map[string]any{"to": jb.SocketID, "message": "while away"})
+	if r := alice.reply(t, "sendMessage"); !r.OK() {
+		t.Fatalf("sendMessageR %+v", r)
+	}
+	bob2 := tc.nodes["c"].dial(t)
+	bob2.send(t, "reconnect", map[string]any{"socketId": jb.SocketID, "bearer": signedBearer(t, "bob")})
+	if r := bob2.reply(t, "reconnect"); !r.OK() {
+		t.Fatalf("reconnect: %+v", r)
+	}
+	var ev struct{ Message string }
+	bob2.event(t, "eventMessage", &ev)
+	if ev.Message != "while away" {
+		t.Fatalf("replayed %+v", ev)
+	}
+}
