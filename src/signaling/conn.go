@@ -393,8 +393,9 @@ func (c *conn) writePump() {
 			_ = c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(c.srv.opts.WriteWait))
 			select {
 			case <-c.readDone:
-			case <-time.After(c.srv.opts.WriteWait):
-				// The peer does not answer our close frame: end the connection anyway.
+			case <-time.After(min(closeReplyWait, c.srv.opts.WriteWait)):
+				// The peer does not answer our close frame (a flooder, a client that stopped reading): end the
+				// connection anyway, without holding its goroutines and buffers for a full WriteWait.
 			}
 			return
 		case <-c.readDone:
@@ -402,6 +403,10 @@ func (c *conn) writePump() {
 		}
 	}
 }
+
+// closeReplyWait bounds the wait for the client's answer to the server's close frame: a client that answers does
+// within a round trip, and one that does not (it floods, or stopped reading) must not hold the connection long.
+const closeReplyWait = time.Second
 
 // Lingering close: how long and how much the server still reads after its last frame.
 const (
