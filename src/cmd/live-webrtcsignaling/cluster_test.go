@@ -185,6 +185,23 @@ func TestClusterJoinThroughAnotherNode(t *testing.T) {
 			t.Fatalf("sendMessageR %+v", r)
 		}
 	}
+	// And back: bob's frames go through his node to the owner, alice's events back through hers.
+	for i := range n {
+		bob.send(t, "sendMessage", map[string]any{"to": ja.SocketID, "message": i})
+	}
+	for i := range n {
+		var ev struct {
+			From    struct{ SocketID string }
+			Message int
+		}
+		alice.event(t, "eventMessage", &ev)
+		if ev.Message != i || ev.From.SocketID != jb.SocketID {
+			t.Fatalf("message %d back: got %+v", i, ev)
+		}
+		if r := bob.reply(t, "sendMessage"); !r.OK() {
+			t.Fatalf("sendMessageR %+v", r)
+		}
+	}
 
 	bob.send(t, "leave", nil)
 	if r := bob.reply(t, "leave"); !r.OK() {
@@ -240,36 +257,34 @@ func TestClusterReconnectThroughAnotherNode(t *testing.T) {
 	if r := alice.reply(t, "sendMessage"); !r.OK() {
 		t.Fatalf("sendMessageR %+v", r)
 	}
+	// Through c, then through a: each reconnect replaces the websocket before it, which is closed as on one server.
+	var previous *wsClient
 	for _, via := range []string{"c", "a"} {
 		bob2 := tc.nodes[via].dial(t)
 		bob2.send(t, "reconnect", map[string]any{"socketId": jb.SocketID, "bearer": signedBearer(t, "bob")})
 		if r := bob2.reply(t, "reconnect"); !r.OK() {
 			t.Fatalf("reconnect via %s: %+v", via, r)
 		}
-		if via == "c" {
+		if previous == nil {
 			var ev struct{ Message string }
 			bob2.event(t, "eventMessage", &ev)
 			if ev.Message != "while away" {
 				t.Fatalf("replayed %+v", ev)
 			}
+		} else if code := previous.closeCode(t); code != 1008 {
+			t.Fatalf("replaced websocket closed with %d, want 1008", code)
 		}
 		alice.send(t, "sendMessage", map[string]any{"to": jb.SocketID, "message": via})
-		var ev struct{ Message string }
+		var ev struct {
+			From    struct{ SocketID string }
+			Message string
+		}
 		bob2.event(t, "eventMessage", &ev)
-		if ev.Message != via {
+		if ev.Message != via || ev.From.SocketID != ja.SocketID {
 			t.Fatalf("after reconnect via %s: %+v", via, ev)
 		}
-		if via == "c" {
-			// The next reconnect, through a, replaces this websocket: it is closed as on one server.
-			t.Cleanup(func() {})
-			defer func() {
-				if code := bob2.closeCode(t); code != 1008 {
-					t.Errorf("replaced websocket closed with %d, want 1008", code)
-				}
-			}()
-		}
+		previous = bob2
 	}
-	_ = ja
 }
 
 func ownerState(t *testing.T, n *testNode) string {
