@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -151,6 +152,17 @@ type Config struct {
 	RabbitMQOutboxLimit int
 	// RabbitMQFlushTimeout is RABBITMQ_FLUSH_TIMEOUT: how long a shutdown waits for the queued events' delivery.
 	RabbitMQFlushTimeout time.Duration
+	// Cluster is CLUSTER: this node is one of several coordinated through the broker of RabbitMQURL (required
+	// then). NodeID is NODE_ID (default: the host's name), ClusterNamespace CLUSTER_NAMESPACE, the prefix of the
+	// cluster's names on the broker; ClusterAnnounceInterval and ClusterDeadAfter are CLUSTER_ANNOUNCE_INTERVAL
+	// and CLUSTER_DEAD_AFTER (a node silent that many intervals is dead); ClusterRoomReleaseAfter is
+	// CLUSTER_ROOM_RELEASE_AFTER, how long an owned room stays empty before its ownership is given up.
+	Cluster                 bool
+	NodeID                  string
+	ClusterNamespace        string
+	ClusterAnnounceInterval time.Duration
+	ClusterDeadAfter        int
+	ClusterRoomReleaseAfter time.Duration
 	// DrainTimeout is DRAIN_TIMEOUT: after SIGTERM, how long calls in progress may go on before they are ended.
 	DrainTimeout time.Duration
 
@@ -245,6 +257,7 @@ func Load(lookup Lookup) (*Config, error) {
 	c.BindAddress = bind
 	c.LogFormat = r.oneOf("LOG_FORMAT", defaultLogFormat(c.DevMode), LogFormatJSON, LogFormatText)
 	r.rabbitMQ(c)
+	r.cluster(c)
 	if c.DevMode {
 		r.checkDevMode(c, bindSet)
 	}
@@ -302,6 +315,64 @@ func (r *reader) rabbitMQ(c *Config) {
 	default:
 		c.RabbitMQURL = Secret(raw)
 	}
+}
+
+// cluster reads CLUSTER and the settings of a cluster node; they are read (and checked) whether CLUSTER is on or
+// not, so that a typo shows before the day the cluster is turned on.
+func (r *reader) cluster(c *Config) {
+	c.Cluster = r.boolean("CLUSTER", defaults.Cluster)
+	c.NodeID = r.nodeID("NODE_ID", c.Cluster)
+	c.ClusterNamespace = r.str("CLUSTER_NAMESPACE", defaults.ClusterNamespace)
+	if !clusterName(c.ClusterNamespace, maxClusterNameBytes) {
+		r.fail("CLUSTER_NAMESPACE", "must be 1 to 64 characters among A-Z a-z 0-9 . _ : -")
+	}
+	c.ClusterAnnounceInterval = r.duration("CLUSTER_ANNOUNCE_INTERVAL", defaults.ClusterAnnounceInterval,
+		100*time.Millisecond, time.Minute)
+	c.ClusterDeadAfter = r.intIn("CLUSTER_DEAD_AFTER", defaults.ClusterDeadAfter, 2, 100)
+	c.ClusterRoomReleaseAfter = r.duration("CLUSTER_ROOM_RELEASE_AFTER", defaults.ClusterRoomReleaseAfter,
+		time.Second, 24*time.Hour)
+	if c.Cluster && len(c.RabbitMQURL) == 0 {
+		r.fail("CLUSTER", "is on without RABBITMQ_URL: the nodes of a cluster coordinate through RabbitMQ")
+	}
+}
+
+// maxClusterNameBytes bounds NODE_ID and CLUSTER_NAMESPACE, as package cluster does (MaxNodeIDBytes).
+const maxClusterNameBytes = 64
+
+// nodeID reads NODE_ID, the host's name when unset. A host's name unfit for a node id is an error only when the
+// cluster is on: a single node does not use it.
+func (r *reader) nodeID(name string, on bool) string {
+	v, ok := r.lookup(name)
+	if !ok {
+		host, err := os.Hostname()
+		if err != nil || !clusterName(host, maxClusterNameBytes) {
+			if on {
+				r.fail(name, fmt.Sprintf("is not set and the host's name (%q) cannot name a node", host))
+			}
+			return ""
+		}
+		return host
+	}
+	if !clusterName(v, maxClusterNameBytes) {
+		r.fail(name, fmt.Sprintf("must be 1 to 64 characters among A-Z a-z 0-9 . _ : -, got %q", v))
+		return ""
+	}
+	return v
+}
+
+// clusterName reports whether s is 1 to maxBytes characters among A-Z a-z 0-9 . _ : -: the names package cluster
+// puts on the broker as they are (cluster.ValidNodeID; a test of package main checks the two agree).
+func clusterName(s string, maxBytes int) bool {
+	if s == "" || len(s) > maxBytes {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' ||
+			c == ':' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // validPort reports whether a URL's port is empty (the scheme's default) or a TCP port number.

@@ -82,3 +82,12 @@ const (
 	RabbitMQOutboxLimit  = 10_000          // RABBITMQ_OUTBOX_LIMIT
 	RabbitMQFlushTimeout = 5 * time.Second // RABBITMQ_FLUSH_TIMEOUT
 )
+
+// The cluster (docs/OPERATIONS.md, "Cluster"). NODE_ID has no constant: it defaults to the host's name.
+const (
+	Cluster                 = false            // CLUSTER
+	ClusterNamespace        = "live"           // CLUSTER_NAMESPACE
+	ClusterAnnounceInterval = time.Second      // CLUSTER_ANNOUNCE_INTERVAL
+	ClusterDeadAfter        = 3                // CLUSTER_DEAD_AFTER, announcement intervals
+	ClusterRoomReleaseAfter = 30 * time.Second // CLUSTER_ROOM_RELEASE_AFTER
+)

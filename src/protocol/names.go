@@ -45,6 +45,9 @@ const (
 // Reasons of eventWebrtcDown besides the session's own (ice-timeout, consent-expired, dtls-timeout, dtls-failed,
 // peer-closed, internal-error).
 const (
+	// ReasonMoved: the room moved to another server (its server failed): the upstream's client publishes again,
+	// and the server offers every stream anew.
+	ReasonMoved = "moved"
 	// ReasonReplaced: the server replaced the session with a new one for the same stream, whose offer follows.
 	ReasonReplaced = "replaced"
 	// ReasonUnavailable: the server could not make a session for the stream (no UDP port free, shutting down).

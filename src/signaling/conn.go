@@ -58,6 +58,15 @@ type conn struct {
 	closeLeaves bool
 	// readDone is closed when the read goroutine ends.
 	readDone chan struct{}
+
+	// remote is set on a room owner's connection of a participant whose websocket is on another node (ws is nil);
+	// fwd is set on that other node's connection while it forwards its client's frames to the room's owner.
+	remote *remoteLink
+	fwd    atomic.Pointer[forward]
+	// remoteCtx is the context of a remote connection's calls; rejoin is set on the remote connection of a
+	// participant entering its room again on a new owner (its first owner died).
+	remoteCtx context.Context
+	rejoin    *peerEntry
 }
 
 // newConn makes the connection of ws; endCalls cancels the context its start is given.
@@ -179,7 +188,9 @@ func (c *conn) closeSlow(why refusal) {
 		c.srv.counters.slowBudget.Add(1)
 	}
 	c.closeWith(websocket.ClosePolicyViolation, "slow reader", false)
-	_ = c.ws.NetConn().Close()
+	if c.ws != nil {
+		_ = c.ws.NetConn().Close()
+	}
 }
 
 // send queues a message for this websocket (the requester's own replies and events).
@@ -255,6 +266,11 @@ func (c *conn) readFrame(ctx context.Context, kind int, r io.Reader) bool {
 		c.srv.counters.message(protocol.ActionGeneral, protocol.CodeJSON)
 		return true
 	}
+	if f := c.fwd.Load(); f != nil {
+		// The participant lives on another node: its owner handles and answers the frame.
+		c.forward(ctx, f, buf.Bytes())
+		return true
+	}
 	c.handleSafely(ctx, buf.Bytes())
 	return true
 }
@@ -307,14 +323,21 @@ func (c *conn) ended(err error) {
 	// too, with the reserved code 1006 (abnormal closure): that is a drop.
 	var closeErr *websocket.CloseError
 	leaves := errors.As(err, &closeErr) && closeErr.Code != websocket.CloseAbnormalClosure
+	if errors.Is(err, websocket.ErrReadLimit) {
+		c.log.Info("websocket closed: message too big", "limit", c.srv.opts.MaxMessageBytes)
+	}
+	c.endWith(leaves)
+	c.log.Debug("websocket ended", "leave", leaves, "err", err)
+}
+
+// endWith ends the connection's participant side: the participant leaves (leaves) or waits for a reconnect. Runs
+// on the read goroutine, once.
+func (c *conn) endWith(leaves bool) {
 	select {
 	case <-c.closing:
 		// The server closed this connection: the client's close frame answering ours is no decision to leave.
 		leaves = c.closeLeaves
 	default:
-	}
-	if errors.Is(err, websocket.ErrReadLimit) {
-		c.log.Info("websocket closed: message too big", "limit", c.srv.opts.MaxMessageBytes)
 	}
 	c.closeWith(websocket.CloseNormalClosure, "", leaves)
 	c.srv.untrack(c)
@@ -325,7 +348,9 @@ func (c *conn) ended(err error) {
 		c.srv.detach(c, leaves)
 		c.p = nil
 	}
-	c.log.Debug("websocket ended", "leave", leaves, "err", err)
+	if f := c.fwd.Swap(nil); f != nil {
+		c.srv.forwardEnd(f, leaves)
+	}
 }
 
 func (c *conn) writePump() {
@@ -368,8 +393,9 @@ func (c *conn) writePump() {
 			_ = c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(c.srv.opts.WriteWait))
 			select {
 			case <-c.readDone:
-			case <-time.After(c.srv.opts.WriteWait):
-				// The peer does not answer our close frame: end the connection anyway.
+			case <-time.After(min(closeReplyWait, c.srv.opts.WriteWait)):
+				// The peer does not answer our close frame (a flooder, a client that stopped reading): end the
+				// connection anyway, without holding its goroutines and buffers for a full WriteWait.
 			}
 			return
 		case <-c.readDone:
@@ -377,6 +403,10 @@ func (c *conn) writePump() {
 		}
 	}
 }
+
+// closeReplyWait bounds the wait for the client's answer to the server's close frame: a client that answers does
+// within a round trip, and one that does not (it floods, or stopped reading) must not hold the connection long.
+const closeReplyWait = time.Second
 
 // Lingering close: how long and how much the server still reads after its last frame.
 const (
@@ -468,6 +498,8 @@ func (c *conn) recoverAndReport(side string) {
 	if v := recover(); v != nil {
 		c.srv.log.Error("panic in websocket goroutine", "side", side, "panic", fmt.Sprint(v),
 			"stack", string(debug.Stack()))
-		_ = c.ws.Close()
+		if c.ws != nil {
+			_ = c.ws.Close()
+		}
 	}
 }

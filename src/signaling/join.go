@@ -10,7 +10,7 @@ import (
 )
 
 // join enters the room of the request, after checking its bearer.
-func (c *conn) join(_ context.Context, d json.RawMessage) int {
+func (c *conn) join(ctx context.Context, d json.RawMessage) int {
 	if c.p != nil {
 		return protocol.CodeRoomAlreadyJoined
 	}
@@ -38,6 +38,9 @@ func (c *conn) join(_ context.Context, d json.RawMessage) int {
 		c.log.Info("join refused: token bound to another room", "userId", claims.UserID, "roomId", *req.RoomID)
 		return protocol.CodeAuthFailed
 	}
+	if code, routed := c.joinElsewhere(ctx, *req.RoomID, d); routed {
+		return code
+	}
 	u := c.srv.users.acquire(claims.UserID, c.srv.now())
 	if u == nil {
 		c.srv.userSocketsRefused(claims.UserID)
@@ -45,6 +48,9 @@ func (c *conn) join(_ context.Context, d json.RawMessage) int {
 	}
 	c.user.Store(u)
 	p, err := newParticipantWith(claims.UserID, c, &req, c.srv.now())
+	if err == nil && c.rejoin != nil {
+		p, err = p.as(c.rejoin.SocketID, c.rejoin.JoinedAt)
+	}
 	if err != nil {
 		c.releaseUser()
 		return protocol.CodeSystem
@@ -64,7 +70,7 @@ func (s *Server) userSocketsRefused(userID string) {
 
 // authenticate verifies a bearer, logging why it is refused (1286). The token is never logged.
 func (c *conn) authenticate(action, bearer string) (auth.Claims, bool) {
-	claims, err := c.srv.verifier.Verify(bearer, c.srv.now())
+	claims, err := c.srv.verifier.Verify(bearer, c.verifyTime())
 	if err != nil {
 		c.log.Info("bearer refused", "action", action, "reason", err)
 		return auth.Claims{}, false
@@ -117,14 +123,29 @@ func (s *Server) enterLocked(p *participant, r *room) int {
 	// Attached before any callback runs, so that even a panic further on leaves a participant its websocket
 	// can still take out of the room.
 	p.conn.attach(p)
+	// A participant entering its room again on a new owner joined it once for the bus.
+	if p.conn.rejoin == nil {
+		s.publishJoin(r, p)
+	}
+	if s.media != nil {
+		s.media.Joined(r.id, p.socketID)
+	}
+	s.tellJoined(r, p, others)
+	return 0
+}
+
+// publishJoin publishes p's room.join. Called with r.mu held.
+func (s *Server) publishJoin(r *room, p *participant) {
 	s.publisher.Publish(bus.RoomJoin{
 		RoomID: r.id, RoomSize: len(r.members), SocketID: p.socketID, UserID: p.userID, Platform: p.platform,
 		DeviceName: p.deviceName, NetworkType: p.networkType, AppVersion: p.appVersion, Version: p.version,
 		IP: p.ip, Bitrate: p.maxVideoBitrate,
 	})
-	if s.media != nil {
-		s.media.Joined(r.id, p.socketID)
-	}
+}
+
+// tellJoined tells the others of r that p joined, and p who they are: its joinR, or for a participant entering its
+// room again on a new owner, that its upstream must be published again. Called with r.mu held.
+func (s *Server) tellJoined(r *room, p *participant, others []*participant) {
 	umc := mediaConfigurationFor(len(others))
 	if len(others) > 0 {
 		umcEvent := newEvent(protocol.EventUserMediaConfiguration, umc)
@@ -139,11 +160,15 @@ func (s *Server) enterLocked(p *participant, r *room) int {
 	for i, o := range others {
 		sessions[i] = protocol.Session{SocketID: o.socketID, UserID: o.userID}
 	}
-	p.conn.reply(protocol.ActionJoin, protocol.JoinResult{
-		SocketID: p.socketID, UserID: p.userID, RoomSize: len(others), Mode: s.opts.Mode,
-		UserMediaConfiguration: umc, Sessions: sessions,
-	})
+	if p.conn.rejoin == nil {
+		p.conn.reply(protocol.ActionJoin, protocol.JoinResult{
+			SocketID: p.socketID, UserID: p.userID, RoomSize: len(others), Mode: s.opts.Mode,
+			UserMediaConfiguration: umc, Sessions: sessions,
+		})
+	} else if s.opts.Mode == protocol.ModeMCU {
+		// Its room moved here (its owner died): the client already had its joinR, and publishes again.
+		p.conn.send(newEvent(protocol.EventWebrtcDown, movedDown))
+	}
 	s.log.Info("participant joined", "socketId", p.socketID, "roomId", r.id, "userId", p.userID,
-		"roomSize", len(r.members))
-	return 0
+		"roomSize", len(r.members), "rejoin", p.conn.rejoin != nil)
 }

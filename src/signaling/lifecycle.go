@@ -87,7 +87,9 @@ func (s *Server) leaveLocked(p *participant, why string) {
 	r.remove(p)
 	s.hub.removeSocket(p)
 	size := len(r.members)
-	s.publisher.Publish(bus.RoomLeave{RoomID: r.id, RoomSize: size, SocketID: p.socketID, UserID: p.userID})
+	if !p.moved {
+		s.publisher.Publish(bus.RoomLeave{RoomID: r.id, RoomSize: size, SocketID: p.socketID, UserID: p.userID})
+	}
 	if s.media != nil {
 		s.media.Left(r.id, p.socketID)
 	}

@@ -3,7 +3,9 @@ package signaling
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -694,4 +696,49 @@ func TestReconnectTakesTheOldWebsocketsPlace(t *testing.T) {
 	other := h.dial()
 	other.send("join", map[string]any{"roomId": "r2", "bearer": h.token("u", "")})
 	other.expectError("join", protocol.CodeUserSocketLimit)
+}
+
+// TestCloseDoesNotWaitLongForTheReply: a client that never answers the server's close frame (4408 here; 4429 takes
+// the same path) has its TCP connection closed within closeReplyWait, not after WriteWait.
+func TestCloseDoesNotWaitLongForTheReply(t *testing.T) {
+	h := newHarness(t, func(o *Options) {
+		o.JoinTimeout = 200 * time.Millisecond
+		o.WriteWait = 20 * time.Second
+	})
+	ws, resp, err := websocket.DefaultDialer.Dial(h.url(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	defer ws.Close()
+	// Read the raw bytes, below gorilla: nothing answers the close frame.
+	nc := ws.NetConn()
+	if err := nc.SetReadDeadline(time.Now().Add(waitFor)); err != nil {
+		t.Fatal(err)
+	}
+	var closeFrameAt time.Time
+	buf := make([]byte, 256)
+	for {
+		n, err := nc.Read(buf)
+		if n > 0 && closeFrameAt.IsZero() {
+			closeFrameAt = time.Now()
+			if buf[0] != 0x80|websocket.CloseMessage {
+				t.Fatalf("first frame 0x%x, want a close frame", buf[0])
+			}
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				t.Fatalf("read: %v, want the server's end of the connection", err)
+			}
+			break
+		}
+	}
+	if closeFrameAt.IsZero() {
+		t.Fatal("no close frame")
+	}
+	// Half of WriteWait tells the short wait from the long one with room for a busy machine.
+	if held := time.Since(closeFrameAt); held >= 10*time.Second {
+		t.Fatalf("connection held %v after the close frame (closeReplyWait %v)", held, closeReplyWait)
+	}
+	testkit.WaitFor(t, waitFor, "the connection forgotten", func() bool { return h.srv.Stats().Connections == 0 })
 }

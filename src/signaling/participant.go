@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"time"
 
 	"github.com/heytribe/live-webrtcsignaling/src/protocol"
@@ -42,8 +43,9 @@ type participant struct {
 	awayGen    uint64
 	awaySince  time.Time
 	graceTimer stopper
-	// gone is set once the participant has left its room for good.
-	gone bool
+	// gone is set once the participant has left its room for good; moved when it left for the room's new owner
+	// (RoomLost), where it goes on.
+	gone, moved bool
 }
 
 // stopper is the part of *time.Timer that the participant uses.
@@ -73,6 +75,19 @@ func newParticipantWith(userID string, c *conn, req *joinRequest, now time.Time)
 		camera:          req.Camera,
 		conn:            c,
 	}, nil
+}
+
+// as gives p the socketId and join time of a participant entering its room again on a new owner.
+func (p *participant) as(socketID string, joinedAt time.Time) (*participant, error) {
+	if len(socketID) != socketIDHexSize {
+		return nil, errors.New("signaling: malformed socketId")
+	}
+	from, err := json.Marshal(protocol.From{SocketID: socketID, UserID: p.userID})
+	if err != nil {
+		return nil, err
+	}
+	p.socketID, p.fromJSON, p.joinedAt = socketID, from, joinedAt
+	return p, nil
 }
 
 // newSocketID returns 32 lowercase hex characters from 16 random bytes.

@@ -9,7 +9,7 @@ import (
 )
 
 // reconnect takes over the place of a participant from a new websocket.
-func (c *conn) reconnect(_ context.Context, d json.RawMessage) int {
+func (c *conn) reconnect(ctx context.Context, d json.RawMessage) int {
 	if c.p != nil {
 		return protocol.CodeRoomAlreadyJoined
 	}
@@ -34,6 +34,10 @@ func (c *conn) reconnect(_ context.Context, d json.RawMessage) int {
 	}
 	p := c.srv.hub.socket(*req.SocketID)
 	if p == nil {
+		// In a cluster the participant may live on another node: its owner checks the bearer and takes over.
+		if code, routed := c.reconnectElsewhere(ctx, *req.SocketID, d); routed {
+			return code
+		}
 		return protocol.CodeReconnectUnknownSocket
 	}
 	return c.srv.takeOver(c, p, userID, roomID)
@@ -97,8 +101,14 @@ func (c *conn) leave(context.Context, json.RawMessage) int {
 		c.srv.leaveLocked(p, "leave action")
 		c.p = nil
 		c.log = c.srv.log.With("remote", c.ip)
-		c.unjoinedNow()
 		c.reply(protocol.ActionLeave, nil)
+		if c.remote != nil {
+			// The websocket's node keeps it open without participant: this end of the link is over, once the
+			// reply is sent.
+			c.closeWith(closeDetach, "", false)
+			return 0
+		}
+		c.unjoinedNow()
 		return 0
 	})
 }

@@ -148,11 +148,17 @@ type Server struct {
 	unauth *unauthCount
 	users  *users
 
-	connsMu  sync.Mutex
-	conns    map[*conn]struct{}
-	closing  bool
-	connsWG  sync.WaitGroup
-	accepted atomic.Uint64
+	// peers is set when the server is a node of a cluster (UseCluster).
+	peers atomic.Pointer[peers]
+
+	connsMu sync.Mutex
+	// conns holds the websockets and the remote connections (remoteConns of them: participants of this node's
+	// rooms whose websocket is on another node).
+	conns       map[*conn]struct{}
+	remoteConns int
+	closing     bool
+	connsWG     sync.WaitGroup
+	accepted    atomic.Uint64
 }
 
 // NewServerWith builds a server. publisher may be bus.Discard{}; media may be nil (MCU requests then answer 1333).
@@ -263,6 +269,9 @@ func (s *Server) track(c *conn) bool {
 func (s *Server) untrack(c *conn) {
 	s.connsMu.Lock()
 	defer s.connsMu.Unlock()
+	if _, ok := s.conns[c]; ok && c.remote != nil {
+		s.remoteConns--
+	}
 	delete(s.conns, c)
 }
 
@@ -332,8 +341,12 @@ func (s *Server) trusted(a netip.Addr) bool {
 }
 
 // Run publishes room.live for every live room once at once and then every LiveInterval, until ctx ends.
+// In a cluster it also gives up the rooms it owns that stay empty (UseCluster).
 func (s *Server) Run(ctx context.Context) {
 	defer s.recoverAndReport("room.live loop")
+	if ps := s.peers.Load(); ps != nil {
+		go s.releaseEmptyRooms(ctx, ps)
+	}
 	t := time.NewTicker(s.opts.LiveInterval)
 	defer t.Stop()
 	for {
@@ -384,7 +397,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.connsMu.Unlock()
 	for _, c := range conns {
-		c.closeWith(websocket.CloseGoingAway, "server shutting down", true)
+		// A websocket whose participant is on another node drops: its client reconnects through another node and
+		// keeps its place there.
+		c.closeWith(websocket.CloseGoingAway, "server shutting down", c.fwd.Load() == nil)
 	}
 	// Participants without a websocket have nobody to close: they leave now.
 	for _, r := range s.hub.roomList() {

@@ -50,7 +50,7 @@ type ParticipantState struct {
 // Snapshot returns the current state, rooms sorted by roomId, participants in join order.
 func (s *Server) Snapshot() State {
 	s.connsMu.Lock()
-	st := State{Mode: s.opts.Mode, Connections: len(s.conns), AcceptedTotal: s.accepted.Load()}
+	st := State{Mode: s.opts.Mode, Connections: len(s.conns) - s.remoteConns, AcceptedTotal: s.accepted.Load()}
 	s.connsMu.Unlock()
 	for _, r := range s.hub.roomList() {
 		if rs, ok := r.state(); ok {

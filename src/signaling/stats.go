@@ -35,6 +35,14 @@ type Stats struct {
 	// (SendQueueLimit, SendQueueBytes), or the process was over QueuedBytesTotal while they were behind.
 	SlowQueue  uint64
 	SlowBudget uint64
+	// Cluster only: RemoteParticipants counts the connections of participants of this node's rooms whose websocket
+	// is on another node; ForwardedWebsockets the websockets of this node whose participant is on another node;
+	// StaleFrames the frames of other nodes for a participant no longer theirs (dropped); Failovers the
+	// participants this node moved to a new owner after theirs died.
+	RemoteParticipants  int
+	ForwardedWebsockets int
+	StaleFrames         uint64
+	Failovers           uint64
 	// Messages counts the handled messages of every action, protocol.ActionGeneral for unknown or unreadable ones.
 	Messages []MessageCount
 	// Errors counts the error replies sent, by code; codes never sent are left out.
@@ -88,6 +96,8 @@ type counters struct {
 	userSockets     atomic.Uint64
 	slowQueue       atomic.Uint64
 	slowBudget      atomic.Uint64
+	peerStale       atomic.Uint64
+	failovers       atomic.Uint64
 }
 
 func newCounters() *counters {
@@ -123,8 +133,14 @@ func (c *counters) errorReply(code int) {
 // Stats returns the current counts.
 func (s *Server) Stats() Stats {
 	s.connsMu.Lock()
-	st := Stats{Connections: len(s.conns), AcceptedTotal: s.accepted.Load()}
+	st := Stats{Connections: len(s.conns) - s.remoteConns, AcceptedTotal: s.accepted.Load(),
+		RemoteParticipants: s.remoteConns}
 	s.connsMu.Unlock()
+	if ps := s.peers.Load(); ps != nil {
+		st.ForwardedWebsockets = len(ps.forwarding(""))
+	}
+	st.StaleFrames = s.counters.peerStale.Load()
+	st.Failovers = s.counters.failovers.Load()
 	st.Rooms, st.Participants = s.hub.counts()
 	st.Reconnects = s.counters.reconnects.Load()
 	st.RateLimited = s.counters.rateLimited.Load()

@@ -16,12 +16,12 @@ import (
 )
 
 // listenAdmin opens the admin listener (ADMIN_ADDR) and builds its server; both are nil when ADMIN_ADDR is empty.
-func listenAdmin(cfg *config.Config, srv *signaling.Server, mp *mediaPlane, level *slog.LevelVar,
+func listenAdmin(cfg *config.Config, srv *signaling.Server, mp *mediaPlane, node *clusterNode, level *slog.LevelVar,
 	reg *metrics.Registry, logger *slog.Logger) (net.Listener, *http.Server, error) {
 	if cfg.AdminAddr == "" {
 		return nil, nil, nil
 	}
-	handler, err := newAdminHandler(cfg, func() any { return serverState(srv, mp) }, level, reg, logger)
+	handler, err := newAdminHandler(cfg, func() any { return serverState(srv, mp, node) }, level, reg, logger)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -52,16 +52,18 @@ func newAdminHandler(cfg *config.Config, state admin.StateFunc, level *slog.Leve
 	return h, nil
 }
 
-// state is /state: the signaling server's rooms and participants; in MCU mode every listener session's bandwidth
+// state is /state: the signaling server's rooms and participants (a cluster node's: the rooms it owns, and its view
+// of the cluster); in MCU mode every listener session's bandwidth
 // estimate and, with transcoding, each video receiver's choice (the publisher's own stream or a tier).
 type state struct {
 	signaling.State
 	Listeners   []media.ListenerEstimate `json:"listeners,omitempty"`
 	Transcoding []media.ReceiverState    `json:"transcoding,omitempty"`
+	Cluster     *clusterState            `json:"cluster,omitempty"`
 }
 
-func serverState(srv *signaling.Server, mp *mediaPlane) state {
-	st := state{State: srv.Snapshot()}
+func serverState(srv *signaling.Server, mp *mediaPlane, node *clusterNode) state {
+	st := state{State: srv.Snapshot(), Cluster: node.state()}
 	if mp != nil {
 		st.Listeners = mp.plane.Estimates()
 		st.Transcoding = mp.plane.TranscodeStats().Receivers

@@ -86,11 +86,18 @@ func run(ctx context.Context, lookup config.Lookup, logOut io.Writer, ready func
 	}
 	mediaPlane.attach(srv)
 	var draining atomic.Bool
-	public, err := publicHandler(cfg, srv, &draining)
+	node, err := newClusterNode(cfg, srv, mediaPlane, draining.Load, logger)
 	if err != nil {
 		return err
 	}
-	reg, err := newMetrics(srv, events, mediaPlane, &draining, started, logger)
+	// The drain closes the node after the websockets (their participants' links go through it); closing again
+	// does nothing.
+	defer func() { err = errors.Join(err, node.closeWithin(drainTimeout)) }()
+	public, err := publicHandler(cfg, srv, &draining, node)
+	if err != nil {
+		return err
+	}
+	reg, err := newMetrics(srv, events, mediaPlane, node, &draining, started, logger)
 	if err != nil {
 		return err
 	}
@@ -102,7 +109,7 @@ func run(ctx context.Context, lookup config.Lookup, logOut io.Writer, ready func
 	defer func() { _ = publicLn.Close() }()
 	publicSrv := &http.Server{Handler: public, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelDebug)}
-	adminLn, adminSrv, err := listenAdmin(cfg, srv, mediaPlane, level, reg, logger)
+	adminLn, adminSrv, err := listenAdmin(cfg, srv, mediaPlane, node, level, reg, logger)
 	if err != nil {
 		return err
 	}
@@ -110,7 +117,7 @@ func run(ctx context.Context, lookup config.Lookup, logOut io.Writer, ready func
 		defer func() { _ = adminLn.Close() }()
 	}
 	s := &server{cfg: cfg, logger: logger, verifier: verifier, srv: srv, draining: &draining, events: events,
-		media: mediaPlane, public: publicSrv, publicLn: publicLn, admin: adminSrv, adminLn: adminLn}
+		media: mediaPlane, node: node, public: publicSrv, publicLn: publicLn, admin: adminSrv, adminLn: adminLn}
 	return s.serve(ctx, ready)
 }
 
@@ -123,6 +130,8 @@ type server struct {
 	draining *atomic.Bool
 	events   *eventBus
 	media    *mediaPlane
+	// node is nil for a single node (CLUSTER off).
+	node     *clusterNode
 	public   *http.Server
 	publicLn net.Listener
 	// admin and adminLn are nil when ADMIN_ADDR is empty.
@@ -153,12 +162,14 @@ func (s *server) serve(ctx context.Context, ready func(listeners)) error {
 	start := time.Now()
 	select {
 	case <-ctx.Done():
+		// A cluster node leaves first: no new room is placed here while its calls drain.
+		s.node.leave()
 		drainCalls(s.srv, s.draining, s.cfg.DrainTimeout, s.logger)
 	case serveErr = <-errs:
 		s.logger.Error("listener failed: stopping", "err", serveErr)
 	}
 	// The drain publishes every remaining participant's room.leave: the bus is flushed after it.
-	err := errors.Join(serveErr, drain(s.public, s.admin, s.srv, s.media), s.events.close())
+	err := errors.Join(serveErr, drain(s.public, s.admin, s.srv, s.media, s.node), s.events.close())
 	s.logger.Info("live-webrtcsignaling stopped", "drainedIn", time.Since(start).String(), "err", err)
 	return err
 }
@@ -179,11 +190,13 @@ func servePublic(s *http.Server, ln net.Listener, cfg *config.Config) error {
 
 // drain stops accepting, closes the websockets (participants leave their rooms), ends the media sessions, then
 // stops the admin listener.
-func drain(public, adminSrv *http.Server, srv *signaling.Server, mediaPlane *mediaPlane) error {
+func drain(public, adminSrv *http.Server, srv *signaling.Server, mediaPlane *mediaPlane, node *clusterNode) error {
 	ctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
 	defer cancel()
 	// http.Server.Shutdown does not wait for hijacked (websocket) connections: the signaling server drains those.
-	err := errors.Join(public.Shutdown(ctx), srv.Shutdown(ctx), mediaPlane.close(ctx))
+	// The cluster node closes after them (their last messages to other nodes go through it), which frees the
+	// rooms it still owns.
+	err := errors.Join(public.Shutdown(ctx), srv.Shutdown(ctx), node.close(ctx), mediaPlane.close(ctx))
 	if adminSrv != nil {
 		err = errors.Join(err, adminSrv.Shutdown(ctx))
 	}
@@ -245,8 +258,10 @@ func signalingOptions(cfg *config.Config) signaling.Options {
 }
 
 // publicHandler routes the public listener: /api, /healthz, / and, in dev mode only, /dev/token. /healthz answers
-// 503 while draining, so that load balancers send new clients elsewhere.
-func publicHandler(cfg *config.Config, srv *signaling.Server, draining *atomic.Bool) (http.Handler, error) {
+// 503 while draining, and for a cluster node while it is not connected to the broker (it could not place a room),
+// so that load balancers send new clients elsewhere.
+func publicHandler(cfg *config.Config, srv *signaling.Server, draining *atomic.Bool, node *clusterNode) (http.Handler,
+	error) {
 	client, err := web.Handler()
 	if err != nil {
 		return nil, err
@@ -258,6 +273,11 @@ func publicHandler(cfg *config.Config, srv *signaling.Server, draining *atomic.B
 		if draining.Load() {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			_, _ = io.WriteString(w, "draining\n")
+			return
+		}
+		if !node.connected() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = io.WriteString(w, "cluster not connected\n")
 			return
 		}
 		_, _ = io.WriteString(w, "ok\n")

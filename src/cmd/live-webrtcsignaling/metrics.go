@@ -16,14 +16,17 @@ import (
 const metricPrefix = "live_webrtcsignaling_"
 
 // newMetrics builds what /metrics exposes: the Go runtime and the process, the build, the signaling server and
-// the drain state, the bus when RABBITMQ_URL is set, the WebRTC sessions and the media plane in MCU mode. Each
+// the drain state, the bus when RABBITMQ_URL is set, the cluster when CLUSTER is on, the WebRTC sessions and the media plane in MCU mode. Each
 // collector reads its package's counters at scrape time.
-func newMetrics(srv *signaling.Server, events *eventBus, mediaPlane *mediaPlane, draining *atomic.Bool,
-	started time.Time, logger *slog.Logger) (*metrics.Registry, error) {
+func newMetrics(srv *signaling.Server, events *eventBus, mediaPlane *mediaPlane, node *clusterNode,
+	draining *atomic.Bool, started time.Time, logger *slog.Logger) (*metrics.Registry, error) {
 	reg := metrics.NewRegistry(logger)
 	collectors := []metrics.Collector{metrics.RuntimeCollector(started), buildCollector(), signalingCollector(srv, draining)}
 	if events.amqp != nil {
 		collectors = append(collectors, busCollector(events.amqp))
+	}
+	if node != nil {
+		collectors = append(collectors, clusterCollector(node.node, srv))
 	}
 	if mediaPlane != nil {
 		collectors = append(collectors, webrtcCollector(mediaPlane.engine), mediaCollector(mediaPlane.plane))

@@ -1,0 +1,187 @@
+package signaling
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/heytribe/live-webrtcsignaling/src/cluster"
+	"github.com/heytribe/live-webrtcsignaling/src/protocol"
+)
+
+// remoteInbound bounds the frames waiting for a remote connection's read goroutine: the websocket's node rate-limits
+// them, so a full queue means the owner is stuck, and the connection is dropped as a slow one.
+const remoteInbound = 256
+
+// remoteLink is the owner's end of a participant whose websocket is on another node (edge): frames come from the
+// room's inbox (peerFrame) and are handled on the connection's read goroutine, in order; what the participant is
+// sent goes to the edge's inbox from its write goroutine, in order, tagged with link.
+type remoteLink struct {
+	edge, link string
+	inbound    chan peerItem
+	// writeDone is closed when the write goroutine ends: the edge is unreachable, or the link was closed.
+	writeDone chan struct{}
+}
+
+// peerItem is one frame of a remote participant, or the end of its websocket.
+type peerItem struct {
+	frame []byte
+	// reply answers the frame's request (leave) with its code.
+	reply func(code int)
+	// end: the websocket ended; leaves says the participant leaves (else it waits for a reconnect).
+	end, leaves bool
+}
+
+// newRemoteConn makes the connection of a participant whose websocket, from ip, is on the node edge.
+func (s *Server) newRemoteConn(edge, link, ip string) *conn {
+	ctx, endCalls := context.WithCancel(context.Background())
+	c := newConn(s, nil, ip, endCalls)
+	c.remote = &remoteLink{edge: edge, link: link, inbound: make(chan peerItem, remoteInbound),
+		writeDone: make(chan struct{})}
+	c.remoteCtx = ctx
+	c.log = s.log.With("remote", ip, "edge", edge)
+	return c
+}
+
+// trackRemote registers a remote connection for Shutdown, unless shutdown has begun.
+func (s *Server) trackRemote(c *conn) bool {
+	s.connsMu.Lock()
+	defer s.connsMu.Unlock()
+	if s.closing {
+		return false
+	}
+	s.connsWG.Add(2)
+	s.conns[c] = struct{}{}
+	s.remoteConns++
+	return true
+}
+
+// startRemote runs a remote connection's goroutines.
+func (c *conn) startRemote() {
+	go c.remoteReadPump(c.remoteCtx)
+	go c.remoteWritePump()
+}
+
+// push queues an item for the read goroutine; a connection that lets its queue fill is dropped.
+func (l *remoteLink) push(c *conn, it peerItem) {
+	select {
+	case l.inbound <- it:
+	default:
+		c.closeSlow(refusedFull)
+	}
+}
+
+func (c *conn) remoteReadPump(ctx context.Context) {
+	defer c.srv.connsWG.Done()
+	defer close(c.readDone)
+	defer c.endCalls()
+	defer c.recoverAndReport("remote read")
+	for {
+		select {
+		case it := <-c.remote.inbound:
+			if it.end {
+				c.endWith(it.leaves)
+				return
+			}
+			action, code := c.handleRecovering(ctx, it.frame)
+			if code != 0 {
+				c.fail(action, code)
+			}
+			c.srv.counters.message(action, code)
+			if it.reply != nil {
+				it.reply(code)
+			}
+		case <-c.remote.writeDone:
+			// The edge is unreachable or the link is closed: as after a websocket drop, unless the server ended it.
+			c.endWith(false)
+			return
+		}
+	}
+}
+
+func (c *conn) remoteWritePump() {
+	defer c.srv.connsWG.Done()
+	defer close(c.remote.writeDone)
+	defer c.recoverAndReport("remote write")
+	ps := c.srv.peers.Load()
+	var batch []*outMsg
+	for {
+		select {
+		case <-c.queue.notify:
+			batch = c.queue.take(batch)
+			if !c.sendRemote(ps, batch) {
+				return
+			}
+			clear(batch)
+		case <-c.closing:
+			// What was queued before the close goes first (a leaveR); a reconnect took what it had to replay.
+			batch = c.queue.take(batch)
+			if c.sendRemote(ps, batch) {
+				c.sendRemoteClose(ps)
+			}
+			return
+		case <-c.readDone:
+			return
+		}
+	}
+}
+
+// sendRemote sends messages to the edge, in order, and waits for the broker to take the last: false when the edge
+// has no inbox any more (it died) or the broker is unreachable.
+func (c *conn) sendRemote(ps *peers, batch []*outMsg) bool {
+	to := cluster.NodeAddress(c.remote.edge)
+	var last *cluster.Receipt
+	for _, m := range batch {
+		data, err := m.bytes()
+		if err != nil {
+			c.srv.log.Error("cannot encode message", "err", err)
+			continue
+		}
+		r, err := ps.cl.SendAsync(to, cluster.Message{Kind: kindOut, Socket: c.remote.link, Body: data})
+		if err != nil {
+			c.log.Info("remote websocket unreachable", "err", err)
+			return false
+		}
+		last = r
+	}
+	if last == nil {
+		return true
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), c.srv.opts.WriteWait)
+	defer cancel()
+	if err := last.Wait(ctx); err != nil {
+		c.log.Info("remote websocket unreachable", "err", err)
+		return false
+	}
+	return true
+}
+
+// sendRemoteClose tells the edge that the link ends, with the close code its websocket gets.
+func (c *conn) sendRemoteClose(ps *peers) {
+	body, err := json.Marshal(peerClose{Code: c.closeCode, Text: c.closeText})
+	if err != nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), c.srv.opts.WriteWait)
+	defer cancel()
+	err = ps.cl.Send(ctx, cluster.NodeAddress(c.remote.edge),
+		cluster.Message{Kind: kindClose, Socket: c.remote.link, Body: body})
+	if err != nil {
+		c.log.Debug("link close not delivered", "err", err)
+	}
+}
+
+// movedDown is what a participant that entered its room again on a new owner is told of its upstream: it publishes
+// again (an offer to "publisher", as after any eventWebrtcDown of its upstream); the others' streams are offered
+// anew by the new owner.
+var movedDown = protocol.WebrtcDownEvent{From: protocol.From{SocketID: protocol.PublisherSocketID},
+	Reason: protocol.ReasonMoved, Phase: protocol.PhaseMedia}
+
+// verifyTime is when a join's bearer is checked: now, or for a participant entering its room again on a new owner,
+// when its first join was accepted (the bearer may have expired since; it was checked then).
+func (c *conn) verifyTime() time.Time {
+	if c.rejoin != nil {
+		return c.rejoin.JoinedAt
+	}
+	return c.srv.now()
+}
