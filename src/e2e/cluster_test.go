@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"regexp"
@@ -334,6 +335,54 @@ func (c *cluster) connectedNodes() ([]string, error) {
 		}
 	}
 	return ids, nil
+}
+
+// participantState is what a node's /state says of a participant of a room it owns.
+type participantState struct {
+	SocketID  string `json:"socketId"`
+	Connected bool   `json:"connected"`
+}
+
+// nodeState is the part of a node's /state (admin listener) the tests read: the rooms it runs.
+type nodeState struct {
+	Rooms []struct {
+		RoomID       string             `json:"roomId"`
+		Participants []participantState `json:"participants"`
+	} `json:"rooms"`
+}
+
+// state reads the node's /state.
+func (n *clusterNode) state() (nodeState, error) {
+	var st nodeState
+	resp, err := http.Get(n.Admin + "/state")
+	if err != nil {
+		return st, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return st, fmt.Errorf("GET %s/state: %s", n.Admin, resp.Status)
+	}
+	return st, json.NewDecoder(resp.Body).Decode(&st)
+}
+
+// awayOn waits until the owner shows socketID as away (waiting for a reconnect): what is sent to it from then on
+// is kept for its reconnect.
+func (n *clusterNode) awayOn(t testing.TB, socketID string) {
+	t.Helper()
+	testkit.WaitFor(t, testkit.Patient, "participant "+socketID+" away on node "+n.ID, func() bool {
+		st, err := n.state()
+		if err != nil {
+			return false
+		}
+		for _, r := range st.Rooms {
+			for _, p := range r.Participants {
+				if p.SocketID == socketID {
+					return !p.Connected
+				}
+			}
+		}
+		return false
+	})
 }
 
 // ctlJSON runs rabbitmqctl with args and the JSON formatter, and decodes its output into v.
