@@ -63,17 +63,7 @@ func (c *wsClient) next() testkit.Message {
 	return m
 }
 
-// expectNext checks that the next message is action, with nothing before it.
-func (c *wsClient) expectNext(action string) testkit.Message {
-	c.t.Helper()
-	m := c.next()
-	if m.A != action {
-		c.t.Fatalf("%s on node %s: got %s (s=%v e=%d d=%s), want %s", c.user, c.node, m.A, m.OK(), m.E, m.D, action)
-	}
-	return m
-}
-
-// reply returns the reply to action and checks it succeeded.
+// ok returns the reply to action and checks it succeeded.
 func (c *wsClient) ok(action string) testkit.Message {
 	c.t.Helper()
 	m, err := c.kc.OKReply(action, testkit.Patient)
