@@ -213,8 +213,8 @@ func TestClusterBrowsers(t *testing.T) {
 			r := all[moved]
 			return r.Joined && r.Reconnects > reconnectsBefore
 		}, decodingAgain(users, killed, 500*time.Millisecond, again)))
-	t.Logf("FIGURE edge: %s's node %s killed; %s reconnected and both decode again after %v", moved, signaling.ID,
-		moved, latest(again).Sub(killed).Round(time.Millisecond))
+	t.Logf("FIGURE edge: %s's node %s killed; %s reconnected (first report saying so) %v later; media, between "+
+		"the pages and the owner, went on", moved, signaling.ID, moved, after[moved].at.Sub(killed).Round(time.Millisecond))
 	for _, u := range users {
 		r := after[u]
 		if r.SocketID != socketOf[u] || r.Rejoins != 0 {
