@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -492,7 +493,8 @@ func testEdgeKilled(t *testing.T, c *cluster, consumer *brokertest.Consumer) {
 	}
 }
 
-// testOwnerKilled kills (kill -9) the room's owner while its members hold websockets on the two other nodes:
+// testOwnerKilled runs relay mode between two members whose websockets are on the two nodes that do not own the
+// room, then kills (kill -9) the room's owner:
 // within 10 s another node owns the room, the members are still in it and reach each other, and the bus shows no
 // room.join again nor a room.leave for them.
 func testOwnerKilled(t *testing.T, c *cluster, consumer *brokertest.Consumer) {
@@ -503,6 +505,7 @@ func testOwnerKilled(t *testing.T, c *cluster, consumer *brokertest.Consumer) {
 	aj, bj := alice.join(room), bob.join(room)
 	alice.barrier()
 	bob.barrier()
+	relayThroughTwoEdges(t, alice, bob)
 
 	killed := time.Now()
 	c.node(owner).Kill()
@@ -538,4 +541,42 @@ func testOwnerKilled(t *testing.T, c *cluster, consumer *brokertest.Consumer) {
 			}
 		}
 	}
+}
+
+// relayThroughTwoEdges runs relay mode's actions (docs/API.md, Modes) between a and b, two members whose
+// websockets are on two nodes that do not own their room: exchangeSdp and exchangeCandidate reach the peer with
+// "from", end of candidates included, and the errors are a single node's.
+func relayThroughTwoEdges(t *testing.T, a, b *wsClient) {
+	t.Helper()
+	offer := map[string]any{"type": "offer", "sdp": "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n"}
+	a.send("exchangeSdp", map[string]any{"to": b.socketID, "sdp": offer})
+	a.ok("exchangeSdp")
+	se := decodeAs[protocol.ExchangeSdpEvent](t, b.expect(protocol.EventExchangeSdp).D)
+	if se.From != (protocol.From{SocketID: a.socketID, UserID: a.user}) || se.SDP.SDP != offer["sdp"] {
+		t.Errorf("eventExchangeSdp through nodes %s and %s = %+v", a.node, b.node, se)
+	}
+	cand := map[string]any{"candidate": "candidate:1 1 udp 2122260223 127.0.0.1 5000 typ host", "sdpMid": "0",
+		"sdpMLineIndex": 0}
+	b.send("exchangeCandidate", map[string]any{"to": a.socketID, "candidate": cand})
+	b.ok("exchangeCandidate")
+	ce := decodeAs[protocol.ExchangeCandidateEvent](t, a.expect(protocol.EventExchangeCandidate).D)
+	if ce.From != (protocol.From{SocketID: b.socketID, UserID: b.user}) || !strings.Contains(string(ce.Candidate), "typ host") {
+		t.Errorf("eventExchangeCandidate = %+v %s", ce.From, ce.Candidate)
+	}
+	b.send("exchangeCandidate", map[string]any{"to": a.socketID, "candidate": map[string]any{"completed": true}})
+	a.expect(protocol.EventExchangeCandidate)
+	for _, tt := range []struct {
+		action, frame string
+		code          int
+	}{
+		{"exchangeSdp", `{"a":"exchangeSdp","d":{"to":"` + b.socketID + `"}}`, protocol.CodeJSONFieldMissing},
+		{"exchangeSdp", `{"a":"exchangeSdp","d":{"to":"` + b.socketID + `","sdp":"v=0"}}`, protocol.CodeJSON},
+		{"exchangeSdp", `{"a":"exchangeSdp","d":{"to":"publisher","sdp":{}}}`, protocol.CodeSocketIDDoesNotExist},
+		{"exchangeCandidate", `{"a":"exchangeCandidate","d":{"to":"nobody","candidate":{}}}`, protocol.CodeSocketIDDoesNotExist},
+	} {
+		a.sendRaw(tt.frame)
+		a.refused(tt.action, tt.code)
+	}
+	a.barrier()
+	b.barrier()
 }
