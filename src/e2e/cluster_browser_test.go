@@ -178,13 +178,7 @@ func TestClusterBrowsers(t *testing.T) {
 	// kill -9 of the owner.
 	killed := time.Now()
 	c.node(owner).Kill()
-	var newOwner string
-	testkit.WaitFor(t, 10*time.Second, "a new owner of the room within 10 s of the owner's kill", func() bool {
-		owners, err := c.roomOwners()
-		newOwner = owners[room]
-		return err == nil && newOwner != "" && newOwner != owner
-	})
-	owned := time.Since(killed)
+	newOwner, owned := c.newOwnerAfterKill(t, room, owner, killed)
 	again := map[string]time.Time{}
 	reps.waitFor(t, recoveryTimeout, "both pages decode each other again after the owner's kill",
 		decodingAgain(users, killed, 500*time.Millisecond, again))

@@ -385,6 +385,44 @@ func (n *clusterNode) awayOn(t testing.TB, socketID string) {
 	})
 }
 
+// claimedAt returns when the node's log last said it claimed room ("cluster: room claimed"), or the zero time.
+func (n *clusterNode) claimedAt(room string) time.Time {
+	var at time.Time
+	for _, line := range strings.Split(n.logs.tail(1<<30), "\n") {
+		var entry struct {
+			Time   time.Time `json:"time"`
+			Msg    string    `json:"msg"`
+			RoomID string    `json:"roomId"`
+		}
+		if json.Unmarshal([]byte(line), &entry) == nil && entry.Msg == "cluster: room claimed" && entry.RoomID == room {
+			at = entry.Time
+		}
+	}
+	return at
+}
+
+// newOwnerAfterKill waits until the broker shows an owner of room other than dead, killed at killed, and returns
+// it with the time from the kill to its claim, from the claiming node's log (the broker's tool is too slow a clock:
+// about 1.5 s a call). The test fails when that is over 10 s, the issue's bound.
+func (c *cluster) newOwnerAfterKill(t testing.TB, room, dead string, killed time.Time) (string, time.Duration) {
+	t.Helper()
+	var owner string
+	testkit.WaitFor(t, testkit.Patient, "a new owner of "+room+" on the broker", func() bool {
+		owners, err := c.roomOwners()
+		owner = owners[room]
+		return err == nil && owner != "" && owner != dead
+	})
+	at := c.node(owner).claimedAt(room)
+	if at.Before(killed) {
+		t.Fatalf("node %s owns %s on the broker but its log has no claim of it since the kill", owner, room)
+	}
+	took := at.Sub(killed)
+	if took > 10*time.Second {
+		t.Errorf("node %s claimed %s %v after its owner %s was killed, want within 10 s", owner, room, took, dead)
+	}
+	return owner, took
+}
+
 // ctlJSON runs rabbitmqctl with args and the JSON formatter, and decodes its output into v.
 func (c *cluster) ctlJSON(v any, args ...string) error {
 	out, err := c.Broker.Ctl(append(args, "--formatter", "json")...)

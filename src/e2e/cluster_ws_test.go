@@ -509,13 +509,8 @@ func testOwnerKilled(t *testing.T, c *cluster, consumer *brokertest.Consumer) {
 
 	killed := time.Now()
 	c.node(owner).Kill()
-	var newOwner string
-	testkit.WaitFor(t, 10*time.Second, "a new owner of "+room+" within 10 s of the kill", func() bool {
-		owners, err := c.roomOwners()
-		newOwner = owners[room]
-		return err == nil && newOwner != "" && newOwner != owner
-	})
-	t.Logf("owner %s killed; %s owns the room %v later", owner, newOwner, time.Since(killed).Round(time.Millisecond))
+	newOwner, took := c.newOwnerAfterKill(t, room, owner, killed)
+	t.Logf("owner %s killed; %s claimed the room %v later", owner, newOwner, took.Round(time.Millisecond))
 
 	alice.send("sendMessage", map[string]any{"to": bj.SocketID, "message": "after-failover"})
 	alice.ok("sendMessage")
