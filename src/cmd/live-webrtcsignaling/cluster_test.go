@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -414,5 +415,113 @@ func TestClusterEdgeDeath(t *testing.T) {
 	bob2.event(t, "eventMessage", &ev)
 	if ev.Message != "while away" {
 		t.Fatalf("replayed %+v", ev)
+	}
+}
+
+// TestClusterConcurrentFirstJoins: three clients, one per node, join a new room at the same moment, 20 times: each
+// room gets one owner and one set of members, whoever placed it.
+func TestClusterConcurrentFirstJoins(t *testing.T) {
+	tc := startCluster(t, "a", "b", "c")
+	ids := []string{"a", "b", "c"}
+	for range 20 {
+		room := brokertest.UniqueName("room-")
+		clients := make([]*wsClient, len(ids))
+		for i, id := range ids {
+			clients[i] = tc.nodes[id].dial(t)
+		}
+		for i, c := range clients {
+			c.send(t, "join", map[string]any{"roomId": room, "bearer": signedBearer(t, fmt.Sprint("user", i))})
+		}
+		sizes := 0
+		for _, c := range clients {
+			r := c.reply(t, "join")
+			var j struct{ RoomSize int }
+			if !r.OK() || json.Unmarshal(r.D, &j) != nil {
+				t.Fatalf("joinR %+v", r)
+			}
+			sizes += j.RoomSize
+		}
+		// Members before each joiner: 0, 1 and 2 in some order, when all three are in one room.
+		if sizes != 3 {
+			t.Fatalf("room %s: joinR room sizes add up to %d, want 0+1+2", room, sizes)
+		}
+		owners := 0
+		for _, id := range ids {
+			if slices.Contains(tc.nodes[id].state(t).RoomsOwned, room) {
+				owners++
+			}
+		}
+		if owners != 1 {
+			t.Fatalf("room %s has %d owners", room, owners)
+		}
+		for _, c := range clients {
+			_ = c.Conn.Close()
+		}
+	}
+}
+
+// TestClusterFigures measures, with LWS_CLUSTER_FIGURES=1, the join latency and the relay latency (sendMessage to
+// eventMessage) through a node that does not own the room against the owner's own websockets, p50 and p99.
+func TestClusterFigures(t *testing.T) {
+	if os.Getenv("LWS_CLUSTER_FIGURES") == "" {
+		t.Skip("set LWS_CLUSTER_FIGURES=1 to measure")
+	}
+	tc := startCluster(t, "a", "b")
+	const rounds = 200
+	var joinLocal, joinRemote, relayLocal, relayRemote []time.Duration
+	for range rounds / 10 {
+		room := brokertest.UniqueName("room-")
+		owner, other := "a", "b"
+		first := tc.nodes[owner].dial(t)
+		first.joinAs(t, room, "first")
+		if tc.owner(t, room) != owner {
+			owner, other = "b", "a"
+		}
+		for _, via := range []string{owner, other} {
+			for range 5 {
+				c := tc.nodes[via].dial(t)
+				start := time.Now()
+				c.joinAs(t, room, "x")
+				if via == owner {
+					joinLocal = append(joinLocal, time.Since(start))
+				} else {
+					joinRemote = append(joinRemote, time.Since(start))
+				}
+				c.send(t, "leave", nil)
+				c.reply(t, "leave")
+				_ = c.Conn.Close()
+			}
+		}
+		// Two participants on the owner, two elsewhere: one message each way, timed to the receiver's event.
+		pairs := map[string][2]*wsClient{}
+		for _, via := range []string{owner, other} {
+			s, r := tc.nodes[via].dial(t), tc.nodes[via].dial(t)
+			s.joinAs(t, room, "s"+via)
+			jr := r.joinAs(t, room, "r"+via)
+			pairs[via] = [2]*wsClient{s, r}
+			for range 10 {
+				start := time.Now()
+				s.send(t, "sendMessage", map[string]any{"to": jr.SocketID, "message": 1})
+				r.event(t, "eventMessage", nil)
+				if via == owner {
+					relayLocal = append(relayLocal, time.Since(start))
+				} else {
+					relayRemote = append(relayRemote, time.Since(start))
+				}
+			}
+		}
+		_ = first.Conn.Close()
+		for _, p := range pairs {
+			_ = p[0].Conn.Close()
+			_ = p[1].Conn.Close()
+		}
+	}
+	for _, f := range []struct {
+		what string
+		d    []time.Duration
+	}{{"join on the owner", joinLocal}, {"join through another node", joinRemote},
+		{"relay between websockets of the owner", relayLocal}, {"relay between websockets of another node", relayRemote}} {
+		slices.Sort(f.d)
+		t.Logf("%s: p50 %v p99 %v (%d)", f.what, f.d[len(f.d)/2], f.d[len(f.d)*99/100], len(f.d))
 	}
 }
