@@ -172,8 +172,7 @@ func (c *conn) sendRemoteClose(ps *peers) {
 }
 
 // movedDown is what a participant that entered its room again on a new owner is told of its upstream: it publishes
-// again (an offer to "publisher", as after any eventWebrtcDown of its upstream); the others' streams are offered
-// anew by the new owner.
+// again (an offer to "publisher", as after any eventWebrtcDown of its upstream).
 var movedDown = protocol.WebrtcDownEvent{From: protocol.From{SocketID: protocol.PublisherSocketID},
 	Reason: protocol.ReasonMoved, Phase: protocol.PhaseMedia}
 

@@ -39,13 +39,21 @@ type testNode struct {
 // startCluster runs a server per id, relay mode (no media plane), with a namespace of the test's own.
 func startCluster(t *testing.T, ids ...string) *testCluster {
 	t.Helper()
+	return startClusterIn(t, "relay", ids...)
+}
+
+// startClusterIn is startCluster in the media mode mode (MCU: each node's media plane on a port of its own).
+func startClusterIn(t *testing.T, mode string, ids ...string) *testCluster {
+	t.Helper()
 	tc := &testCluster{url: brokertest.URL(t), ns: brokertest.UniqueName("ct"), nodes: make(map[string]*testNode)}
 	for _, id := range ids {
 		proxy := brokertest.NewProxy(t, tc.url)
 		env := map[string]string{"PORT_NUMBER": "0", "BIND_ADDRESS": "127.0.0.1", "ADMIN_ADDR": "127.0.0.1:0",
-			"JWT_SECRET": clusterSecret, "MEDIA_MODE": "relay", "DRAIN_TIMEOUT": "0s",
+			"JWT_SECRET": clusterSecret, "MEDIA_MODE": mode, "UDP_PORT": "0", "DRAIN_TIMEOUT": "0s",
 			"RABBITMQ_URL": proxy.URL(tc.url), "RABBITMQ_FLUSH_TIMEOUT": "1s",
-			"CLUSTER": "on", "NODE_ID": id, "CLUSTER_NAMESPACE": tc.ns, "CLUSTER_ANNOUNCE_INTERVAL": "200ms"}
+			"CLUSTER": "on", "NODE_ID": id, "CLUSTER_NAMESPACE": tc.ns, "CLUSTER_ANNOUNCE_INTERVAL": "200ms",
+			"WS_RATE_LIMIT": "10000", "WS_RATE_BURST": "10000", "WS_USER_RATE_LIMIT": "10000",
+			"WS_USER_RATE_BURST": "10000"}
 		tc.nodes[id] = &testNode{id: id, srv: launch(t, env, io.Discard), proxy: proxy}
 	}
 	for _, n := range tc.nodes {
@@ -296,9 +304,10 @@ func ownerState(t *testing.T, n *testNode) string {
 
 // TestClusterOwnerDeath: the owner of a room vanishes (its broker connection cut, no reconnection: for the others,
 // a crash); the nodes of the room's websockets place it again and enter their participants there, with their
-// socketIds; messages flow again, and no room.join is published again.
+// socketIds; each client is told that its media connections moved, messages flow again, and no room.join is
+// published again. MCU mode: the media planes are real, the clients do not publish.
 func TestClusterOwnerDeath(t *testing.T) {
-	tc := startCluster(t, "a", "b", "c")
+	tc := startClusterIn(t, "mcu", "a", "b", "c")
 	var room, owner string
 	var alice, bob *wsClient
 	var ja, jb joined
@@ -337,6 +346,27 @@ func TestClusterOwnerDeath(t *testing.T) {
 		return newOwner != ""
 	})
 	t.Logf("room moved to %s %v after its owner vanished", newOwner, time.Since(start))
+	// Each is told of its upstream and of its downstream from the other, once.
+	for _, c := range []struct {
+		ws    *wsClient
+		other string
+	}{{alice, jb.SocketID}, {bob, ja.SocketID}} {
+		seen := map[string]int{}
+		for range 2 {
+			var down struct {
+				From   struct{ SocketID string }
+				Reason string
+			}
+			c.ws.event(t, "eventWebrtcDown", &down)
+			if down.Reason != "moved" {
+				t.Fatalf("eventWebrtcDown %+v", down)
+			}
+			seen[down.From.SocketID]++
+		}
+		if seen["publisher"] != 1 || seen[c.other] != 1 {
+			t.Fatalf("eventWebrtcDown moved from %v, want publisher and %s", seen, c.other)
+		}
+	}
 	alice.send(t, "sendMessage", map[string]any{"to": jb.SocketID, "message": "again"})
 	var ev struct {
 		From    struct{ SocketID string }
