@@ -49,6 +49,9 @@ const (
 	kindResult = "signal.result"
 )
 
+// closeServiceRestart is the close code of a websocket whose participant's link broke: its client reconnects.
+const closeServiceRestart = 1012
+
 // endNoticeTimeout bounds the attempts to tell a participant's owner that its websocket ended.
 const endNoticeTimeout = 2 * time.Second
 
@@ -448,7 +451,8 @@ func (s *Server) peerEnter(ctx context.Context, ps *peers, d *cluster.Delivery) 
 	if d.Kind == kindRejoin {
 		rc.rejoin = &e
 	}
-	action, code := rc.handleRecovering(ctx, e.Frame)
+	// Counted on the websocket's node, which answers an error itself.
+	_, code := rc.handleRecovering(ctx, e.Frame)
 	if code == 0 && rc.p == nil {
 		code = protocol.CodeSystem
 	}
@@ -458,10 +462,11 @@ func (s *Server) peerEnter(ctx context.Context, ps *peers, d *cluster.Delivery) 
 			rc.endWith(true)
 		}
 		rc.endCalls()
+		// Nothing queued for a refused entry stays charged to the budget.
+		rc.queue.close()
 		replyPeer(d, peerResult{Code: code})
 		return
 	}
-	s.counters.message(action, 0)
 	rc.startRemote()
 	replyPeer(d, peerResult{SocketID: rc.p.socketID, UserID: rc.p.userID, Room: rc.p.room.id, Node: ps.cl.ID()})
 }
@@ -471,17 +476,24 @@ func (s *Server) peerEnter(ctx context.Context, ps *peers, d *cluster.Delivery) 
 func (s *Server) peerFrame(d *cluster.Delivery) {
 	link, rest, ok := bytes.Cut(d.Body, []byte("\n"))
 	var rc *conn
+	away := false
 	if p := s.hub.socket(d.Socket); ok && p != nil {
 		p.room.mu.Lock()
 		if c := p.conn; c != nil && c.remote != nil && c.remote.link == string(link) {
 			rc = c
 		}
+		away = p.conn == nil && !p.gone
 		p.room.mu.Unlock()
 	}
 	if rc == nil {
 		// The participant left, or a reconnect took it over: the old websocket's frames go nowhere.
 		s.counters.peerStale.Add(1)
 		replyPeer(d, peerResult{Code: protocol.CodeUserNotAuthenticated})
+		if away && d.Kind != kindEnd {
+			// Its link broke while the websocket lives (this node could not reach the edge for a moment): the
+			// client is made to reconnect, which gets it the events kept meanwhile.
+			s.closeStaleLink(d.From, string(link))
+		}
 		return
 	}
 	it := peerItem{frame: rest}
@@ -492,4 +504,17 @@ func (s *Server) peerFrame(d *cluster.Delivery) {
 		it.reply = func(code int) { replyPeer(d, peerResult{Code: code}) }
 	}
 	rc.remote.push(rc, it)
+}
+
+// closeStaleLink closes the websocket of a link that lost its participant (1012: the client reconnects).
+func (s *Server) closeStaleLink(edge, link string) {
+	ps := s.peers.Load()
+	body, err := json.Marshal(peerClose{Code: closeServiceRestart, Text: "service restart"})
+	if err != nil || !cluster.ValidNodeID(edge) {
+		return
+	}
+	m := cluster.Message{Kind: kindClose, Socket: link, Body: body}
+	if _, err := ps.cl.SendAsync(cluster.NodeAddress(edge), m); err != nil {
+		s.log.Debug("stale link not closed", "edge", edge, "err", err)
+	}
 }

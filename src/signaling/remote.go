@@ -3,6 +3,7 @@ package signaling
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"time"
 
 	"github.com/heytribe/live-webrtcsignaling/src/cluster"
@@ -21,6 +22,9 @@ type remoteLink struct {
 	inbound    chan peerItem
 	// writeDone is closed when the write goroutine ends: the edge is unreachable, or the link was closed.
 	writeDone chan struct{}
+	// unsent is the batch the edge did not take (it died, or the broker was unreachable), kept for the replay of
+	// the participant's next websocket; written by the write goroutine before writeDone closes.
+	unsent []*outMsg
 }
 
 // peerItem is one frame of a remote participant, or the end of its websocket.
@@ -110,6 +114,9 @@ func (c *conn) remoteWritePump() {
 		case <-c.queue.notify:
 			batch = c.queue.take(batch)
 			if !c.sendRemote(ps, batch) {
+				// Some of the batch may have reached the edge's inbox before it died: a replay may repeat them,
+				// which is better than losing the rest.
+				c.remote.unsent = slices.Clone(batch)
 				return
 			}
 			clear(batch)
@@ -123,6 +130,22 @@ func (c *conn) remoteWritePump() {
 		case <-c.readDone:
 			return
 		}
+	}
+}
+
+// unsentRemote returns what a remote connection's edge did not take, once its write goroutine has ended (nil
+// otherwise, and for a websocket). Called by detach, with the room locked.
+func (c *conn) unsentRemote() []*outMsg {
+	if c.remote == nil {
+		return nil
+	}
+	select {
+	case <-c.remote.writeDone:
+		unsent := c.remote.unsent
+		c.remote.unsent = nil
+		return unsent
+	default:
+		return nil
 	}
 }
 
