@@ -219,7 +219,7 @@ func (c *conn) reconnectElsewhere(ctx context.Context, socketID string, d json.R
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.srv.opts.MediaTimeout)
 	defer cancel()
-	room, ok := ps.locate(ctx, socketID)
+	room, ok := c.srv.locate(ctx, ps, socketID)
 	if !ok {
 		return 0, false
 	}
@@ -232,7 +232,7 @@ func (c *conn) reconnectElsewhere(ctx context.Context, socketID string, d json.R
 }
 
 // locate asks every other live node, at once, whether it holds socketID, and returns its room.
-func (ps *peers) locate(ctx context.Context, socketID string) (string, bool) {
+func (s *Server) locate(ctx context.Context, ps *peers, socketID string) (string, bool) {
 	ctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
 	found := make(chan string, 1)
@@ -244,6 +244,7 @@ func (ps *peers) locate(ctx context.Context, socketID string) (string, bool) {
 		wg.Add(1)
 		go func(node string) {
 			defer wg.Done()
+			defer s.recoverAndReport("locate")
 			res, err := ps.request(ctx, cluster.NodeAddress(node), cluster.Message{Kind: kindWhere, Socket: socketID})
 			if err == nil && res.Room != "" {
 				select {
