@@ -174,6 +174,14 @@ func TestClusterJoinThroughAnotherNode(t *testing.T) {
 		t.Fatal("nobody owns the room")
 	}
 	t.Logf("room owned by %s", owner)
+	_, metrics := getWith(t, "http://"+tc.nodes[owner].srv.addrs.admin+"/metrics", "")
+	for _, want := range []string{"\nlive_webrtcsignaling_cluster_connected 1\n",
+		"\nlive_webrtcsignaling_cluster_live_nodes 2\n", "\nlive_webrtcsignaling_cluster_rooms_owned 1\n",
+		"\nlive_webrtcsignaling_cluster_remote_participants 1\n", "\nlive_webrtcsignaling_participants 2\n"} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("the owner's /metrics lacks %q", want)
+		}
+	}
 
 	const n = 200
 	for i := range n {
