@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -561,5 +562,42 @@ func TestClusterFigures(t *testing.T) {
 		{"relay between websockets of the owner", relayLocal}, {"relay between websockets of another node", relayRemote}} {
 		slices.Sort(f.d)
 		t.Logf("%s: p50 %v p99 %v (%d)", f.what, f.d[len(f.d)/2], f.d[len(f.d)*99/100], len(f.d))
+	}
+}
+
+// TestClusterEdgeStopKeepsPlaces: a node stopped by SIGTERM closes its websockets whose room lives elsewhere
+// (1001) without their participants leaving: the client reconnects through another node and is still there.
+func TestClusterEdgeStopKeepsPlaces(t *testing.T) {
+	tc := startCluster(t, "a", "b")
+	ctx, cancel := context.WithTimeout(context.Background(), testkit.Patient)
+	defer cancel()
+	room := brokertest.UniqueName("room-")
+	// Rooms until one is placed on a.
+	alice := tc.nodes["a"].dial(t)
+	for {
+		alice.joinAs(t, room, "alice")
+		if tc.owner(t, room) == "a" {
+			break
+		}
+		alice.send(t, "leave", nil)
+		alice.reply(t, "leave")
+		room = brokertest.UniqueName("room-")
+		if ctx.Err() != nil {
+			t.Fatal("a never owned a room")
+		}
+	}
+	bob := tc.nodes["b"].dial(t)
+	jb := bob.joinAs(t, room, "bob")
+	tc.nodes["b"].srv.stop()
+	if code := bob.closeCode(t); code != 1001 {
+		t.Fatalf("bob's websocket closed with %d, want 1001", code)
+	}
+	if err := tc.nodes["b"].srv.wait(t); err != nil {
+		t.Fatalf("b stopped with %v", err)
+	}
+	bob2 := tc.nodes["a"].dial(t)
+	bob2.send(t, "reconnect", map[string]any{"socketId": jb.SocketID, "bearer": signedBearer(t, "bob")})
+	if r := bob2.reply(t, "reconnect"); !r.OK() {
+		t.Fatalf("reconnect after the edge stopped: %+v", r)
 	}
 }
