@@ -80,6 +80,7 @@ func TestClusterForwardsInOrder(t *testing.T) {
 		c.flush()
 	}
 	const n = 300
+	sentBefore := a.node.Stats().MessagesSent + b.node.Stats().MessagesSent
 	for i := range n {
 		u1.send("sendMessage", map[string]any{"to": j3.SocketID, "message": i})
 		u3.send("sendMessage", map[string]any{"to": j2.SocketID, "message": i})
@@ -101,6 +102,13 @@ func TestClusterForwardsInOrder(t *testing.T) {
 				t.Fatalf("message %d: %+v", i, ev)
 			}
 		}
+	}
+	// Each of u1's frames and the replies to them cross the broker once; u3's frames none, the events for u2 once
+	// (announcements are not messages).
+	sent := func() uint64 { return a.node.Stats().MessagesSent + b.node.Stats().MessagesSent - sentBefore }
+	testkit.WaitFor(t, waitFor, "the replies to u1", func() bool { return sent() >= 3*n })
+	if got := sent(); got != 3*n {
+		t.Fatalf("%d messages between the nodes for %d relayed, want %d", got, 2*n, 3*n)
 	}
 	u1.send("leave", nil)
 	testkit.WaitFor(t, waitFor, "u1's room.leave", func() bool { return len(a.h.pub.ofKey(bus.KeyRoomLeave)) == 1 })
