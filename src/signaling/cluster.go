@@ -17,6 +17,7 @@ import (
 type Cluster interface {
 	ID() string
 	Place(ctx context.Context, room string) (string, error)
+	Claim(ctx context.Context, room string) (string, error)
 	Owns(room string) bool
 	Rooms() []string
 	Release(ctx context.Context, room string, idle func() bool) error
@@ -207,6 +208,22 @@ func (c *conn) joinElsewhere(ctx context.Context, roomID string, d json.RawMessa
 			return protocol.CodeSystem, true
 		}
 		// The owner released the room or died since the placement: place it again.
+	}
+}
+
+// keepOwnership claims roomID again after a join entered it here, if this node released the room between the
+// placement and the entry (the room was empty for CLUSTER_ROOM_RELEASE_AFTER): a release that comes later finds
+// the member and keeps the room.
+func (c *conn) keepOwnership(ctx context.Context, roomID string) {
+	ps := c.srv.peers.Load()
+	if ps == nil || c.remote != nil || ps.cl.Owns(roomID) {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.srv.opts.MediaTimeout)
+	defer cancel()
+	owner, err := ps.cl.Claim(ctx, roomID)
+	if err != nil || owner != ps.cl.ID() {
+		c.log.Error("room entered here but owned elsewhere", "roomId", roomID, "owner", owner, "err", err)
 	}
 }
 

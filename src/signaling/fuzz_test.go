@@ -82,6 +82,7 @@ type loneCluster struct{}
 
 func (loneCluster) ID() string                                         { return "self" }
 func (loneCluster) Place(context.Context, string) (string, error)      { return "self", nil }
+func (loneCluster) Claim(context.Context, string) (string, error)      { return "self", nil }
 func (loneCluster) Owns(string) bool                                   { return true }
 func (loneCluster) Rooms() []string                                    { return nil }
 func (loneCluster) Release(context.Context, string, func() bool) error { return nil }

@@ -58,8 +58,10 @@ func (c *conn) join(ctx context.Context, d json.RawMessage) int {
 	code := c.srv.enter(p, *req.RoomID)
 	if code != 0 {
 		c.releaseUser()
+		return code
 	}
-	return code
+	c.keepOwnership(ctx, *req.RoomID)
+	return 0
 }
 
 // userSocketsRefused counts and logs a join or reconnect refused with 1336.
