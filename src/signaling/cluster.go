@@ -17,6 +17,7 @@ import (
 type Cluster interface {
 	ID() string
 	Place(ctx context.Context, room string) (string, error)
+	Claim(ctx context.Context, room string) (string, error)
 	Owns(room string) bool
 	Rooms() []string
 	Release(ctx context.Context, room string, idle func() bool) error
@@ -48,6 +49,9 @@ const (
 	// kindResult answers the requests.
 	kindResult = "signal.result"
 )
+
+// closeServiceRestart is the close code of a websocket whose participant's link broke: its client reconnects.
+const closeServiceRestart = 1012
 
 // endNoticeTimeout bounds the attempts to tell a participant's owner that its websocket ended.
 const endNoticeTimeout = 2 * time.Second
@@ -207,6 +211,22 @@ func (c *conn) joinElsewhere(ctx context.Context, roomID string, d json.RawMessa
 	}
 }
 
+// keepOwnership claims roomID again after a join entered it here, if this node released the room between the
+// placement and the entry (the room was empty for CLUSTER_ROOM_RELEASE_AFTER): a release that comes later finds
+// the member and keeps the room.
+func (c *conn) keepOwnership(ctx context.Context, roomID string) {
+	ps := c.srv.peers.Load()
+	if ps == nil || c.remote != nil || ps.cl.Owns(roomID) {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.srv.opts.MediaTimeout)
+	defer cancel()
+	owner, err := ps.cl.Claim(ctx, roomID)
+	if err != nil || owner != ps.cl.ID() {
+		c.log.Error("room entered here but owned elsewhere", "roomId", roomID, "owner", owner, "err", err)
+	}
+}
+
 // reconnectElsewhere finds the node that holds socketID among the live ones and takes the participant over
 // through it (routed), when the server is a node of a cluster.
 func (c *conn) reconnectElsewhere(ctx context.Context, socketID string, d json.RawMessage) (code int, routed bool) {
@@ -216,7 +236,7 @@ func (c *conn) reconnectElsewhere(ctx context.Context, socketID string, d json.R
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.srv.opts.MediaTimeout)
 	defer cancel()
-	room, ok := ps.locate(ctx, socketID)
+	room, ok := c.srv.locate(ctx, ps, socketID)
 	if !ok {
 		return 0, false
 	}
@@ -229,7 +249,7 @@ func (c *conn) reconnectElsewhere(ctx context.Context, socketID string, d json.R
 }
 
 // locate asks every other live node, at once, whether it holds socketID, and returns its room.
-func (ps *peers) locate(ctx context.Context, socketID string) (string, bool) {
+func (s *Server) locate(ctx context.Context, ps *peers, socketID string) (string, bool) {
 	ctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
 	found := make(chan string, 1)
@@ -241,6 +261,7 @@ func (ps *peers) locate(ctx context.Context, socketID string) (string, bool) {
 		wg.Add(1)
 		go func(node string) {
 			defer wg.Done()
+			defer s.recoverAndReport("locate")
 			res, err := ps.request(ctx, cluster.NodeAddress(node), cluster.Message{Kind: kindWhere, Socket: socketID})
 			if err == nil && res.Room != "" {
 				select {
@@ -448,7 +469,8 @@ func (s *Server) peerEnter(ctx context.Context, ps *peers, d *cluster.Delivery) 
 	if d.Kind == kindRejoin {
 		rc.rejoin = &e
 	}
-	action, code := rc.handleRecovering(ctx, e.Frame)
+	// Counted on the websocket's node, which answers an error itself.
+	_, code := rc.handleRecovering(ctx, e.Frame)
 	if code == 0 && rc.p == nil {
 		code = protocol.CodeSystem
 	}
@@ -458,10 +480,11 @@ func (s *Server) peerEnter(ctx context.Context, ps *peers, d *cluster.Delivery) 
 			rc.endWith(true)
 		}
 		rc.endCalls()
+		// Nothing queued for a refused entry stays charged to the budget.
+		rc.queue.close()
 		replyPeer(d, peerResult{Code: code})
 		return
 	}
-	s.counters.message(action, 0)
 	rc.startRemote()
 	replyPeer(d, peerResult{SocketID: rc.p.socketID, UserID: rc.p.userID, Room: rc.p.room.id, Node: ps.cl.ID()})
 }
@@ -471,17 +494,24 @@ func (s *Server) peerEnter(ctx context.Context, ps *peers, d *cluster.Delivery) 
 func (s *Server) peerFrame(d *cluster.Delivery) {
 	link, rest, ok := bytes.Cut(d.Body, []byte("\n"))
 	var rc *conn
+	away := false
 	if p := s.hub.socket(d.Socket); ok && p != nil {
 		p.room.mu.Lock()
 		if c := p.conn; c != nil && c.remote != nil && c.remote.link == string(link) {
 			rc = c
 		}
+		away = p.conn == nil && !p.gone
 		p.room.mu.Unlock()
 	}
 	if rc == nil {
 		// The participant left, or a reconnect took it over: the old websocket's frames go nowhere.
 		s.counters.peerStale.Add(1)
 		replyPeer(d, peerResult{Code: protocol.CodeUserNotAuthenticated})
+		if away && d.Kind != kindEnd {
+			// Its link broke while the websocket lives (this node could not reach the edge for a moment): the
+			// client is made to reconnect, which gets it the events kept meanwhile.
+			s.closeStaleLink(d.From, string(link))
+		}
 		return
 	}
 	it := peerItem{frame: rest}
@@ -492,4 +522,17 @@ func (s *Server) peerFrame(d *cluster.Delivery) {
 		it.reply = func(code int) { replyPeer(d, peerResult{Code: code}) }
 	}
 	rc.remote.push(rc, it)
+}
+
+// closeStaleLink closes the websocket of a link that lost its participant (1012: the client reconnects).
+func (s *Server) closeStaleLink(edge, link string) {
+	ps := s.peers.Load()
+	body, err := json.Marshal(peerClose{Code: closeServiceRestart, Text: "service restart"})
+	if err != nil || !cluster.ValidNodeID(edge) {
+		return
+	}
+	m := cluster.Message{Kind: kindClose, Socket: link, Body: body}
+	if _, err := ps.cl.SendAsync(cluster.NodeAddress(edge), m); err != nil {
+		s.log.Debug("stale link not closed", "edge", edge, "err", err)
+	}
 }

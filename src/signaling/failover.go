@@ -67,7 +67,7 @@ func (c *conn) failover(ps *peers, f *forward) {
 	if c.fwd.CompareAndSwap(f, nil) {
 		c.srv.log.Warn("failover failed: websocket closed", "socketId", f.socketID, "roomId", f.room)
 		ps.removeLink(f.link)
-		c.closeWith(1012, "service restart", false)
+		c.closeWith(closeServiceRestart, "service restart", false)
 	}
 }
 
@@ -140,7 +140,7 @@ func (s *Server) roomLost(id string) {
 			p.moved = true
 			c.closeWith(closeMoved, "", false)
 		case c != nil:
-			c.closeWith(1012, "service restart", false)
+			c.closeWith(closeServiceRestart, "service restart", false)
 		}
 		s.leaveLocked(p, "room lost to another node")
 	}

@@ -58,8 +58,10 @@ func (c *conn) join(ctx context.Context, d json.RawMessage) int {
 	code := c.srv.enter(p, *req.RoomID)
 	if code != 0 {
 		c.releaseUser()
+		return code
 	}
-	return code
+	c.keepOwnership(ctx, *req.RoomID)
+	return 0
 }
 
 // userSocketsRefused counts and logs a join or reconnect refused with 1336.
@@ -166,9 +168,27 @@ func (s *Server) tellJoined(r *room, p *participant, others []*participant) {
 			UserMediaConfiguration: umc, Sessions: sessions,
 		})
 	} else if s.opts.Mode == protocol.ModeMCU {
-		// Its room moved here (its owner died): the client already had its joinR, and publishes again.
-		p.conn.send(newEvent(protocol.EventWebrtcDown, movedDown))
+		s.tellMoved(p, others)
 	}
 	s.log.Info("participant joined", "socketId", p.socketID, "roomId", r.id, "userId", p.userID,
 		"roomSize", len(r.members), "rejoin", p.conn.rejoin != nil)
+}
+
+// tellMoved tells a participant that entered its moved room (its owner died) that its media connections went with
+// the old owner: its upstream, which it publishes again, and its downstream from each member already here; and
+// tells those members that their downstream from it went too. The client already had its joinR. The new owner
+// offers every stream anew as its publisher publishes again. Called with p.room.mu held.
+func (s *Server) tellMoved(p *participant, others []*participant) {
+	p.conn.send(newEvent(protocol.EventWebrtcDown, movedDown))
+	from := movedFrom(p)
+	for _, o := range others {
+		p.conn.send(movedFrom(o))
+		o.deliver(from, s.bounds)
+	}
+}
+
+// movedFrom is eventWebrtcDown "moved" for the downstream from o.
+func movedFrom(o *participant) *outMsg {
+	return newEvent(protocol.EventWebrtcDown, protocol.WebrtcDownEvent{From: o.from(), Reason: protocol.ReasonMoved,
+		Phase: protocol.PhaseMedia})
 }

@@ -21,7 +21,7 @@ func (s *Server) detach(c *conn, leaves bool) {
 		return
 	}
 	p.conn = nil
-	s.keepForReplay(p, c.queue.close())
+	s.keepForReplay(p, append(c.unsentRemote(), c.queue.close()...))
 	if leaves || s.opts.ReconnectGrace <= 0 || s.shuttingDown() {
 		s.leaveLocked(p, "closed")
 		return

@@ -3,24 +3,25 @@ package signaling
 import (
 	"context"
 	"encoding/json"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/heytribe/live-webrtcsignaling/src/cluster"
 	"github.com/heytribe/live-webrtcsignaling/src/protocol"
 )
 
-// remoteInbound bounds the frames waiting for a remote connection's read goroutine: the websocket's node rate-limits
-// them, so a full queue means the owner is stuck, and the connection is dropped as a slow one.
-const remoteInbound = 256
-
 // remoteLink is the owner's end of a participant whose websocket is on another node (edge): frames come from the
 // room's inbox (peerFrame) and are handled on the connection's read goroutine, in order; what the participant is
 // sent goes to the edge's inbox from its write goroutine, in order, tagged with link.
 type remoteLink struct {
 	edge, link string
-	inbound    chan peerItem
+	inbound    *inboundQueue
 	// writeDone is closed when the write goroutine ends: the edge is unreachable, or the link was closed.
 	writeDone chan struct{}
+	// unsent is the batch the edge did not take (it died, or the broker was unreachable), kept for the replay of
+	// the participant's next websocket; written by the write goroutine before writeDone closes.
+	unsent []*outMsg
 }
 
 // peerItem is one frame of a remote participant, or the end of its websocket.
@@ -36,8 +37,9 @@ type peerItem struct {
 func (s *Server) newRemoteConn(edge, link, ip string) *conn {
 	ctx, endCalls := context.WithCancel(context.Background())
 	c := newConn(s, nil, ip, endCalls)
-	c.remote = &remoteLink{edge: edge, link: link, inbound: make(chan peerItem, remoteInbound),
-		writeDone: make(chan struct{})}
+	c.remote = &remoteLink{edge: edge, link: link, writeDone: make(chan struct{}),
+		inbound: &inboundQueue{limit: 2*s.opts.RateBurst + 64, byteLimit: s.opts.SendQueueBytes,
+			notify: make(chan struct{}, 1)}}
 	c.remoteCtx = ctx
 	c.log = s.log.With("remote", ip, "edge", edge)
 	return c
@@ -64,11 +66,44 @@ func (c *conn) startRemote() {
 
 // push queues an item for the read goroutine; a connection that lets its queue fill is dropped.
 func (l *remoteLink) push(c *conn, it peerItem) {
-	select {
-	case l.inbound <- it:
-	default:
+	if !l.inbound.push(it) {
 		c.closeSlow(refusedFull)
 	}
+}
+
+// inboundQueue holds the frames of a remote participant until its read goroutine handles them. The websocket's
+// node rate-limits them, so its bounds (twice the burst a websocket may send at once, SendQueueBytes) are reached
+// only when the owner is stuck; the connection is then dropped as a slow one. Its slice grows as needed.
+type inboundQueue struct {
+	mu               sync.Mutex
+	items            []peerItem
+	bytes            int
+	limit, byteLimit int
+	notify           chan struct{}
+}
+
+func (q *inboundQueue) push(it peerItem) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.items) >= q.limit || q.bytes+len(it.frame) > q.byteLimit {
+		return false
+	}
+	q.items = append(q.items, it)
+	q.bytes += len(it.frame)
+	select {
+	case q.notify <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+// take returns the queued items, oldest first.
+func (q *inboundQueue) take() []peerItem {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	items := q.items
+	q.items, q.bytes = nil, 0
+	return items
 }
 
 func (c *conn) remoteReadPump(ctx context.Context) {
@@ -78,24 +113,32 @@ func (c *conn) remoteReadPump(ctx context.Context) {
 	defer c.recoverAndReport("remote read")
 	for {
 		select {
-		case it := <-c.remote.inbound:
-			if it.end {
-				c.endWith(it.leaves)
-				return
-			}
-			action, code := c.handleRecovering(ctx, it.frame)
-			if code != 0 {
-				c.fail(action, code)
-			}
-			c.srv.counters.message(action, code)
-			if it.reply != nil {
-				it.reply(code)
+		case <-c.remote.inbound.notify:
+			for _, it := range c.remote.inbound.take() {
+				if it.end {
+					c.endWith(it.leaves)
+					return
+				}
+				c.handleItem(ctx, it)
 			}
 		case <-c.remote.writeDone:
 			// The edge is unreachable or the link is closed: as after a websocket drop, unless the server ended it.
 			c.endWith(false)
 			return
 		}
+	}
+}
+
+// handleItem handles one frame of a remote participant, answers its error code and counts it, and answers the
+// request it came in (leave).
+func (c *conn) handleItem(ctx context.Context, it peerItem) {
+	action, code := c.handleRecovering(ctx, it.frame)
+	if code != 0 {
+		c.fail(action, code)
+	}
+	c.srv.counters.message(action, code)
+	if it.reply != nil {
+		it.reply(code)
 	}
 }
 
@@ -110,6 +153,9 @@ func (c *conn) remoteWritePump() {
 		case <-c.queue.notify:
 			batch = c.queue.take(batch)
 			if !c.sendRemote(ps, batch) {
+				// Some of the batch may have reached the edge's inbox before it died: a replay may repeat them,
+				// which is better than losing the rest.
+				c.remote.unsent = slices.Clone(batch)
 				return
 			}
 			clear(batch)
@@ -123,6 +169,22 @@ func (c *conn) remoteWritePump() {
 		case <-c.readDone:
 			return
 		}
+	}
+}
+
+// unsentRemote returns what a remote connection's edge did not take, once its write goroutine has ended (nil
+// otherwise, and for a websocket). Called by detach, with the room locked.
+func (c *conn) unsentRemote() []*outMsg {
+	if c.remote == nil {
+		return nil
+	}
+	select {
+	case <-c.remote.writeDone:
+		unsent := c.remote.unsent
+		c.remote.unsent = nil
+		return unsent
+	default:
+		return nil
 	}
 }
 
@@ -172,8 +234,7 @@ func (c *conn) sendRemoteClose(ps *peers) {
 }
 
 // movedDown is what a participant that entered its room again on a new owner is told of its upstream: it publishes
-// again (an offer to "publisher", as after any eventWebrtcDown of its upstream); the others' streams are offered
-// anew by the new owner.
+// again (an offer to "publisher", as after any eventWebrtcDown of its upstream).
 var movedDown = protocol.WebrtcDownEvent{From: protocol.From{SocketID: protocol.PublisherSocketID},
 	Reason: protocol.ReasonMoved, Phase: protocol.PhaseMedia}
 

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -38,13 +40,21 @@ type testNode struct {
 // startCluster runs a server per id, relay mode (no media plane), with a namespace of the test's own.
 func startCluster(t *testing.T, ids ...string) *testCluster {
 	t.Helper()
+	return startClusterIn(t, "relay", ids...)
+}
+
+// startClusterIn is startCluster in the media mode mode (MCU: each node's media plane on a port of its own).
+func startClusterIn(t *testing.T, mode string, ids ...string) *testCluster {
+	t.Helper()
 	tc := &testCluster{url: brokertest.URL(t), ns: brokertest.UniqueName("ct"), nodes: make(map[string]*testNode)}
 	for _, id := range ids {
 		proxy := brokertest.NewProxy(t, tc.url)
 		env := map[string]string{"PORT_NUMBER": "0", "BIND_ADDRESS": "127.0.0.1", "ADMIN_ADDR": "127.0.0.1:0",
-			"JWT_SECRET": clusterSecret, "MEDIA_MODE": "relay", "DRAIN_TIMEOUT": "0s",
+			"JWT_SECRET": clusterSecret, "MEDIA_MODE": mode, "UDP_PORT": "0", "DRAIN_TIMEOUT": "0s",
 			"RABBITMQ_URL": proxy.URL(tc.url), "RABBITMQ_FLUSH_TIMEOUT": "1s",
-			"CLUSTER": "on", "NODE_ID": id, "CLUSTER_NAMESPACE": tc.ns, "CLUSTER_ANNOUNCE_INTERVAL": "200ms"}
+			"CLUSTER": "on", "NODE_ID": id, "CLUSTER_NAMESPACE": tc.ns, "CLUSTER_ANNOUNCE_INTERVAL": "200ms",
+			"WS_RATE_LIMIT": "10000", "WS_RATE_BURST": "10000", "WS_USER_RATE_LIMIT": "10000",
+			"WS_USER_RATE_BURST": "10000"}
 		tc.nodes[id] = &testNode{id: id, srv: launch(t, env, io.Discard), proxy: proxy}
 	}
 	for _, n := range tc.nodes {
@@ -165,6 +175,14 @@ func TestClusterJoinThroughAnotherNode(t *testing.T) {
 		t.Fatal("nobody owns the room")
 	}
 	t.Logf("room owned by %s", owner)
+	_, metrics := getWith(t, "http://"+tc.nodes[owner].srv.addrs.admin+"/metrics", "")
+	for _, want := range []string{"\nlive_webrtcsignaling_cluster_connected 1\n",
+		"\nlive_webrtcsignaling_cluster_live_nodes 2\n", "\nlive_webrtcsignaling_cluster_rooms_owned 1\n",
+		"\nlive_webrtcsignaling_cluster_remote_participants 1\n", "\nlive_webrtcsignaling_participants 2\n"} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("the owner's /metrics lacks %q", want)
+		}
+	}
 
 	const n = 200
 	for i := range n {
@@ -295,9 +313,10 @@ func ownerState(t *testing.T, n *testNode) string {
 
 // TestClusterOwnerDeath: the owner of a room vanishes (its broker connection cut, no reconnection: for the others,
 // a crash); the nodes of the room's websockets place it again and enter their participants there, with their
-// socketIds; messages flow again, and no room.join is published again.
+// socketIds; each client is told that its media connections moved, messages flow again, and no room.join is
+// published again. MCU mode: the media planes are real, the clients do not publish.
 func TestClusterOwnerDeath(t *testing.T) {
-	tc := startCluster(t, "a", "b", "c")
+	tc := startClusterIn(t, "mcu", "a", "b", "c")
 	var room, owner string
 	var alice, bob *wsClient
 	var ja, jb joined
@@ -336,6 +355,27 @@ func TestClusterOwnerDeath(t *testing.T) {
 		return newOwner != ""
 	})
 	t.Logf("room moved to %s %v after its owner vanished", newOwner, time.Since(start))
+	// Each is told of its upstream and of its downstream from the other, once.
+	for _, c := range []struct {
+		ws    *wsClient
+		other string
+	}{{alice, jb.SocketID}, {bob, ja.SocketID}} {
+		seen := map[string]int{}
+		for range 2 {
+			var down struct {
+				From   struct{ SocketID string }
+				Reason string
+			}
+			c.ws.event(t, "eventWebrtcDown", &down)
+			if down.Reason != "moved" {
+				t.Fatalf("eventWebrtcDown %+v", down)
+			}
+			seen[down.From.SocketID]++
+		}
+		if seen["publisher"] != 1 || seen[c.other] != 1 {
+			t.Fatalf("eventWebrtcDown moved from %v, want publisher and %s", seen, c.other)
+		}
+	}
 	alice.send(t, "sendMessage", map[string]any{"to": jb.SocketID, "message": "again"})
 	var ev struct {
 		From    struct{ SocketID string }
@@ -414,5 +454,150 @@ func TestClusterEdgeDeath(t *testing.T) {
 	bob2.event(t, "eventMessage", &ev)
 	if ev.Message != "while away" {
 		t.Fatalf("replayed %+v", ev)
+	}
+}
+
+// TestClusterConcurrentFirstJoins: three clients, one per node, join a new room at the same moment, 20 times: each
+// room gets one owner and one set of members, whoever placed it.
+func TestClusterConcurrentFirstJoins(t *testing.T) {
+	tc := startCluster(t, "a", "b", "c")
+	ids := []string{"a", "b", "c"}
+	for range 20 {
+		room := brokertest.UniqueName("room-")
+		clients := make([]*wsClient, len(ids))
+		for i, id := range ids {
+			clients[i] = tc.nodes[id].dial(t)
+		}
+		for i, c := range clients {
+			c.send(t, "join", map[string]any{"roomId": room, "bearer": signedBearer(t, fmt.Sprint("user", i))})
+		}
+		sizes := 0
+		for _, c := range clients {
+			r := c.reply(t, "join")
+			var j struct{ RoomSize int }
+			if !r.OK() || json.Unmarshal(r.D, &j) != nil {
+				t.Fatalf("joinR %+v", r)
+			}
+			sizes += j.RoomSize
+		}
+		// Members before each joiner: 0, 1 and 2 in some order, when all three are in one room.
+		if sizes != 3 {
+			t.Fatalf("room %s: joinR room sizes add up to %d, want 0+1+2", room, sizes)
+		}
+		owners := 0
+		for _, id := range ids {
+			if slices.Contains(tc.nodes[id].state(t).RoomsOwned, room) {
+				owners++
+			}
+		}
+		if owners != 1 {
+			t.Fatalf("room %s has %d owners", room, owners)
+		}
+		for _, c := range clients {
+			_ = c.Conn.Close()
+		}
+	}
+}
+
+// TestClusterFigures measures, with LWS_CLUSTER_FIGURES=1, the join latency and the relay latency (sendMessage to
+// eventMessage) through a node that does not own the room against the owner's own websockets, p50 and p99.
+func TestClusterFigures(t *testing.T) {
+	if os.Getenv("LWS_CLUSTER_FIGURES") == "" {
+		t.Skip("set LWS_CLUSTER_FIGURES=1 to measure")
+	}
+	tc := startCluster(t, "a", "b")
+	const rounds = 200
+	var joinLocal, joinRemote, relayLocal, relayRemote []time.Duration
+	for range rounds / 10 {
+		room := brokertest.UniqueName("room-")
+		owner, other := "a", "b"
+		first := tc.nodes[owner].dial(t)
+		first.joinAs(t, room, "first")
+		if tc.owner(t, room) != owner {
+			owner, other = "b", "a"
+		}
+		for _, via := range []string{owner, other} {
+			for range 5 {
+				c := tc.nodes[via].dial(t)
+				start := time.Now()
+				c.joinAs(t, room, "x")
+				if via == owner {
+					joinLocal = append(joinLocal, time.Since(start))
+				} else {
+					joinRemote = append(joinRemote, time.Since(start))
+				}
+				c.send(t, "leave", nil)
+				c.reply(t, "leave")
+				_ = c.Conn.Close()
+			}
+		}
+		// Two participants on the owner, two elsewhere: one message each way, timed to the receiver's event.
+		pairs := map[string][2]*wsClient{}
+		for _, via := range []string{owner, other} {
+			s, r := tc.nodes[via].dial(t), tc.nodes[via].dial(t)
+			s.joinAs(t, room, "s"+via)
+			jr := r.joinAs(t, room, "r"+via)
+			pairs[via] = [2]*wsClient{s, r}
+			for range 10 {
+				start := time.Now()
+				s.send(t, "sendMessage", map[string]any{"to": jr.SocketID, "message": 1})
+				r.event(t, "eventMessage", nil)
+				if via == owner {
+					relayLocal = append(relayLocal, time.Since(start))
+				} else {
+					relayRemote = append(relayRemote, time.Since(start))
+				}
+			}
+		}
+		_ = first.Conn.Close()
+		for _, p := range pairs {
+			_ = p[0].Conn.Close()
+			_ = p[1].Conn.Close()
+		}
+	}
+	for _, f := range []struct {
+		what string
+		d    []time.Duration
+	}{{"join on the owner", joinLocal}, {"join through another node", joinRemote},
+		{"relay between websockets of the owner", relayLocal}, {"relay between websockets of another node", relayRemote}} {
+		slices.Sort(f.d)
+		t.Logf("%s: p50 %v p99 %v (%d)", f.what, f.d[len(f.d)/2], f.d[len(f.d)*99/100], len(f.d))
+	}
+}
+
+// TestClusterEdgeStopKeepsPlaces: a node stopped by SIGTERM closes its websockets whose room lives elsewhere
+// (1001) without their participants leaving: the client reconnects through another node and is still there.
+func TestClusterEdgeStopKeepsPlaces(t *testing.T) {
+	tc := startCluster(t, "a", "b")
+	ctx, cancel := context.WithTimeout(context.Background(), testkit.Patient)
+	defer cancel()
+	room := brokertest.UniqueName("room-")
+	// Rooms until one is placed on a.
+	alice := tc.nodes["a"].dial(t)
+	for {
+		alice.joinAs(t, room, "alice")
+		if tc.owner(t, room) == "a" {
+			break
+		}
+		alice.send(t, "leave", nil)
+		alice.reply(t, "leave")
+		room = brokertest.UniqueName("room-")
+		if ctx.Err() != nil {
+			t.Fatal("a never owned a room")
+		}
+	}
+	bob := tc.nodes["b"].dial(t)
+	jb := bob.joinAs(t, room, "bob")
+	tc.nodes["b"].srv.stop()
+	if code := bob.closeCode(t); code != 1001 {
+		t.Fatalf("bob's websocket closed with %d, want 1001", code)
+	}
+	if err := tc.nodes["b"].srv.wait(t); err != nil {
+		t.Fatalf("b stopped with %v", err)
+	}
+	bob2 := tc.nodes["a"].dial(t)
+	bob2.send(t, "reconnect", map[string]any{"socketId": jb.SocketID, "bearer": signedBearer(t, "bob")})
+	if r := bob2.reply(t, "reconnect"); !r.OK() {
+		t.Fatalf("reconnect after the edge stopped: %+v", r)
 	}
 }

@@ -21,6 +21,7 @@ const downReasons = new Map([
   ['peer-closed', 'this browser closed the connection'],
   ['internal-error', 'the media server had an internal error'],
   ['unavailable', 'the media server has no room for it right now'],
+  ['moved', 'the call moved to another media server (the previous one failed)'],
 ]);
 
 // Reasons that concern the video alone: the connection stays and carries the audio (docs/API.md, Failures).
