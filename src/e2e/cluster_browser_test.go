@@ -215,8 +215,12 @@ func TestClusterBrowsers(t *testing.T) {
 			t.Errorf("%s: socketId %s (was %s), %d rejoins: the place was not kept", u, r.SocketID, socketOf[u],
 				r.Rejoins)
 		}
-		if len(r.Errors) > 0 {
-			t.Errorf("%s showed errors: %q", u, r.Errors)
+		// The owner's death is told to each page as its upstream going down, reason "moved" (docs/API.md,
+		// Failures): the client shows it until its camera flows again. Nothing else may show.
+		for _, e := range r.Errors {
+			if !strings.Contains(e, "(moved, media)") {
+				t.Errorf("%s showed an error: %q", u, e)
+			}
 		}
 	}
 
