@@ -28,6 +28,12 @@
 //     `tc qdisc ... netem` fails ("Specified qdisc kind is unknown"): randomLoss drops a share of the loopback
 //     packets with an HTB root and a classic BPF classifier, and blockUDP cuts UDP with a u32 one, both into a
 //     class whose queue holds no packet.
+//   - newCluster starts a RabbitMQ node of the test's own (brokertest.PrivateBroker) and startNodes three servers
+//     with CLUSTER=on, NODE_IDs of their own, their own HTTP, admin and UDP ports on 127.0.0.1 and one JWT_SECRET
+//     (bearer signs for it); a node is killed with SIGKILL (Kill) and started again on its addresses (Restart);
+//     roomOwners reads each room's owner from the broker itself (rabbitmqctl), newOwnerAfterKill the new owner
+//     and, from its log, when it claimed the room; every node's log is shown when the test fails. frontProxy is
+//     a load balancer in front of the nodes: each connection goes to the first live node of a page's list.
 //
 // Each page is a whole Chromium sending and decoding video (docs/OPERATIONS.md, "Measured figures", says what one
 // costs): keep tests at 2-3 pages and run them one at a time.
