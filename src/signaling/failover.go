@@ -29,6 +29,11 @@ func (s *Server) ClusterEvent(e cluster.Event) {
 	}
 	switch e.Kind {
 	case cluster.NodeDown:
+		if e.Reason == cluster.ReasonLeft {
+			// A node that leaves drains: it still runs its rooms and holds its websockets until it stops, and
+			// ends them as a single server would (its links' close frames say so).
+			return
+		}
 		for _, c := range ps.forwarding(e.Node) {
 			if f := c.fwd.Load(); f != nil {
 				go c.failover(ps, f)

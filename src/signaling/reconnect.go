@@ -101,14 +101,15 @@ func (c *conn) leave(context.Context, json.RawMessage) int {
 		c.srv.leaveLocked(p, "leave action")
 		c.p = nil
 		c.log = c.srv.log.With("remote", c.ip)
-		c.reply(protocol.ActionLeave, nil)
 		if c.remote != nil {
 			// The websocket's node keeps it open without participant: this end of the link is over, once the
 			// reply is sent.
+			c.reply(protocol.ActionLeave, nil)
 			c.closeWith(closeDetach, "", false)
 			return 0
 		}
 		c.unjoinedNow()
+		c.reply(protocol.ActionLeave, nil)
 		return 0
 	})
 }
