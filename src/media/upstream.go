@@ -383,7 +383,8 @@ func (u *upstream) senderReport(sr *rtcp.SenderReport, now time.Duration) {
 			u.hasNTPOffset = true
 		}
 		t.stats.senderReport(sr.NTPTime, now)
-		t.srNTP, t.srRTP, t.hasSR = sr.NTPTime, sr.RTPTime, true
+		t.clock.Store(&srClock{ntp: uint64(int64(sr.NTPTime) + u.ntpOffset), rtp: sr.RTPTime,
+			rate: t.codec.ClockRate})
 	}
 }
 
