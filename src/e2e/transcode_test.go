@@ -30,15 +30,15 @@ func busyCamera(t *testing.T) string {
 var transcodeSecret = []byte("e2e-transcode-secret-e2e-transcode")
 
 // transcodeServer starts an MCU server reachable from pages behind shaped links (every address of the namespace)
-// with env added, and returns the base URL of the pages of the test's namespace.
-func transcodeServer(t *testing.T, env map[string]string) string {
+// with env added, and returns it with the base URL of the pages of the test's namespace.
+func transcodeServer(t *testing.T, env map[string]string) (*server, string) {
 	vars := map[string]string{"MEDIA_MODE": "mcu", "UDP_PORT": "0", "ICE_TCP_PORT": "off", "BIND_ADDRESS": "0.0.0.0",
 		"JWT_SECRET": string(transcodeSecret)}
 	for k, v := range env {
 		vars[k] = v
 	}
 	srv := startServer(t, vars)
-	return strings.Replace(strings.Replace(srv.URL, "0.0.0.0", "127.0.0.1", 1), "[::]", "127.0.0.1", 1)
+	return srv, strings.Replace(strings.Replace(srv.URL, "0.0.0.0", "127.0.0.1", 1), "[::]", "127.0.0.1", 1)
 }
 
 // transcodePage starts p with a bearer for its user and room.
@@ -97,7 +97,12 @@ func TestTranscodeShapedReceiver(t *testing.T) {
 	needShapedTargets(t)
 	camera := busyCamera(t)
 	link := newShapedLink(t, 1)
-	base := transcodeServer(t, map[string]string{"TRANSCODE": "true"})
+	srv, base := transcodeServer(t, map[string]string{"TRANSCODE": "true"})
+	t.Cleanup(func() {
+		for _, line := range srv.logged("receiver changes tier", "tier started", "tier stopped", "tier refused") {
+			t.Log(line)
+		}
+	})
 	reps := newReports(t)
 	room := "transcode-shaped"
 	transcodePage(t, base, page{Room: room, User: "pub", Camera: camera, Degradation: "maintain-resolution"}, reps)
@@ -130,6 +135,7 @@ func TestTranscodeShapedReceiver(t *testing.T) {
 	// A mobile link's queue: the tiers' keyframes (tens of kilobytes of a noisy picture) must fit in it.
 	link.LimitQueue(300, 400*time.Millisecond)
 	limited := time.Now()
+	t.Logf("downlink limited to 300 kbit/s at %s", limited.UTC().Format("15:04:05.000"))
 	reps.waitFor(t, 15*time.Second, "the shaped receiver below 640x480, the others at 640x480, the publisher "+
 		"above 700 kbit/s", func(all map[string]report) bool {
 		watch(all)
@@ -158,6 +164,7 @@ func TestTranscodeShapedReceiver(t *testing.T) {
 	})
 	link.Unlimit()
 	lifted := time.Now()
+	t.Logf("limit lifted at %s", lifted.UTC().Format("15:04:05.000"))
 	reps.waitFor(t, 30*time.Second, "the shaped receiver back at 640x480", func(all map[string]report) bool {
 		watch(all)
 		p, _ := all["slow"].peer("pub")
@@ -202,7 +209,7 @@ func TestTranscodeOffPublisherBitrate(t *testing.T) {
 	}
 	camera := busyCamera(t)
 	link := newShapedLink(t, 2)
-	base := transcodeServer(t, map[string]string{"TRANSCODE": "false"})
+	_, base := transcodeServer(t, map[string]string{"TRANSCODE": "false"})
 	reps := newReports(t)
 	room := "transcode-off"
 	transcodePage(t, base, page{Room: room, User: "pub", Camera: camera, Degradation: "maintain-resolution"}, reps)
