@@ -49,6 +49,10 @@ type downtrack struct {
 	// acked is the pending route the old source's feeder has seen: from then on it forwards under switchMu, and
 	// the new source may take over. Guarded by switchMu.
 	acked *route
+	// overLink: the receiver needs a tier the encoder budget refuses and none of its codec runs, so it stays on
+	// the publisher's own stream and its estimate caps the publisher's bitrate (upstream.bandwidth). Set by the
+	// adaptation goroutine.
+	overLink atomic.Bool
 	// pictureIDs: a VP8 stream, whose picture IDs must stay continuous across switches.
 	pictureIDs bool
 	// vp8 rewrites picture IDs from the first switch on; nil before.

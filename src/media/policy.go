@@ -168,6 +168,31 @@ func climb(in policyInput, st policyState, up uint64, cur int) (int, string, pol
 	return cur, "", st
 }
 
+// guardFallback is where a receiver goes when the encoder budget refuses the tier want that the policy chose for it
+// (docs/OPERATIONS.md, "The guard"): to the running tier of its codec nearest want (lower first at equal steps:
+// cheaper for its link), or, with none running, where it is. A receiver left on the publisher's own stream when
+// it needed a tier is over its link: overLink tells the caller to let its estimate cap the publisher's bitrate
+// again, as without transcoding (everyone's picture falls to what it can take, but it keeps a picture that moves),
+// until a tier can be had or its estimate carries the forwarded stream.
+func guardFallback(current, want int, running []int) (next int, overLink bool) {
+	next = current
+	for i, k := range running {
+		if i == 0 || tierDistance(k, want) < tierDistance(next, want) {
+			next = k
+		}
+	}
+	return next, next == forwarded && want != forwarded
+}
+
+// tierDistance orders tiers by how close they are to want, lower tiers (cheaper for the receiver) first at equal
+// steps.
+func tierDistance(k, want int) int {
+	if k >= want {
+		return 2 * (k - want)
+	}
+	return 2*(want-k) + 1
+}
+
 // lossTrack follows how long the loss has stayed at or above lossDown.
 func lossTrack(st policyState, in policyInput) (bool, time.Duration) {
 	if in.loss < lossDown {

@@ -229,3 +229,30 @@ func TestEncoderBitrate(t *testing.T) {
 		}
 	}
 }
+
+// TestGuardFallback: where a receiver goes when the encoder budget refuses the tier the policy chose for it.
+func TestGuardFallback(t *testing.T) {
+	tests := []struct {
+		name          string
+		current, want int
+		running       []int
+		next          int
+		overLink      bool
+	}{
+		{"forwarded, nothing runs in its codec: stays, over its link", forwarded, 1, nil, forwarded, true},
+		{"forwarded, a tier runs: takes it", forwarded, 2, []int{0}, 0, false},
+		{"the running tier nearest the one wanted", forwarded, 2, []int{0, 1}, 1, false},
+		{"lower first at equal steps", forwarded, 1, []int{0, 2}, 2, false},
+		{"on a tier, the lower one refused: stays on its own", 0, 2, []int{0}, 0, false},
+		{"on a tier, a nearer one runs: moves", 0, 2, []int{0, 1}, 1, false},
+		{"a climb refused: stays", 2, 1, []int{2}, 2, false},
+		{"a climb refused, the tier above the wanted one runs: stays, lower", 2, 1, []int{0, 2}, 2, false},
+	}
+	for _, tt := range tests {
+		next, over := guardFallback(tt.current, tt.want, tt.running)
+		if next != tt.next || over != tt.overLink {
+			t.Errorf("%s: guardFallback(%d, %d, %v) = %d, %v; want %d, %v", tt.name, tt.current, tt.want, tt.running,
+				next, over, tt.next, tt.overLink)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -135,29 +136,31 @@ func (tt *trackTiers) tier(codec string, i int) (*tierSource, error) {
 	return ts, nil
 }
 
-// existing returns the tier source of codec nearest below tier i (then above) that runs already, nil when none.
-func (tt *trackTiers) existing(codec string, i int) *tierSource {
+// nearest returns the running tier source of codec nearest the tier want (guardFallback's order), nil when none
+// runs.
+func (tt *trackTiers) nearest(codec string, want int) *tierSource {
+	next, _ := guardFallback(forwarded, want, tt.running(codec))
+	if next == forwarded {
+		return nil
+	}
+	tt.mu.Lock()
+	defer tt.mu.Unlock()
+	return tt.sources[tierKey{codec: strings.ToUpper(codec), tier: next}]
+}
+
+// running lists the tiers of codec that run for the track, best first.
+func (tt *trackTiers) running(codec string) []int {
 	codec = strings.ToUpper(codec)
 	tt.mu.Lock()
 	defer tt.mu.Unlock()
-	var best *tierSource
-	for k, ts := range tt.sources {
-		if k.codec != codec {
-			continue
-		}
-		if best == nil || distance(k.tier, i) < distance(best.key.tier, i) {
-			best = ts
+	var out []int
+	for k := range tt.sources {
+		if k.codec == codec {
+			out = append(out, k.tier)
 		}
 	}
-	return best
-}
-
-// distance orders tiers by how close they are to i, lower tiers (cheaper for the receiver) first at equal steps.
-func distance(k, i int) int {
-	if k >= i {
-		return 2 * (k - i)
-	}
-	return 2*(i-k) + 1
+	slices.Sort(out)
+	return out
 }
 
 // startLocked makes the decoder if needed and a tier source with its encoder.

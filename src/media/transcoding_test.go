@@ -363,3 +363,45 @@ func TestTranscodingTierSRsFollowThePublisherClock(t *testing.T) {
 		t.Errorf("tier SR at %d ticks after the publisher's SR, want %d (within 1 ms)", got, want)
 	}
 }
+
+// TestTranscodingGuardCapsThePublisher: with the encoder budget spent and no tier of its codec running, a weak
+// receiver stays on the publisher's own stream and its estimate caps the publisher again (counted once, however
+// many passes it lasts); once its estimate recovers, the best tier's floor is back.
+func TestTranscodingGuardCapsThePublisher(t *testing.T) {
+	ft := &fakeTranscoder{}
+	tp := newTestPlane(t, Config{Transcoder: ft, Tiers: testTiers, MaxEncoders: 1, NoTransportCC: true})
+	for _, id := range []string{"A", "B", "C"} {
+		tp.Joined(room, id)
+	}
+	u, _ := tp.publish(t, "A")
+	send(u, u.audio, 1, 0, opus, time.Second)
+	// B decodes H264 only: the one encoder of the budget is its translation.
+	ev := tp.waitEvents(t, "B", protocol.EventExchangeSdp, 1)[0].data.(protocol.ExchangeSdpEvent)
+	if err := tp.Answer(context.Background(), room, "B", "A", answerOnly(t, ev.SDP.SDP, "H264")); err != nil {
+		t.Fatal(err)
+	}
+	tp.listenerOf("B", "A").sess.(*fakeSession).handler.onState(webrtc.StateConnected, webrtc.ReasonNone)
+	c, _ := tp.listen(t, "C", "A", 1)
+	now := monotonic()
+	for i := range 3 {
+		c.estimate.OnREMB(300_000, now)
+		tp.fwd.tc.pass(now)
+		now += adaptInterval
+		if i == 0 {
+			if got, _ := u.bandwidth(now); got > 300_000 {
+				t.Errorf("publisher's REMB %d with a receiver held at 300 kbit/s on its stream, want 300 kbit/s", got)
+			}
+		}
+	}
+	if r := c.feed.Load().video.route.Load(); r.from != u.video.src || r.to != nil {
+		t.Errorf("C's route %+v: want the publisher's own stream (no VP8 tier runs, none can start)", r)
+	}
+	if st := tp.TranscodeStats(); st.GuardRefusals != 1 || st.Encoders != 1 {
+		t.Errorf("stats %+v, want 1 refusal (three passes) and 1 encoder", st)
+	}
+	c.estimate.OnREMB(2_000_000, now)
+	tp.fwd.tc.pass(now)
+	if got, _ := u.bandwidth(now); got < uint64(testTiers[0].Bitrate) {
+		t.Errorf("publisher's REMB %d once C's estimate recovered, want the best tier's bitrate at least", got)
+	}
+}
