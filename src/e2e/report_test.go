@@ -87,6 +87,16 @@ func (r report) received(name string) bool {
 	return false
 }
 
+// receivedFrom reports whether an event named name came in from userID.
+func (r report) receivedFrom(name, userID string) bool {
+	for _, e := range r.Events {
+		if e.A == name && e.From == userID {
+			return true
+		}
+	}
+	return false
+}
+
 // maxReportBytes bounds a posted report.
 const maxReportBytes = 1 << 20
 

@@ -39,6 +39,11 @@ const (
 	// none).
 	probeMargin  = 1.2
 	probeTimeout = 2 * time.Second
+	// startGrace: a transport-cc estimate starts at the estimator's start bitrate and climbs through its initial
+	// probes for a second or two, so for this long after its first value a receiver without loss is not moved
+	// down on it (it was: every receiver of a busy publisher went to a tier at its start and climbed back 10 s
+	// later, a failed climb that doubled its hold).
+	startGrace = 3 * time.Second
 )
 
 // policyInput is what the policy knows of one receiver at one moment.
@@ -75,6 +80,8 @@ type policyState struct {
 	// asks, is the rate the caller requests the probe at (downlink.requestProbe).
 	askedAt  time.Duration
 	askProbe uint64
+	// estimatedAt is when the first estimate came, plus 1 (0: none yet).
+	estimatedAt time.Duration
 }
 
 // choose is the per-receiver policy, a pure function: the receiver's next choice, why it changes ("" when it does
@@ -113,8 +120,12 @@ func choose(in policyInput, st policyState) (int, string, policyState) {
 	}
 	next, reason := cur, ""
 	st.lossy, st.lossySince = lossTrack(st, in)
+	if in.hasEstimate && st.estimatedAt == 0 {
+		st.estimatedAt = in.now + 1
+	}
+	settling := in.probing && in.now+1-st.estimatedAt < startGrace && in.loss < lossUp
 	switch {
-	case in.hasEstimate && in.estimate < floor(cur):
+	case in.hasEstimate && in.estimate < floor(cur) && !settling:
 		next, reason = cur+1, "estimate"
 		for floor(next) > in.estimate {
 			next++
@@ -128,7 +139,7 @@ func choose(in policyInput, st policyState) (int, string, policyState) {
 			st.headroom, st.headroomSince = true, in.now
 		}
 		if in.now-st.headroomSince >= st.hold {
-			next, reason, st = climb(in, st, rates[cur-1], cur)
+			next, reason, st = climb(in, st, rates, cur)
 		}
 	default:
 		st.headroom, st.askedAt = false, 0
@@ -148,16 +159,21 @@ func choose(in policyInput, st policyState) (int, string, policyState) {
 	return next - offset, reason, st
 }
 
-// climb decides the up-switch to the option of rate up once the headroom has held: at once for a REMB receiver; for
-// a transport-cc receiver, once its estimate carries up (asking for a probe first when it does not), or never when
-// the probe fails (the hold then doubles, as after a failed climb).
-func climb(in policyInput, st policyState, up uint64, cur int) (int, string, policyState) {
+// climb decides the up-switch from option cur once the headroom has held: one step at once for a REMB receiver; for a
+// transport-cc receiver, once its estimate carries the next option's rate (asking for a probe first when it does
+// not), or never when the probe fails (the hold then doubles, as after a failed climb). A transport-cc estimate
+// measures the path, not only what the receiver gets, so such a receiver goes straight to the best option its
+// estimate carries: after a link recovers, one hold instead of one per step.
+func climb(in policyInput, st policyState, rates []uint64, cur int) (int, string, policyState) {
+	up := rates[cur-1]
 	measured := st.askedAt != 0 && in.probed && in.probedAt >= st.askedAt
 	switch {
-	case !in.probing || in.estimate >= up && st.askedAt == 0:
+	case !in.probing:
 		return cur - 1, "headroom", st
+	case in.estimate >= up && st.askedAt == 0:
+		return carried(in.estimate, rates, cur), "headroom", st
 	case measured && in.estimate >= up:
-		return cur - 1, "probe", st
+		return carried(in.estimate, rates, cur), "probe", st
 	case st.askedAt == 0:
 		// The request's time is kept as at least 1: 0 means none pending.
 		st.askedAt, st.askProbe = max(in.now, 1), uint64(probeMargin*float64(up))
@@ -166,6 +182,15 @@ func climb(in policyInput, st policyState, up uint64, cur int) (int, string, pol
 		st.hold = min(2*st.hold, maxUpHold)
 	}
 	return cur, "", st
+}
+
+// carried is the best option above cur whose rate estimate carries (cur-1 at least: the caller checked it).
+func carried(estimate uint64, rates []uint64, cur int) int {
+	next := cur - 1
+	for next > 0 && estimate >= rates[next-1] {
+		next--
+	}
+	return next
 }
 
 // guardFallback is where a receiver goes when the encoder budget refuses the tier want that the policy chose for it

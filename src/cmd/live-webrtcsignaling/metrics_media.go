@@ -137,7 +137,7 @@ func mediaCollector(plane *media.Plane) metrics.Collector {
 			"waiting_keyframe": st.DropWaitingKeyframe, "too_large": st.DropTooLarge,
 			"before_switch": st.DropBeforeSwitch, "write_failed": st.DropWriteFailed,
 			"request_queue_full": st.DropRequestQueueFull, "resend_budget": st.DropResendBudget,
-			"rtcp_malformed": st.DropRTCPMalformed,
+			"resend_stale": st.DropResendStale, "rtcp_malformed": st.DropRTCPMalformed,
 		})
 		counters(e, "nack_total", "Sequence numbers NACKed by listeners (in) and asked of publishers (out).",
 			"direction", map[string]uint64{"in": st.NACKsIn, "out": st.NACKsOut})
