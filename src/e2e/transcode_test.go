@@ -110,6 +110,12 @@ func TestTranscodeShapedReceiver(t *testing.T) {
 		for _, line := range srv.logged("receiver changes tier", "tier started", "tier stopped", "tier refused") {
 			t.Log(line)
 		}
+		for line := range strings.Lines(string(adminGet(t, admin, "/metrics"))) {
+			if strings.Contains(line, "rtp_dropped_total") || strings.Contains(line, "rtx_total") ||
+				strings.Contains(line, "pacer") || strings.Contains(line, "keyframe") {
+				t.Log(strings.TrimSpace(line))
+			}
+		}
 	})
 	reps := newReports(t)
 	room := "transcode-shaped"
