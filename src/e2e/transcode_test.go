@@ -266,7 +266,7 @@ func TestTranscodeGuardInMetrics(t *testing.T) {
 	startPage(t, srv.URL, page{Room: room, User: "pub2", Codec: "VP8"}, reps)
 	startPage(t, srv.URL, page{Room: room, User: "rx", Codec: "H264", RecvOnly: true}, reps)
 	var translated, refused string
-	reps.waitFor(t, firstMediaTimeout, "rx decodes one publisher in H264, the other refused",
+	all := reps.waitFor(t, firstMediaTimeout, "rx decodes one publisher in H264, the other refused",
 		func(all map[string]report) bool {
 			translated, refused = "", ""
 			for _, from := range []string{"pub1", "pub2"} {
@@ -289,8 +289,16 @@ func TestTranscodeGuardInMetrics(t *testing.T) {
 	later := waitView(t, admin, "the encoder's times growing", func(v transcodeView) bool {
 		return v.samples[`encode_seconds_count{codec="H264"}`] > first.samples[`encode_seconds_count{codec="H264"}`]+30
 	})
-	if c := later.receivers; len(c) != 1 || c[0].Codec != "H264" || c[0].Choice != "640x480" {
-		t.Errorf("/state lists %+v, want rx's H264 640x480 alone (the refused stream has no video)", c)
+	var rx []receiverChoice
+	for _, c := range later.receivers {
+		if c.Receiver == all["rx"].SocketID {
+			rx = append(rx, c)
+		}
+	}
+	if len(rx) != 1 || rx[0].Codec != "H264" || rx[0].Choice != "640x480" ||
+		later.samples[`receivers{choice="forwarded"}`] != 2 {
+		t.Errorf("/state lists %+v for rx, want its H264 640x480 alone (the refused stream has no video), and the "+
+			"publishers forwarded to each other:\n%s", rx, later)
 	}
 	t.Logf("rx decodes %s in H264, %s refused: %g refusals, %g frames encoded", translated, refused,
 		later.samples["guard_refusals_total"], later.samples[`encode_seconds_count{codec="H264"}`])
