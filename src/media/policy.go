@@ -39,11 +39,12 @@ const (
 	// none).
 	probeMargin  = 1.2
 	probeTimeout = 2 * time.Second
-	// startGrace: a transport-cc estimate starts at the estimator's start bitrate and climbs through its initial
-	// probes for a second or two, so for this long after its first value a receiver without loss is not moved
-	// down on it (it was: every receiver of a busy publisher went to a tier at its start and climbed back 10 s
-	// later, a failed climb that doubled its hold).
-	startGrace = 3 * time.Second
+	// startGrace: a transport-cc estimate starts at the estimator's start bitrate (300 kbit/s) and climbs through
+	// its probes, or by 8 % a second when they measure nothing: until it has once carried the receiver's option, a
+	// receiver without loss is not moved down on it, for up to this long after its first value (every receiver of
+	// a busy publisher went to a tier at its start, and came back 10 s later after a failed climb that doubled its
+	// hold).
+	startGrace = 10 * time.Second
 )
 
 // policyInput is what the policy knows of one receiver at one moment.
@@ -80,8 +81,10 @@ type policyState struct {
 	// asks, is the rate the caller requests the probe at (downlink.requestProbe).
 	askedAt  time.Duration
 	askProbe uint64
-	// estimatedAt is when the first estimate came, plus 1 (0: none yet).
+	// estimatedAt is when the first estimate came, plus 1 (0: none yet); carried: an estimate has reached the
+	// floor of the receiver's option since.
 	estimatedAt time.Duration
+	carried     bool
 }
 
 // choose is the per-receiver policy, a pure function: the receiver's next choice, why it changes ("" when it does
@@ -123,7 +126,8 @@ func choose(in policyInput, st policyState) (int, string, policyState) {
 	if in.hasEstimate && st.estimatedAt == 0 {
 		st.estimatedAt = in.now + 1
 	}
-	settling := in.probing && in.now+1-st.estimatedAt < startGrace && in.loss < lossUp
+	st.carried = st.carried || in.hasEstimate && in.estimate >= floor(cur)
+	settling := in.probing && !st.carried && in.now+1-st.estimatedAt < startGrace && in.loss < lossUp
 	switch {
 	case in.hasEstimate && in.estimate < floor(cur) && !settling:
 		next, reason = cur+1, "estimate"

@@ -196,9 +196,15 @@ func TestPolicyProbesTransportCC(t *testing.T) {
 			{at: 2 * s, estimate: 869_000, want: forwarded},
 			{at: 2*s + 500*ms, estimate: 2_000_000, want: forwarded},
 		}},
-		{"an estimate still low after the start moves down", forwarded, []probeStep{
+		{"an estimate still low 10 s after the start moves down", forwarded, []probeStep{
+			{at: 0, estimate: 491_000, want: forwarded},
+			{at: 5 * s, estimate: 491_000, want: forwarded},
+			{at: 10 * s, estimate: 491_000, want: 0, why: "estimate"},
+		}},
+		{"once the estimate has carried the stream, a fall moves down at once", forwarded, []probeStep{
 			{at: 0, estimate: 808_000, want: forwarded},
-			{at: 3 * s, estimate: 808_000, want: 0, why: "estimate"},
+			{at: s, estimate: 2_000_000, want: forwarded},
+			{at: 2 * s, estimate: 400_000, want: 1, why: "estimate"},
 		}},
 		{"a low estimate with loss at the start moves down at once", forwarded, []probeStep{
 			{at: 0, estimate: 300_000, loss: 0.05, want: 1, why: "estimate"},
