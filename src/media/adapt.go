@@ -400,10 +400,3 @@ func (tr *transcoding) choiceName(c int) string {
 	}
 	return tr.tiers[c].String()
 }
-
-func (tr *transcoding) sourceName(ts *tierSource, current int) string {
-	if ts == nil {
-		return tr.choiceName(current)
-	}
-	return tr.choiceName(ts.key.tier)
-}
