@@ -125,7 +125,7 @@ func (s *Server) enterLocked(p *participant, r *room) int {
 	if s.media != nil {
 		s.media.Joined(r.id, p.socketID)
 	}
-	umc := mediaConfigurationFor(len(others))
+	umc := s.userMediaConfiguration(len(others))
 	if len(others) > 0 {
 		umcEvent := newEvent(protocol.EventUserMediaConfiguration, umc)
 		joinerOrientation := p.orientationEvent()
