@@ -74,19 +74,14 @@ export class McuMedia {
         if (this.degradation && track.kind === 'video') {
           // Chromium also takes its default degradation from the track's content hint.
           if (this.degradation === 'maintain-resolution') track.contentHint = 'detail';
-          await this.degrade(transceiver.sender);
+          const params = transceiver.sender.getParameters();
+          params.degradationPreference = this.degradation;
+          await transceiver.sender.setParameters(params);
         }
       }
       await peer.pc.setLocalDescription(await peer.pc.createOffer());
       this.send('exchangeSdp', { to: publisherId, sdp: peer.pc.localDescription.toJSON() });
     }).catch((err) => this.fail(publisherId, 'publishing', err));
-  }
-
-  // degrade sets the sender's degradationPreference to the page's.
-  async degrade(sender) {
-    const params = sender.getParameters();
-    params.degradationPreference = this.degradation;
-    await sender.setParameters(params);
   }
 
   onSdp(from, sdp) {
@@ -95,14 +90,7 @@ export class McuMedia {
         this.view.error(`the server sent an unexpected ${sdp?.type} for our upstream`);
         return;
       }
-      this.upstream.step(async () => {
-        await this.upstream.setRemote(sdp);
-        // Again once negotiated: set before, Chromium sometimes encoded with its default preference (balanced),
-        // which scales a busy picture down at the start bitrate and never back up.
-        for (const sender of this.upstream.pc.getSenders()) {
-          if (this.degradation && sender.track?.kind === 'video') await this.degrade(sender);
-        }
-      }).catch((err) => this.fail(publisherId, 'publishing', err));
+      this.upstream.step(() => this.upstream.setRemote(sdp)).catch((err) => this.fail(publisherId, 'publishing', err));
       return;
     }
     if (sdp?.type !== 'offer') {
