@@ -50,6 +50,9 @@ type rtcStats struct {
 	PacketsReceivedVideo int64  `json:"packetsReceivedVideo"`
 	BytesReceivedVideo   int64  `json:"bytesReceivedVideo"`
 	BytesSentVideo       int64  `json:"bytesSentVideo"`
+	// SendWidth is the width the encoder sends, QualityLimitationReason what limits it (cpu, bandwidth, none).
+	SendWidth               int    `json:"sendWidth"`
+	QualityLimitationReason string `json:"qualityLimitationReason"`
 	// AvailableOutgoingBitrate is the sender's estimate of its uplink (the selected candidate pair's).
 	AvailableOutgoingBitrate float64 `json:"availableOutgoingBitrate"`
 	NackCount                int64   `json:"nackCount"`
@@ -81,6 +84,16 @@ func (r report) peer(userID string) (peerReport, bool) {
 func (r report) received(name string) bool {
 	for _, e := range r.Events {
 		if e.A == name {
+			return true
+		}
+	}
+	return false
+}
+
+// receivedFrom reports whether an event named name came in from userID.
+func (r report) receivedFrom(name, userID string) bool {
+	for _, e := range r.Events {
+		if e.A == name && e.From == userID {
 			return true
 		}
 	}

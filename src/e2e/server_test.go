@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -191,4 +192,21 @@ func (b *syncBuffer) tail(n int) string {
 		data = data[len(data)-n:]
 	}
 	return string(data)
+}
+
+// logged returns the lines of the server's log whose message is one of msgs, in order.
+func (s *server) logged(msgs ...string) []string {
+	s.logs.mu.Lock()
+	data := slices.Clone(s.logs.buf.Bytes())
+	s.logs.mu.Unlock()
+	var out []string
+	for line := range bytes.Lines(data) {
+		var entry struct {
+			Msg string `json:"msg"`
+		}
+		if json.Unmarshal(line, &entry) == nil && slices.Contains(msgs, entry.Msg) {
+			out = append(out, string(bytes.TrimSpace(line)))
+		}
+	}
+	return out
 }

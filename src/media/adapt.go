@@ -68,9 +68,11 @@ type ReceiverState struct {
 	Loss     float64 `json:"loss"`
 }
 
-// receiverAdapt is the policy's memory of one receiver.
+// receiverAdapt is the policy's memory of one receiver. refused: the guard refuses the choice the policy wants for
+// it (logged and counted when it started).
 type receiverAdapt struct {
-	state policyState
+	state   policyState
+	refused bool
 }
 
 func newTranscoding(cfg *Config, fw *forwarder) *transcoding {
@@ -292,30 +294,45 @@ func (tt *trackTiers) adaptOne(d *downtrack, now time.Duration) (ReceiverState, 
 	if st.askProbe != 0 && !d.downlink.requestProbe(st.askProbe, now) {
 		tt.log.Debug("probe declined", "receiver", d.downlink.receiver, "target", st.askProbe, "estimate", bps)
 	}
-	if next != current && r.to == nil {
-		next = tt.switchTo(d, codec, current, next, reason, bps, now)
+	switch {
+	case next == current:
+		tt.refusalEnds(d, ra)
+	case r.to == nil:
+		next = tt.switchTo(d, ra, codec, current, next, reason, bps, now)
 	}
 	return ReceiverState{Receiver: d.downlink.receiver, Publisher: d.downlink.publisher, Codec: codec,
 		Choice: tt.tr.choiceName(next), Estimate: bps, Loss: est.Loss()}, true
 }
 
-// switchTo moves d to the choice next, or as near as the encoder budget allows; it returns where d goes.
-func (tt *trackTiers) switchTo(d *downtrack, codec string, current, next int, reason string, bps uint64,
-	now time.Duration) int {
+// switchTo moves d to the choice next, or where guardFallback says when the encoder budget refuses it; it returns
+// where d goes. A refusal is logged and counted once, when it starts; it lasts until the policy's choice can be had.
+func (tt *trackTiers) switchTo(d *downtrack, ra *receiverAdapt, codec string, current, next int, reason string,
+	bps uint64, now time.Duration) int {
 	to := tt.track.src
 	if next != forwarded {
 		ts, err := tt.tier(codec, next)
 		if err != nil {
-			tt.tr.counters.guardRefusals.Add(1)
-			ts = tt.existing(codec, next)
-			tt.log.Warn("tier refused", "receiver", d.downlink.receiver, "tier", tt.tr.tiers[next].String(),
-				"encoder", codec, "err", err, "instead", tt.tr.sourceName(ts, current))
-			if ts == nil || ts.key.tier == current {
+			fallback, overLink := guardFallback(current, next, tt.running(codec))
+			d.overLink.Store(overLink)
+			if !ra.refused {
+				ra.refused = true
+				tt.tr.counters.guardRefusals.Add(1)
+				tt.log.Warn("tier refused", "receiver", d.downlink.receiver, "tier", tt.tr.tiers[next].String(),
+					"encoder", codec, "err", err, "instead", tt.tr.choiceName(fallback), "capsPublisher", overLink)
+			}
+			if fallback == current {
 				return current
 			}
-			next = ts.key.tier
+			if ts = tt.nearest(codec, next); ts == nil || ts.key.tier != fallback {
+				return current
+			}
+			next = fallback
+		} else {
+			tt.refusalEnds(d, ra)
 		}
 		to = ts.src
+	} else {
+		tt.refusalEnds(d, ra)
 	}
 	if err := tt.tr.fw.switchSource(d, to, now); err != nil {
 		return current
@@ -324,6 +341,12 @@ func (tt *trackTiers) switchTo(d *downtrack, codec string, current, next int, re
 	tt.log.Info("receiver changes tier", "receiver", d.downlink.receiver, "from", tt.tr.choiceName(current),
 		"to", tt.tr.choiceName(next), "why", reason, "estimate", bps, "loss", d.downlink.estimator().Loss())
 	return next
+}
+
+// refusalEnds ends d's refusal by the guard: the policy's choice is had.
+func (tt *trackTiers) refusalEnds(d *downtrack, ra *receiverAdapt) {
+	ra.refused = false
+	d.overLink.Store(false)
 }
 
 // tune sets each tier's encoder bitrate from its receivers' estimates, and stops the tiers nobody has received for
@@ -376,11 +399,4 @@ func (tr *transcoding) choiceName(c int) string {
 		return choiceForwarded
 	}
 	return tr.tiers[c].String()
-}
-
-func (tr *transcoding) sourceName(ts *tierSource, current int) string {
-	if ts == nil {
-		return tr.choiceName(current)
-	}
-	return tr.choiceName(ts.key.tier)
 }

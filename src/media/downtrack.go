@@ -49,6 +49,10 @@ type downtrack struct {
 	// acked is the pending route the old source's feeder has seen: from then on it forwards under switchMu, and
 	// the new source may take over. Guarded by switchMu.
 	acked *route
+	// overLink: the receiver needs a tier the encoder budget refuses and none of its codec runs, so it stays on
+	// the publisher's own stream and its estimate caps the publisher's bitrate (upstream.bandwidth). Set by the
+	// adaptation goroutine.
+	overLink atomic.Bool
 	// pictureIDs: a VP8 stream, whose picture IDs must stay continuous across switches.
 	pictureIDs bool
 	// vp8 rewrites picture IDs from the first switch on; nil before.
@@ -71,6 +75,11 @@ type downtrack struct {
 	waitingKeyframe bool
 	// resends counts the retransmissions of the current report interval, against resendBudget.
 	resends int
+	// switched: the packet being forwarded is a switch's keyframe. From it on, the packets sent before it
+	// (staleBefore) are not resent, until staleFor packets have been sent since staleFrom (0: no mark).
+	switched            bool
+	staleBefore         uint16
+	staleFrom, staleFor uint32
 
 	// For the SRs: what was sent, and the RTP time of the newest packet with the monotonic time it left.
 	packets, octets uint32
@@ -127,6 +136,7 @@ func (d *downtrack) forward(pkt []byte, h *rtp.Header, payloadOffset int, keyfra
 		d.waitingKeyframe = false
 		if d.sent {
 			d.rewriter.Switch(d.elapsedTicks(now))
+			d.switched = true
 		}
 	}
 	buf := d.scratch
@@ -155,6 +165,9 @@ func (d *downtrack) forward(pkt []byte, h *rtp.Header, payloadOffset int, keyfra
 	ts := binary.BigEndian.Uint32(out[4:])
 	if d.history != nil {
 		d.history.keep(seq, n)
+	}
+	if d.switched {
+		d.switched, d.staleBefore, d.staleFrom, d.staleFor = false, seq, d.packets, historyPackets
 	}
 	if err := d.downlink.sess.ForwardRTP(out, wallTime(now)); err != nil {
 		d.counters.dropWriteFailed.Add(1)
@@ -191,6 +204,23 @@ func (d *downtrack) elapsedTicks(now time.Duration) uint32 {
 	return uint32(int64(now-d.lastSent) * int64(d.clockRate) / int64(time.Second))
 }
 
+// stale reports whether seq was sent before the keyframe that started the downtrack's current source: after a
+// switch, the receiver decodes from that keyframe on, and what it lost of the old source would only delay it (a
+// receiver whose link is full goes on asking for the old source's losses for seconds; resent ahead of the new
+// source's video, they kept its first keyframe from getting through). The mark lasts until a history's worth of
+// packets has been sent since: older ones are out of the history anyway, and 16-bit sequence numbers compare
+// within half their range only.
+func (d *downtrack) stale(seq uint16) bool {
+	if d.staleFor == 0 {
+		return false
+	}
+	if d.packets-d.staleFrom >= d.staleFor {
+		d.staleFor = 0
+		return false
+	}
+	return int16(seq-d.staleBefore) < 0
+}
+
 // retransmit resends the packet the listener received as seq, from the history: as RTX when negotiated, else as
 // is. Repeated requests for one packet are served at most once per minResendInterval.
 func (d *downtrack) retransmit(seq uint16, now time.Duration) {
@@ -203,6 +233,10 @@ func (d *downtrack) retransmit(seq uint16, now time.Duration) {
 		return
 	}
 	if slot.resentAt != 0 && now-slot.resentAt < minResendInterval {
+		return
+	}
+	if d.stale(seq) {
+		d.counters.dropResendStale.Add(1)
 		return
 	}
 	if d.resends >= resendBudget {

@@ -216,7 +216,7 @@ func (fw *forwarder) translation(t *track, codec string) (*tierSource, error) {
 		return ts, nil
 	}
 	fw.tc.counters.guardRefusals.Add(1)
-	if ts = t.tiers.existing(codec, 0); ts != nil {
+	if ts = t.tiers.nearest(codec, 0); ts != nil {
 		return ts, nil
 	}
 	t.tiers.log.Warn("no tier for a receiver of another codec", "encoder", codec, "err", err)

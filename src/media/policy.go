@@ -39,6 +39,12 @@ const (
 	// none).
 	probeMargin  = 1.2
 	probeTimeout = 2 * time.Second
+	// startGrace: a transport-cc estimate starts at the estimator's start bitrate (300 kbit/s) and climbs through
+	// its probes, or by 8 % a second when they measure nothing: until it has once carried the receiver's option, a
+	// receiver without loss is not moved down on it, for up to this long after its first value (every receiver of
+	// a busy publisher went to a tier at its start, and came back 10 s later after a failed climb that doubled its
+	// hold).
+	startGrace = 10 * time.Second
 )
 
 // policyInput is what the policy knows of one receiver at one moment.
@@ -75,6 +81,10 @@ type policyState struct {
 	// asks, is the rate the caller requests the probe at (downlink.requestProbe).
 	askedAt  time.Duration
 	askProbe uint64
+	// estimatedAt is when the first estimate came, plus 1 (0: none yet); carried: an estimate has reached the
+	// floor of the receiver's option since.
+	estimatedAt time.Duration
+	carried     bool
 }
 
 // choose is the per-receiver policy, a pure function: the receiver's next choice, why it changes ("" when it does
@@ -113,8 +123,13 @@ func choose(in policyInput, st policyState) (int, string, policyState) {
 	}
 	next, reason := cur, ""
 	st.lossy, st.lossySince = lossTrack(st, in)
+	if in.hasEstimate && st.estimatedAt == 0 {
+		st.estimatedAt = in.now + 1
+	}
+	st.carried = st.carried || in.hasEstimate && in.estimate >= floor(cur)
+	settling := in.probing && !st.carried && in.now+1-st.estimatedAt < startGrace && in.loss < lossUp
 	switch {
-	case in.hasEstimate && in.estimate < floor(cur):
+	case in.hasEstimate && in.estimate < floor(cur) && !settling:
 		next, reason = cur+1, "estimate"
 		for floor(next) > in.estimate {
 			next++
@@ -128,7 +143,7 @@ func choose(in policyInput, st policyState) (int, string, policyState) {
 			st.headroom, st.headroomSince = true, in.now
 		}
 		if in.now-st.headroomSince >= st.hold {
-			next, reason, st = climb(in, st, rates[cur-1], cur)
+			next, reason, st = climb(in, st, rates, cur)
 		}
 	default:
 		st.headroom, st.askedAt = false, 0
@@ -148,16 +163,21 @@ func choose(in policyInput, st policyState) (int, string, policyState) {
 	return next - offset, reason, st
 }
 
-// climb decides the up-switch to the option of rate up once the headroom has held: at once for a REMB receiver; for
-// a transport-cc receiver, once its estimate carries up (asking for a probe first when it does not), or never when
-// the probe fails (the hold then doubles, as after a failed climb).
-func climb(in policyInput, st policyState, up uint64, cur int) (int, string, policyState) {
+// climb decides the up-switch from option cur once the headroom has held: one step at once for a REMB receiver; for a
+// transport-cc receiver, once its estimate carries the next option's rate (asking for a probe first when it does
+// not), or never when the probe fails (the hold then doubles, as after a failed climb). A transport-cc estimate
+// measures the path, not only what the receiver gets, so such a receiver goes straight to the best option its
+// estimate carries: after a link recovers, one hold instead of one per step.
+func climb(in policyInput, st policyState, rates []uint64, cur int) (int, string, policyState) {
+	up := rates[cur-1]
 	measured := st.askedAt != 0 && in.probed && in.probedAt >= st.askedAt
 	switch {
-	case !in.probing || in.estimate >= up && st.askedAt == 0:
+	case !in.probing:
 		return cur - 1, "headroom", st
+	case in.estimate >= up && st.askedAt == 0:
+		return carried(in.estimate, rates, cur), "headroom", st
 	case measured && in.estimate >= up:
-		return cur - 1, "probe", st
+		return carried(in.estimate, rates, cur), "probe", st
 	case st.askedAt == 0:
 		// The request's time is kept as at least 1: 0 means none pending.
 		st.askedAt, st.askProbe = max(in.now, 1), uint64(probeMargin*float64(up))
@@ -166,6 +186,40 @@ func climb(in policyInput, st policyState, up uint64, cur int) (int, string, pol
 		st.hold = min(2*st.hold, maxUpHold)
 	}
 	return cur, "", st
+}
+
+// carried is the best option above cur whose rate estimate carries (cur-1 at least: the caller checked it).
+func carried(estimate uint64, rates []uint64, cur int) int {
+	next := cur - 1
+	for next > 0 && estimate >= rates[next-1] {
+		next--
+	}
+	return next
+}
+
+// guardFallback is where a receiver goes when the encoder budget refuses the tier want that the policy chose for it
+// (docs/OPERATIONS.md, "The guard"): to the running tier of its codec nearest want (lower first at equal steps:
+// cheaper for its link), or, with none running, where it is. A receiver left on the publisher's own stream when
+// it needed a tier is over its link: overLink tells the caller to let its estimate cap the publisher's bitrate
+// again, as without transcoding (everyone's picture falls to what it can take, but it keeps a picture that moves),
+// until a tier can be had or its estimate carries the forwarded stream.
+func guardFallback(current, want int, running []int) (next int, overLink bool) {
+	next = current
+	for i, k := range running {
+		if i == 0 || tierDistance(k, want) < tierDistance(next, want) {
+			next = k
+		}
+	}
+	return next, next == forwarded && want != forwarded
+}
+
+// tierDistance orders tiers by how close they are to want, lower tiers (cheaper for the receiver) first at equal
+// steps.
+func tierDistance(k, want int) int {
+	if k >= want {
+		return 2 * (k - want)
+	}
+	return 2*(want-k) + 1
 }
 
 // lossTrack follows how long the loss has stayed at or above lossDown.

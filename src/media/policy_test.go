@@ -130,6 +130,7 @@ func TestPolicyProbes(t *testing.T) {
 type probeStep struct {
 	at, probedAt time.Duration
 	estimate     uint64
+	loss         float64
 	want         int
 	why          string
 	ask          uint64
@@ -181,6 +182,33 @@ func TestPolicyProbesTransportCC(t *testing.T) {
 			{at: 3*s + 500*ms, estimate: 150_000, want: 2, why: "estimate"},
 			{at: 4 * s, probedAt: 3*s + 900*ms, estimate: 1_500_000, want: 2},
 		}},
+		{"a recovered link: straight to the best option the estimate carries, after one hold", 2, []probeStep{
+			{at: 0, estimate: 5_000_000, want: 2},
+			{at: 3 * s, estimate: 5_000_000, want: forwarded, why: "headroom"},
+		}},
+		{"a probe result that carries more than the next tier climbs that far", 2, []probeStep{
+			{at: 0, estimate: 400_000, want: 2},
+			{at: 3 * s, estimate: 400_000, want: 2, ask: 720_000},
+			{at: 4 * s, probedAt: 3*s + 800*ms, estimate: 1_300_000, want: 0, why: "probe"},
+		}},
+		{"the estimator's start: no move down on its first values without loss", forwarded, []probeStep{
+			{at: 0, estimate: 808_000, want: forwarded},
+			{at: 2 * s, estimate: 869_000, want: forwarded},
+			{at: 2*s + 500*ms, estimate: 2_000_000, want: forwarded},
+		}},
+		{"an estimate still low 10 s after the start moves down", forwarded, []probeStep{
+			{at: 0, estimate: 491_000, want: forwarded},
+			{at: 5 * s, estimate: 491_000, want: forwarded},
+			{at: 10 * s, estimate: 491_000, want: 0, why: "estimate"},
+		}},
+		{"once the estimate has carried the stream, a fall moves down at once", forwarded, []probeStep{
+			{at: 0, estimate: 808_000, want: forwarded},
+			{at: s, estimate: 2_000_000, want: forwarded},
+			{at: 2 * s, estimate: 400_000, want: 1, why: "estimate"},
+		}},
+		{"a low estimate with loss at the start moves down at once", forwarded, []probeStep{
+			{at: 0, estimate: 300_000, loss: 0.05, want: 1, why: "estimate"},
+		}},
 		{"the publisher's stream is probed at its measured rate", 0, []probeStep{
 			{at: 0, estimate: 1_400_000, want: 0},
 			{at: 3 * s, estimate: 1_400_000, want: 0, ask: 2_040_000},
@@ -191,7 +219,7 @@ func TestPolicyProbesTransportCC(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			current, st := tt.start, policyState{}
 			for i, p := range tt.steps {
-				in := policyInput{now: p.at, estimate: p.estimate, hasEstimate: true, forwardable: true,
+				in := policyInput{now: p.at, estimate: p.estimate, loss: p.loss, hasEstimate: true, forwardable: true,
 					forwardRate: 1_700_000, tiers: testLadder, current: current, probing: true,
 					probed: p.probedAt != 0, probedAt: p.probedAt}
 				var why string
@@ -226,6 +254,33 @@ func TestEncoderBitrate(t *testing.T) {
 		if got := encoderBitrate(tiers, tt.tier, tt.lowest, tt.known, tt.lossy); got != tt.want {
 			t.Errorf("encoderBitrate(tier %d, %d, %v, %v) = %d, want %d", tt.tier, tt.lowest, tt.known, tt.lossy, got,
 				tt.want)
+		}
+	}
+}
+
+// TestGuardFallback: where a receiver goes when the encoder budget refuses the tier the policy chose for it.
+func TestGuardFallback(t *testing.T) {
+	tests := []struct {
+		name          string
+		current, want int
+		running       []int
+		next          int
+		overLink      bool
+	}{
+		{"forwarded, nothing runs in its codec: stays, over its link", forwarded, 1, nil, forwarded, true},
+		{"forwarded, a tier runs: takes it", forwarded, 2, []int{0}, 0, false},
+		{"the running tier nearest the one wanted", forwarded, 2, []int{0, 1}, 1, false},
+		{"lower first at equal steps", forwarded, 1, []int{0, 2}, 2, false},
+		{"on a tier, the lower one refused: stays on its own", 0, 2, []int{0}, 0, false},
+		{"on a tier, a nearer one runs: moves", 0, 2, []int{0, 1}, 1, false},
+		{"a climb refused: stays", 2, 1, []int{2}, 2, false},
+		{"a climb refused, the tier above the wanted one runs: stays, lower", 2, 1, []int{0, 2}, 2, false},
+	}
+	for _, tt := range tests {
+		next, over := guardFallback(tt.current, tt.want, tt.running)
+		if next != tt.next || over != tt.overLink {
+			t.Errorf("%s: guardFallback(%d, %d, %v) = %d, %v; want %d, %v", tt.name, tt.current, tt.want, tt.running,
+				next, over, tt.next, tt.overLink)
 		}
 	}
 }

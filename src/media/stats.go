@@ -19,10 +19,11 @@ type Stats struct {
 	// each start), too large for the send buffer (DropTooLarge), older than the listener's stream start
 	// (DropBeforeSwitch), refused by the listener's session (DropWriteFailed: queue full or not connected); a
 	// retransmission request that did not fit the publisher's queue (DropRequestQueueFull) or went past the
-	// listener's budget of a history's worth per second (DropResendBudget); an RTCP packet that does not parse
-	// (DropRTCPMalformed).
+	// listener's budget of a history's worth per second (DropResendBudget) or asked for a packet of the source a
+	// listener switched from, sent before the new source's first keyframe (DropResendStale); an RTCP packet that
+	// does not parse (DropRTCPMalformed).
 	DropMalformed, DropUnknownStream, DropWaitingKeyframe, DropTooLarge, DropBeforeSwitch, DropWriteFailed,
-	DropRequestQueueFull, DropResendBudget, DropRTCPMalformed uint64
+	DropRequestQueueFull, DropResendBudget, DropResendStale, DropRTCPMalformed uint64
 
 	// NACKsIn counts the sequence numbers listeners asked for; Retransmissions those resent (RTX or plain),
 	// RetransmitMisses those no longer in the send history. NACKsOut counts the sequence numbers asked of
@@ -47,7 +48,7 @@ type counters struct {
 	packetsIn, bytesIn, packetsOut, bytesOut atomic.Uint64
 
 	dropMalformed, dropUnknownStream, dropWaitingKeyframe, dropTooLarge, dropBeforeSwitch, dropWriteFailed,
-	dropRequestQueueFull, dropResendBudget, dropRTCPMalformed atomic.Uint64
+	dropRequestQueueFull, dropResendBudget, dropResendStale, dropRTCPMalformed atomic.Uint64
 
 	nacksIn, retransmissions, retransmitMisses, nacksOut, recoveredIn atomic.Uint64
 	keyframeRequestsIn, plisOut, firsOut                              atomic.Uint64
@@ -66,8 +67,8 @@ func (c *counters) snapshot() Stats {
 		DropWaitingKeyframe: c.dropWaitingKeyframe.Load(), DropTooLarge: c.dropTooLarge.Load(),
 		DropBeforeSwitch: c.dropBeforeSwitch.Load(), DropWriteFailed: c.dropWriteFailed.Load(),
 		DropRequestQueueFull: c.dropRequestQueueFull.Load(), DropResendBudget: c.dropResendBudget.Load(),
-		DropRTCPMalformed: c.dropRTCPMalformed.Load(),
-		NACKsIn:           c.nacksIn.Load(), Retransmissions: c.retransmissions.Load(),
+		DropResendStale: c.dropResendStale.Load(), DropRTCPMalformed: c.dropRTCPMalformed.Load(),
+		NACKsIn: c.nacksIn.Load(), Retransmissions: c.retransmissions.Load(),
 		RetransmitMisses: c.retransmitMisses.Load(), NACKsOut: c.nacksOut.Load(), RecoveredIn: c.recoveredIn.Load(),
 		KeyframeRequestsIn: c.keyframeRequestsIn.Load(), PLIsOut: c.plisOut.Load(), FIRsOut: c.firsOut.Load(),
 		REMBsIn: c.rembsIn.Load(), REMBsOut: c.rembsOut.Load(),

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -64,9 +65,11 @@ type tierSource struct {
 	src    *source
 	enc    atomic.Pointer[encoderRef]
 
-	// The encoder's goroutine's.
+	// The encoder's goroutine's. shift is the tier's RTP timestamps minus the publisher's (known once shifted).
 	pkt        rtp.Packet
 	nextReport time.Duration
+	shift      uint32
+	shifted    bool
 
 	// bytes counts the encoder's output, for the bitrate its receivers get.
 	bytes atomic.Uint64
@@ -133,29 +136,31 @@ func (tt *trackTiers) tier(codec string, i int) (*tierSource, error) {
 	return ts, nil
 }
 
-// existing returns the tier source of codec nearest below tier i (then above) that runs already, nil when none.
-func (tt *trackTiers) existing(codec string, i int) *tierSource {
+// nearest returns the running tier source of codec nearest the tier want (guardFallback's order), nil when none
+// runs.
+func (tt *trackTiers) nearest(codec string, want int) *tierSource {
+	next, _ := guardFallback(forwarded, want, tt.running(codec))
+	if next == forwarded {
+		return nil
+	}
+	tt.mu.Lock()
+	defer tt.mu.Unlock()
+	return tt.sources[tierKey{codec: strings.ToUpper(codec), tier: next}]
+}
+
+// running lists the tiers of codec that run for the track, best first.
+func (tt *trackTiers) running(codec string) []int {
 	codec = strings.ToUpper(codec)
 	tt.mu.Lock()
 	defer tt.mu.Unlock()
-	var best *tierSource
-	for k, ts := range tt.sources {
-		if k.codec != codec {
-			continue
-		}
-		if best == nil || distance(k.tier, i) < distance(best.key.tier, i) {
-			best = ts
+	var out []int
+	for k := range tt.sources {
+		if k.codec == codec {
+			out = append(out, k.tier)
 		}
 	}
-	return best
-}
-
-// distance orders tiers by how close they are to i, lower tiers (cheaper for the receiver) first at equal steps.
-func distance(k, i int) int {
-	if k >= i {
-		return 2 * (k - i)
-	}
-	return 2*(i-k) + 1
+	slices.Sort(out)
+	return out
 }
 
 // startLocked makes the decoder if needed and a tier source with its encoder.
@@ -273,6 +278,7 @@ func (ts *tierSource) output(p EncodedPacket) {
 		ts.tt.tr.fw.counters.dropMalformed.Add(1)
 		return
 	}
+	ts.shift, ts.shifted = ts.pkt.Timestamp-p.SourceTimestamp, true
 	off := len(p.Data) - len(ts.pkt.Payload) - int(ts.pkt.PaddingSize)
 	ts.src.fanOut(p.Data, &ts.pkt.Header, off, p.Keyframe, now)
 	if now >= ts.nextReport {
@@ -288,9 +294,17 @@ func (ts *tierSource) requestKeyframe(time.Duration) {
 	}
 }
 
-// rtpTimeAt: a tier's SRs extrapolate from its last packet (the publisher's clock mapping belongs to the
-// publisher's goroutine).
-func (ts *tierSource) rtpTimeAt(uint64) (uint32, bool) { return 0, false }
+// rtpTimeAt maps the server's NTP time onto the tier's clock through the publisher's SRs: a tier's frame carries
+// its source frame's timestamp plus the encoder's constant, so its SRs place each frame at the publisher's capture
+// time, as the publisher's audio SRs do, and lip sync survives the transcoding's latency. On the encoder's
+// goroutine.
+func (ts *tierSource) rtpTimeAt(ntp uint64) (uint32, bool) {
+	c := ts.tt.track.clock.Load()
+	if c == nil || !ts.shifted {
+		return 0, false
+	}
+	return c.at(ntp) + ts.shift, true
+}
 
 // setBitrate records the encoder's bitrate. On the adaptation goroutine. A tier does not pace its packets: each
 // receiver's session does (pacing.go, at 2.5 times that receiver's estimate, which the tier's bitrate never

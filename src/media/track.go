@@ -35,11 +35,23 @@ type track struct {
 	// tiers transcodes the track's video; nil when transcoding is off, for audio, or a codec it cannot decode.
 	tiers *trackTiers
 
-	// The publisher's last SR: the RTP timestamp of its NTP instant, mapped onto the server's clock through the
-	// upstream's clock offset, so that receivers' SRs keep audio and video in sync.
-	srNTP uint64
-	srRTP uint32
-	hasSR bool
+	// clock is the publisher's last SR for the track, mapped onto the server's clock (nil before the first): the
+	// receivers' SRs take their RTP time from it, so that audio and video keep the publisher's relative timing.
+	// Written by the publisher's goroutine, read by the feeders of the track's tiers too.
+	clock atomic.Pointer[srClock]
+}
+
+// srClock maps the server's NTP time onto a track's RTP clock: at the server's NTP time ntp (the publisher's SR's
+// NTP time plus the upstream's clock offset) the track's RTP time was rtp.
+type srClock struct {
+	ntp  uint64
+	rtp  uint32
+	rate uint32
+}
+
+// at is the track's RTP time at the server's NTP time ntp.
+func (c *srClock) at(ntp uint64) uint32 {
+	return c.rtp + ntpTicks(int64(ntp-c.ntp), c.rate)
 }
 
 // newTrack builds the track of an accepted media section of the publisher's answer, and its source.
@@ -85,10 +97,9 @@ func (t *track) requestKeyframe(now time.Duration) {
 // rtpTimeAt maps the server's NTP time onto the track's RTP clock through the publisher's last SR and the
 // upstream's clock offset, so that the audio and video of one publisher keep their relative timing.
 func (t *track) rtpTimeAt(ntp uint64) (uint32, bool) {
-	u := t.up
-	if !t.hasSR || !u.hasNTPOffset {
+	c := t.clock.Load()
+	if c == nil {
 		return 0, false
 	}
-	elapsed := int64(ntp) - u.ntpOffset - int64(t.srNTP)
-	return t.srRTP + ntpTicks(elapsed, t.codec.ClockRate), true
+	return c.at(ntp), true
 }

@@ -48,6 +48,9 @@ type EncodedPacket struct {
 	Data []byte
 	// Keyframe is set on the first packet of a keyframe.
 	Keyframe bool
+	// SourceTimestamp is the RTP timestamp of the publisher's frame this packet's was made from: the packet's
+	// timestamp minus it is the encoder's constant, through which the publisher's SRs map the tier's clock.
+	SourceTimestamp uint32
 }
 
 // VideoEncoder is one encoder; safe for concurrent use.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/heytribe/live-webrtcsignaling/src/protocol"
+	"github.com/heytribe/live-webrtcsignaling/src/rtcp"
 	"github.com/heytribe/live-webrtcsignaling/src/rtp"
 	"github.com/heytribe/live-webrtcsignaling/src/sdp"
 	"github.com/heytribe/live-webrtcsignaling/src/webrtc"
@@ -102,8 +103,16 @@ func (e *fakeEncoder) Close() error {
 	return nil
 }
 
+// fakeShift is the fake encoders' constant: their timestamps are the source frame's plus it.
+const fakeShift = 0x4000_0000
+
 // emit outputs one one-packet frame, a keyframe or not, as the encoder's goroutine would.
 func (e *fakeEncoder) emit(key bool) {
+	e.emitFrom(key, uint32(e.seq+1)*3000)
+}
+
+// emitFrom is emit of a frame made from the publisher's frame of RTP timestamp source.
+func (e *fakeEncoder) emitFrom(key bool, source uint32) {
 	payload := vp8Picture(key, e.seq)
 	if strings.EqualFold(e.params.Codec, "H264") {
 		payload = []byte{0x41, 0x9a, 0x00} // a non-IDR slice
@@ -112,7 +121,8 @@ func (e *fakeEncoder) emit(key bool) {
 		}
 	}
 	e.seq++
-	e.params.Output(EncodedPacket{Data: rtpPacket(0xe0c0de, 96, e.seq, uint32(e.seq)*3000, payload), Keyframe: key})
+	e.params.Output(EncodedPacket{Data: rtpPacket(0xe0c0de, 96, e.seq, source+fakeShift, payload), Keyframe: key,
+		SourceTimestamp: source})
 }
 
 var testTiers = []Tier{{640, 480, 30, 1_200_000}, {480, 360, 25, 600_000}, {320, 240, 15, 250_000}}
@@ -296,5 +306,102 @@ func TestTranscodingGuard(t *testing.T) {
 		if r := dl.feed.Load().video.route.Load(); r.to == nil || r.to != b.feed.Load().video.route.Load().to {
 			t.Errorf("%s not on the one tier", dl.receiver)
 		}
+	}
+}
+
+// TestTranscodingTierSRsFollowThePublisherClock: a tier's SRs map its RTP time through the publisher's own SRs (its
+// frames carry their source frames' timestamps plus the encoder's constant), not from the tier's last packet, which
+// left the encoder a transcoding latency after its capture: the receiver's lip sync with the forwarded audio holds.
+func TestTranscodingTierSRsFollowThePublisherClock(t *testing.T) {
+	ft := &fakeTranscoder{}
+	tp := newTestPlane(t, Config{Transcoder: ft, Tiers: testTiers, MaxEncoders: 4, NoTransportCC: true})
+	tp.Joined(room, "A")
+	tp.Joined(room, "B")
+	u, _ := tp.publish(t, "A")
+	send(u, u.audio, 1, 0, opus, time.Second)
+	dl, sess := tp.listen(t, "B", "A", 1)
+	now := monotonic()
+	send(u, u.video, 100, 81000, vp8Key, now)
+	// The publisher's video SR: RTP time 90000 now.
+	ntp := rtcp.NTPTime(time.Now())
+	b, err := (&rtcp.SenderReport{SSRC: u.video.ssrc.Load(), NTPTime: ntp, RTPTime: 90000}).Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.onRTCP(b, now)
+	dl.estimate.OnREMB(300_000, now)
+	tp.fwd.tc.pass(now)
+	encs := ft.encoders()
+	if len(encs) != 1 {
+		t.Fatalf("encoders %+v, want one", encs)
+	}
+	send(u, u.video, 101, 84000, vp8Picture(false, 2), now) // the publisher's source acknowledges the switch
+	// The tier's keyframe, made from the publisher's frame of 100 ms ago (the transcoding's latency), takes over
+	// and is reported at once.
+	encs[0].emitFrom(true, 90000-9000)
+	d := dl.feed.Load().video
+	if r := d.route.Load(); r.to != nil || r.from.codec.Name != "VP8" || r.from == u.video.src {
+		t.Fatalf("route %+v: the tier did not take over", r)
+	}
+	var sr *rtcp.SenderReport
+	for _, b := range rtcpPackets(t, sess.sentRTCP())[rtcp.KindSenderReport] {
+		var r rtcp.SenderReport
+		if err := r.Unmarshal(b); err != nil {
+			t.Fatal(err)
+		}
+		if r.SSRC == dl.videoSSRC {
+			sr = &r
+		}
+	}
+	if sr == nil {
+		t.Fatal("no SR for the tier's video")
+	}
+	// Taken back to the publisher's timestamps, the SR's RTP time is the publisher's SR's plus the NTP time since.
+	got := int64(int32(sr.RTPTime - d.tsOffset - fakeShift - 90000))
+	want := int64(ntpTicks(int64(sr.NTPTime-ntp), 90000))
+	if got-want > 90 || want-got > 90 {
+		t.Errorf("tier SR at %d ticks after the publisher's SR, want %d (within 1 ms)", got, want)
+	}
+}
+
+// TestTranscodingGuardCapsThePublisher: with the encoder budget spent and no tier of its codec running, a weak
+// receiver stays on the publisher's own stream and its estimate caps the publisher again (counted once, however
+// many passes it lasts); once its estimate recovers, the best tier's floor is back.
+func TestTranscodingGuardCapsThePublisher(t *testing.T) {
+	ft := &fakeTranscoder{}
+	tp := newTestPlane(t, Config{Transcoder: ft, Tiers: testTiers, MaxEncoders: 1, NoTransportCC: true})
+	for _, id := range []string{"A", "B", "C"} {
+		tp.Joined(room, id)
+	}
+	u, _ := tp.publish(t, "A")
+	send(u, u.audio, 1, 0, opus, time.Second)
+	// B decodes H264 only: the one encoder of the budget is its translation.
+	ev := tp.waitEvents(t, "B", protocol.EventExchangeSdp, 1)[0].data.(protocol.ExchangeSdpEvent)
+	if err := tp.Answer(context.Background(), room, "B", "A", answerOnly(t, ev.SDP.SDP, "H264")); err != nil {
+		t.Fatal(err)
+	}
+	tp.listenerOf("B", "A").sess.(*fakeSession).handler.onState(webrtc.StateConnected, webrtc.ReasonNone)
+	c, _ := tp.listen(t, "C", "A", 1)
+	now := monotonic()
+	for i := range 3 {
+		c.estimate.OnREMB(300_000, now)
+		tp.fwd.tc.pass(now)
+		now += adaptInterval
+		if i == 0 {
+			if got, _ := u.bandwidth(now); got > 300_000 {
+				t.Errorf("publisher's REMB %d with a receiver held at 300 kbit/s on its stream, want 300 kbit/s", got)
+			}
+		}
+	}
+	if r := c.feed.Load().video.route.Load(); r.from != u.video.src || r.to != nil {
+		t.Errorf("C's route %+v: want the publisher's own stream (no VP8 tier runs, none can start)", r)
+	}
+	if st := tp.TranscodeStats(); st.GuardRefusals != 1 || st.Encoders != 1 {
+		t.Errorf("stats %+v, want 1 refusal (three passes) and 1 encoder", st)
+	}
+	c.estimate.OnREMB(2_000_000, now)
+	tp.fwd.tc.pass(now)
+	if got, _ := u.bandwidth(now); got < uint64(testTiers[0].Bitrate) {
+		t.Errorf("publisher's REMB %d once C's estimate recovered, want the best tier's bitrate at least", got)
 	}
 }

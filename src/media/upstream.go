@@ -383,7 +383,8 @@ func (u *upstream) senderReport(sr *rtcp.SenderReport, now time.Duration) {
 			u.hasNTPOffset = true
 		}
 		t.stats.senderReport(sr.NTPTime, now)
-		t.srNTP, t.srRTP, t.hasSR = sr.NTPTime, sr.RTPTime, true
+		t.clock.Store(&srClock{ntp: uint64(int64(sr.NTPTime) + u.ntpOffset), rtp: sr.RTPTime,
+			rate: t.codec.ClockRate})
 	}
 }
 
@@ -440,22 +441,25 @@ func (u *upstream) sendReceiverReport(now time.Duration) {
 }
 
 // bandwidth is the REMB value: the lowest fresh estimate among the receivers of the publisher's video within
-// [MinVideoBitrate, MaxVideoBitrate], or MaxVideoBitrate when none has one. capped: it is below MaxVideoBitrate.
+// [MinVideoBitrate, MaxVideoBitrate], or MaxVideoBitrate when none has one. With transcoding, not below the best
+// tier's bitrate (rembFloor), except for a receiver the encoder budget keeps on this stream over its link
+// (downtrack.overLink). capped: it is below MaxVideoBitrate.
 func (u *upstream) bandwidth(now time.Duration) (bps uint64, capped bool) {
 	lo, hi := u.fwd.minBitrate, u.fwd.maxBitrate
-	best, found := hi, false
+	best, over := hi, hi
 	for _, d := range *u.video.src.downtracks.Load() {
 		if d.route.Load().from != u.video.src {
 			continue // switching to the publisher's video: not yet a receiver of it
 		}
-		if e, ok := d.downlink.estimator().Bitrate(now); ok && (!found || e < best) {
-			best, found = e, true
+		if e, ok := d.downlink.estimator().Bitrate(now); ok {
+			if d.overLink.Load() {
+				over = min(over, e)
+			} else {
+				best = min(best, max(e, u.fwd.rembFloor))
+			}
 		}
 	}
-	if found {
-		best = max(best, u.fwd.rembFloor)
-	}
-	bps = min(max(best, lo), hi)
+	bps = min(max(min(best, over), lo), hi)
 	return bps, bps < hi
 }
 

@@ -148,7 +148,7 @@ func (s *Server) publishJoin(r *room, p *participant) {
 // tellJoined tells the others of r that p joined, and p who they are: its joinR, or for a participant entering its
 // room again on a new owner, that its upstream must be published again. Called with r.mu held.
 func (s *Server) tellJoined(r *room, p *participant, others []*participant) {
-	umc := mediaConfigurationFor(len(others))
+	umc := s.userMediaConfiguration(len(others))
 	if len(others) > 0 {
 		umcEvent := newEvent(protocol.EventUserMediaConfiguration, umc)
 		joinerOrientation := p.orientationEvent()

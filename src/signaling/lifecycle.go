@@ -99,7 +99,7 @@ func (s *Server) leaveLocked(p *participant, why string) {
 	} else {
 		left := newEvent(protocol.EventLeave,
 			protocol.LeaveEvent{RoomID: r.id, RoomSize: size, SocketID: p.socketID, UserID: p.userID})
-		umc := newEvent(protocol.EventUserMediaConfiguration, mediaConfigurationFor(size-1))
+		umc := newEvent(protocol.EventUserMediaConfiguration, s.userMediaConfiguration(size-1))
 		for _, m := range r.members {
 			m.deliver(left, s.bounds)
 			m.deliver(umc, s.bounds)

@@ -214,3 +214,40 @@ func TestMediaCallContext(t *testing.T) {
 		}
 	})
 }
+
+// TestMCUCamerasKeepTheirSize: in MCU mode the room's size does not shrink the cameras (each publisher sends one
+// stream, which the server adapts per receiver): the fourth joiner and those before it get the configuration of a
+// participant alone, where relay mode's would be 320 wide at most.
+func TestMCUCamerasKeepTheirSize(t *testing.T) {
+	h := newHarnessWithMedia(t, mcu, &fakeMedia{})
+	var clients []*client
+	for _, user := range []string{"a", "b", "c"} {
+		c := h.dial()
+		c.joinAs(h, "r", user)
+		clients = append(clients, c)
+	}
+	for _, c := range clients {
+		c.flush()
+	}
+	d := h.dial()
+	jd := d.joinAs(h, "r", "d")
+	if jd.UserMediaConfiguration != mediaConfigurationFor(0) || mediaConfigurationFor(3) == mediaConfigurationFor(0) {
+		t.Errorf("the fourth joiner's configuration %+v, want %+v", jd.UserMediaConfiguration, mediaConfigurationFor(0))
+	}
+	d.send("leave", nil)
+	d.expectOK("leave")
+	for i, c := range clients {
+		for _, when := range []string{"join", "leave"} {
+			if when == "leave" {
+				c.expect(protocol.EventLeave)
+			}
+			umc := decode[protocol.UserMediaConfiguration](t, c.expect(protocol.EventUserMediaConfiguration).D)
+			if umc != mediaConfigurationFor(0) {
+				t.Errorf("participant %d got %+v on the %s, want %+v", i, umc, when, mediaConfigurationFor(0))
+			}
+			if when == "join" {
+				c.expect(protocol.EventOrientationChange)
+			}
+		}
+	}
+}

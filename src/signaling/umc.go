@@ -25,3 +25,15 @@ func mediaConfigurationFor(others int) protocol.UserMediaConfiguration {
 		},
 	}
 }
+
+// userMediaConfiguration is the configuration of a participant with others in the room besides it. In MCU mode a
+// publisher sends one stream, to the server, whatever the room's size, and the server gives each receiver what its
+// link and decoder take (transcoding): the room does not shrink the cameras there, so the configuration is that of
+// a participant alone. The original's rule (smaller pictures in larger rooms) is for relay mode, where each
+// publisher sends a stream to every other participant.
+func (s *Server) userMediaConfiguration(others int) protocol.UserMediaConfiguration {
+	if s.media != nil {
+		others = 0
+	}
+	return mediaConfigurationFor(others)
+}

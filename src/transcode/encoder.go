@@ -303,9 +303,9 @@ func (e *Encoder) send(s gst.Sample) {
 	now := gst.Now()
 	rec, found := e.d.pushes.find(s.PTS)
 	if arrived, ok := e.d.arrival(s.PTS); ok {
-		e.t.counters.encodeTime[codecSlot(e.codec)].observe(now - arrived)
+		e.t.counters.encodeTime[codecSlot(e.codec)].Observe(now - arrived)
 		if found {
-			e.t.counters.decodeTime[codecSlot(e.d.codec)].observe(arrived - rec.pushed)
+			e.t.counters.decodeTime[codecSlot(e.d.codec)].Observe(arrived - rec.pushed)
 		}
 	}
 	keyframe := isKeyframe(e.codec, s.Data)

@@ -1,79 +1,21 @@
 package transcode
 
 import (
-	"math/bits"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/heytribe/live-webrtcsignaling/src/histogram"
 )
 
-// TimeBuckets is the number of buckets of a TimeHistogram: bucket 0 holds durations below 250 µs, bucket i up
-// to 250 µs × 2^i, the last one (from 256 ms on) everything above.
-const TimeBuckets = 12
-
-const timeUnit = 250 * time.Microsecond
-
-// TimeHistogram counts durations in buckets that double in width: Counts[i] holds those below UpperBound(i) and
-// at or above the bound of the bucket before, Sum their total. Counts are per bucket, not cumulative.
-type TimeHistogram struct {
-	Counts [TimeBuckets]uint64
-	Sum    time.Duration
-}
-
-// UpperBound is the upper edge of bucket i, 250 µs × 2^i; the last bucket has none (everything above counts there).
-func (TimeHistogram) UpperBound(i int) time.Duration {
-	return timeUnit << i
-}
-
-// Total is the number of durations counted.
-func (h TimeHistogram) Total() uint64 {
-	var n uint64
-	for _, c := range h.Counts {
-		n += c
-	}
-	return n
-}
-
-// Quantile returns an upper bound of the q-quantile (0 < q <= 1): the upper edge of the bucket that holds it, 0
-// when nothing was counted.
-func (h TimeHistogram) Quantile(q float64) time.Duration {
-	total := h.Total()
-	if total == 0 {
-		return 0
-	}
-	rank := min(max(uint64(q*float64(total)+0.5), 1), total)
-	var seen uint64
-	for i, c := range h.Counts {
-		seen += c
-		if seen >= rank {
-			return h.UpperBound(i)
-		}
-	}
-	return h.UpperBound(TimeBuckets - 1)
-}
-
-// timeCounter is the lock-free histogram behind a TimeHistogram.
-type timeCounter struct {
-	counts [TimeBuckets]atomic.Uint64
-	sum    atomic.Int64
-}
-
-func (c *timeCounter) observe(d time.Duration) {
-	d = max(d, 0)
-	c.counts[min(bits.Len64(uint64(d/timeUnit)), TimeBuckets-1)].Add(1)
-	c.sum.Add(int64(d))
-}
-
-func (c *timeCounter) snapshot() TimeHistogram {
-	var h TimeHistogram
-	for i := range h.Counts {
-		h.Counts[i] = c.counts[i].Load()
-	}
-	h.Sum = time.Duration(c.sum.Load())
-	return h
-}
+// The buckets of the decode and encode time histograms: bucket 0 holds durations below 250 µs, bucket i up to
+// 250 µs × 2^i, the last one (from 256 ms on) everything above.
+const (
+	TimeUnit    = 250 * time.Microsecond
+	TimeBuckets = 12
+)
 
 // EncoderCount is the number of encoders alive for one codec and tier size.
 type EncoderCount struct {
@@ -92,7 +34,7 @@ type Stats struct {
 	// DecodeTime times each frame from its push into a decoder to its decoded picture, EncodeTime from the decoded
 	// picture to the encoder's output (thinning and scaling included), by codec: the decoder's codec for the
 	// first, the encoder's for the second.
-	DecodeTime, EncodeTime map[Codec]TimeHistogram
+	DecodeTime, EncodeTime map[Codec]histogram.Doubling
 
 	// PacketsIn counts the publishers' packets given to running decoders. QueueDrops counts the frames dropped
 	// because a decoder fell too far behind (each costs a keyframe request).
@@ -122,7 +64,7 @@ type counters struct {
 	keyframeRequests, forcedKeyframes, forceRequests       atomic.Uint64
 	packetsOut, bytesOut, pipelineErrors, restarts, panics atomic.Uint64
 
-	decodeTime, encodeTime [len(codecIndex)]timeCounter
+	decodeTime, encodeTime [len(codecIndex)]*histogram.Counter
 
 	mu       sync.Mutex
 	encoders map[encoderKey]int64
@@ -141,7 +83,12 @@ func codecSlot(c Codec) int {
 }
 
 func newCounters() *counters {
-	return &counters{encoders: make(map[encoderKey]int64)}
+	c := &counters{encoders: make(map[encoderKey]int64)}
+	for i := range codecIndex {
+		c.decodeTime[i] = histogram.NewCounter(TimeUnit, TimeBuckets)
+		c.encodeTime[i] = histogram.NewCounter(TimeUnit, TimeBuckets)
+	}
+	return c
 }
 
 func (c *counters) addEncoder(codec Codec, tier Tier, delta int64) {
@@ -157,7 +104,7 @@ func (c *counters) addEncoder(codec Codec, tier Tier, delta int64) {
 func (c *counters) snapshot() Stats {
 	s := Stats{
 		Decoders:   c.decoders.Load(),
-		DecodeTime: make(map[Codec]TimeHistogram), EncodeTime: make(map[Codec]TimeHistogram),
+		DecodeTime: make(map[Codec]histogram.Doubling), EncodeTime: make(map[Codec]histogram.Doubling),
 		PacketsIn: c.packetsIn.Load(), QueueDrops: c.queueDrops.Load(),
 		Gaps: c.gaps.Load(), BrokenFrames: c.brokenFrames.Load(),
 		FramesEncoded: c.framesEncoded.Load(), DroppedFrames: c.droppedFrames.Load(),
@@ -167,9 +114,9 @@ func (c *counters) snapshot() Stats {
 		PipelineErrors: c.pipelineErrors.Load(), Restarts: c.restarts.Load(), Panics: c.panics.Load(),
 	}
 	for i, codec := range codecIndex {
-		s.DecodeTime[codec] = c.decodeTime[i].snapshot()
+		s.DecodeTime[codec] = c.decodeTime[i].Snapshot()
 		if codec.Encodable() {
-			s.EncodeTime[codec] = c.encodeTime[i].snapshot()
+			s.EncodeTime[codec] = c.encodeTime[i].Snapshot()
 		}
 	}
 	c.mu.Lock()

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/heytribe/live-webrtcsignaling/cgo/dtls"
+	"github.com/heytribe/live-webrtcsignaling/src/histogram"
 )
 
 // benchSession returns a session connected with the given SRTP profile.
@@ -119,13 +120,13 @@ func BenchmarkReceiveRTP(b *testing.B) {
 
 // BenchmarkForwardingLatency is what the writer adds per forwarded packet: a clock read and the histogram's update.
 func BenchmarkForwardingLatency(b *testing.B) {
-	var c latencyCounter
+	c := histogram.NewCounter(ForwardingUnit, ForwardingBuckets)
 	received := time.Now()
 	b.ReportAllocs()
 	for b.Loop() {
-		c.observe(time.Since(received))
+		c.Observe(time.Since(received))
 	}
-	if c.snapshot().Total() == 0 {
+	if c.Snapshot().Total() == 0 {
 		b.Fatal("nothing counted")
 	}
 }

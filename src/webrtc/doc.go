@@ -100,6 +100,6 @@
 //
 // Forwarding latency: the Handler gets each packet with the time the session took it from the transport, and a
 // packet forwarded to another session goes through ForwardRTP with that time; once its writer has written it to
-// the socket, the time since is counted in Counters.Forwarding (a LatencyHistogram, with its sum). This costs the
+// the socket, the time since is counted in Counters.Forwarding (a histogram.Doubling, with its sum). This costs the
 // writer one clock read and two atomic additions per forwarded packet, and no allocation.
 package webrtc

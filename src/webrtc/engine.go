@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 
 	"github.com/heytribe/live-webrtcsignaling/cgo/dtls"
+	"github.com/heytribe/live-webrtcsignaling/src/histogram"
 	"github.com/heytribe/live-webrtcsignaling/src/sdp"
 	"github.com/heytribe/live-webrtcsignaling/src/transport"
 )
@@ -65,6 +66,8 @@ func NewEngineWith(cfg Config) (*Engine, error) {
 		fingerprint: sdp.Fingerprint{HashFunction: hash, Value: value},
 		sessions:    make(map[*Session]struct{}),
 		byReason:    make(map[Reason]uint64),
+		// The totals have the forwarding histogram's buckets before any session.
+		ended: Counters{Forwarding: histogram.NewCounter(ForwardingUnit, ForwardingBuckets).Snapshot()},
 	}, nil
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/heytribe/live-webrtcsignaling/cgo/dtls"
 	"github.com/heytribe/live-webrtcsignaling/cgo/srtp"
+	"github.com/heytribe/live-webrtcsignaling/src/histogram"
 	"github.com/heytribe/live-webrtcsignaling/src/sdp"
 	"github.com/heytribe/live-webrtcsignaling/src/sdp/negotiate"
 	"github.com/heytribe/live-webrtcsignaling/src/stun"
@@ -133,6 +134,7 @@ func (e *Engine) NewSessionWith(p SessionParams) (*Session, error) {
 		writerDone:  make(chan struct{}),
 		writerPanic: make(chan struct{}, 1),
 	}
+	s.stats.forwarding = histogram.NewCounter(ForwardingUnit, ForwardingBuckets)
 	s.in = newInbound(remote)
 	if !e.register(s) {
 		return nil, errors.Join(ErrEngineClosed, ep.Close())

@@ -2,7 +2,9 @@ package webrtc
 
 import (
 	"sync/atomic"
+	"time"
 
+	"github.com/heytribe/live-webrtcsignaling/src/histogram"
 	"github.com/heytribe/live-webrtcsignaling/src/transport"
 )
 
@@ -38,7 +40,8 @@ type Counters struct {
 	AddressSwitches uint64
 	// Forwarding is the time from the arrival of a packet to the socket write of each copy of it given to
 	// ForwardRTP (another session's packet, forwarded): the server's own forwarding latency, queues included.
-	Forwarding LatencyHistogram
+	// Its buckets double from 2 µs (ForwardingUnit) to about 1 s (ForwardingBuckets).
+	Forwarding histogram.Doubling
 }
 
 // SessionStats describe one Session.
@@ -68,6 +71,12 @@ type Stats struct {
 	Transport transport.Stats
 }
 
+// The buckets of Counters.Forwarding: bucket 0 below 2 µs, the last one from 2^20 µs (about 1 s) on.
+const (
+	ForwardingUnit    = 2 * time.Microsecond
+	ForwardingBuckets = 21
+)
+
 // counters are the atomic counters behind Counters. The inbound goroutine writes most of them; writes from any
 // goroutine update the Write* ones.
 type counters struct {
@@ -78,7 +87,7 @@ type counters struct {
 	rtpOut, rtcpOut, mediaBytesOut                                                          atomic.Uint64
 	writeQueueFull, writeNotConnected, writeErrors, writeBadSize, writePacerDrops           atomic.Uint64
 	addressSwitches                                                                         atomic.Uint64
-	forwarding                                                                              latencyCounter
+	forwarding                                                                              *histogram.Counter
 }
 
 // addTo adds the counters to sum.
@@ -108,5 +117,5 @@ func (c *counters) addTo(sum *Counters) {
 	sum.WriteBadSize += c.writeBadSize.Load()
 	sum.WritePacerDrops += c.writePacerDrops.Load()
 	sum.AddressSwitches += c.addressSwitches.Load()
-	sum.Forwarding.add(c.forwarding.snapshot())
+	sum.Forwarding = sum.Forwarding.Plus(c.forwarding.Snapshot())
 }

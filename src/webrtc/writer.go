@@ -158,6 +158,6 @@ func (s *Session) send(o *outPacket) {
 	}
 	s.stats.mediaBytesOut.Add(uint64(len(pkt)))
 	if o.forwarded {
-		s.stats.forwarding.observe(time.Since(clockBase) - o.received)
+		s.stats.forwarding.Observe(time.Since(clockBase) - o.received)
 	}
 }

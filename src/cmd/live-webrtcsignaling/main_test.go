@@ -128,7 +128,12 @@ func TestShutdownClosesWebsockets(t *testing.T) {
 		done <- run(ctx, func(n string) (string, bool) { v, ok := env[n]; return v, ok }, io.Discard,
 			func(l listeners) { readyCh <- l })
 	}()
-	addrs := <-readyCh
+	var addrs listeners
+	select {
+	case addrs = <-readyCh:
+	case err := <-done:
+		t.Fatalf("run ended before listening: %v", err)
+	}
 	ws := dialWS(t, addrs.public)
 	cancel()
 	if code := ws.closeCode(t); code != websocket.CloseGoingAway {

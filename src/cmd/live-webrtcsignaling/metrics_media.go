@@ -2,9 +2,9 @@ package main
 
 import (
 	"slices"
-	"time"
 
 	"github.com/heytribe/live-webrtcsignaling/src/bus"
+	"github.com/heytribe/live-webrtcsignaling/src/histogram"
 	"github.com/heytribe/live-webrtcsignaling/src/media"
 	"github.com/heytribe/live-webrtcsignaling/src/metrics"
 	"github.com/heytribe/live-webrtcsignaling/src/transport"
@@ -74,7 +74,7 @@ func webrtcCollector(engine *webrtc.Engine) metrics.Collector {
 		e.Counter(metricPrefix+"webrtc_address_switches_total", "ICE nominations that moved a session's address.",
 			float64(c.AddressSwitches))
 		e.Histogram(metricPrefix+"forward_latency_seconds", "Time from a publisher packet's receipt by its session "+
-			"to the socket write of each copy forwarded to a listener.", latencyHistogram(c.Forwarding))
+			"to the socket write of each copy forwarded to a listener.", doublingHistogram(c.Forwarding))
 		t := st.Transport
 		counters(e, "udp_datagrams_total", "UDP datagrams read (in) and written (out).", "direction",
 			map[string]uint64{"in": t.DatagramsIn, "out": t.DatagramsOut})
@@ -137,7 +137,7 @@ func mediaCollector(plane *media.Plane) metrics.Collector {
 			"waiting_keyframe": st.DropWaitingKeyframe, "too_large": st.DropTooLarge,
 			"before_switch": st.DropBeforeSwitch, "write_failed": st.DropWriteFailed,
 			"request_queue_full": st.DropRequestQueueFull, "resend_budget": st.DropResendBudget,
-			"rtcp_malformed": st.DropRTCPMalformed,
+			"resend_stale": st.DropResendStale, "rtcp_malformed": st.DropRTCPMalformed,
 		})
 		counters(e, "nack_total", "Sequence numbers NACKed by listeners (in) and asked of publishers (out).",
 			"direction", map[string]uint64{"in": st.NACKsIn, "out": st.NACKsOut})
@@ -204,20 +204,13 @@ func counters(e *metrics.Emitter, name, help, labelName string, values map[strin
 	}
 }
 
-// latencyHistogram converts webrtc's power-of-two microsecond buckets (bucket i holds [2^i, 2^(i+1)) µs, the last
-// one everything above) to Prometheus upper bounds in seconds.
-func latencyHistogram(h webrtc.LatencyHistogram) metrics.Histogram {
-	return doublingHistogram(h.Counts[:], h.Sum, h.UpperBound)
-}
-
-// doublingHistogram converts a histogram of doubling buckets (webrtc's and transcode's: bucket i ends at
-// upper(i), the last one has no end) to Prometheus upper bounds in seconds.
-func doublingHistogram(counts []uint64, sum time.Duration, upper func(i int) time.Duration) metrics.Histogram {
-	n := len(counts)
-	out := metrics.Histogram{Bounds: make([]float64, n-1), Counts: make([]uint64, n), Sum: sum.Seconds()}
-	for i := range n - 1 {
-		out.Bounds[i] = upper(i).Seconds()
+// doublingHistogram converts a histogram of doubling buckets (webrtc's forwarding latency, transcode's times) to
+// Prometheus upper bounds in seconds.
+func doublingHistogram(h histogram.Doubling) metrics.Histogram {
+	n := len(h.Counts)
+	out := metrics.Histogram{Bounds: make([]float64, max(n-1, 0)), Counts: slices.Clone(h.Counts), Sum: h.Sum.Seconds()}
+	for i := range out.Bounds {
+		out.Bounds[i] = h.UpperBound(i).Seconds()
 	}
-	copy(out.Counts, counts)
 	return out
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heytribe/live-webrtcsignaling/src/histogram"
 	"github.com/heytribe/live-webrtcsignaling/src/media"
 	"github.com/heytribe/live-webrtcsignaling/src/metrics"
 	"github.com/heytribe/live-webrtcsignaling/src/webrtc"
@@ -12,12 +13,12 @@ import (
 
 // TestLatencyHistogramExposition: webrtc's microsecond buckets become cumulative buckets in seconds, with the sum.
 func TestLatencyHistogramExposition(t *testing.T) {
-	var h webrtc.LatencyHistogram
-	h.Counts[0], h.Counts[3], h.Counts[webrtc.LatencyBuckets-1] = 2, 1, 1
+	h := histogram.Doubling{Unit: webrtc.ForwardingUnit, Counts: make([]uint64, webrtc.ForwardingBuckets)}
+	h.Counts[0], h.Counts[3], h.Counts[webrtc.ForwardingBuckets-1] = 2, 1, 1
 	h.Sum = 1500 * time.Millisecond
 	reg := metrics.NewRegistry(nil)
 	if err := reg.Register(metrics.CollectorFunc(func(e *metrics.Emitter) {
-		e.Histogram("forward_latency_seconds", "help", latencyHistogram(h))
+		e.Histogram("forward_latency_seconds", "help", doublingHistogram(h))
 	})); err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"slices"
 
+	"github.com/heytribe/live-webrtcsignaling/src/histogram"
 	"github.com/heytribe/live-webrtcsignaling/src/media"
 	"github.com/heytribe/live-webrtcsignaling/src/metrics"
 	"github.com/heytribe/live-webrtcsignaling/src/transcode"
@@ -22,11 +23,11 @@ func transcodeCollector(plane *media.Plane, tc *transcoder) metrics.Collector {
 		}
 		for _, c := range sortedCodecs(st.DecodeTime) {
 			e.Histogram(metricPrefix+"transcode_decode_seconds", "Time from a frame's push into a decoder to "+
-				"its decoded picture, by the decoder's codec.", timeHistogram(st.DecodeTime[c]), label("codec", string(c)))
+				"its decoded picture, by the decoder's codec.", doublingHistogram(st.DecodeTime[c]), label("codec", string(c)))
 		}
 		for _, c := range sortedCodecs(st.EncodeTime) {
 			e.Histogram(metricPrefix+"transcode_encode_seconds", "Time from a decoded picture to the encoder's "+
-				"output (scaling included), by the encoder's codec.", timeHistogram(st.EncodeTime[c]),
+				"output (scaling included), by the encoder's codec.", doublingHistogram(st.EncodeTime[c]),
 				label("codec", string(c)))
 		}
 		const receiversHelp = "Video receivers by choice at the last adaptation pass: the publisher's own stream " +
@@ -50,16 +51,11 @@ func transcodeCollector(plane *media.Plane, tc *transcoder) metrics.Collector {
 	})
 }
 
-func sortedCodecs(m map[transcode.Codec]transcode.TimeHistogram) []transcode.Codec {
+func sortedCodecs(m map[transcode.Codec]histogram.Doubling) []transcode.Codec {
 	out := make([]transcode.Codec, 0, len(m))
 	for c := range m {
 		out = append(out, c)
 	}
 	slices.Sort(out)
 	return out
-}
-
-// timeHistogram converts the transcoder's doubling buckets to Prometheus upper bounds in seconds.
-func timeHistogram(h transcode.TimeHistogram) metrics.Histogram {
-	return doublingHistogram(h.Counts[:], h.Sum, h.UpperBound)
 }

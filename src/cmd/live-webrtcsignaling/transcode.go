@@ -83,5 +83,8 @@ func (d decoder) NewEncoder(p media.EncoderParams) (media.VideoEncoder, error) {
 		Bitrate: p.Tier.Bitrate}
 	output := p.Output
 	return d.d.NewEncoder(transcode.EncoderConfig{Codec: c, Tier: tier, PayloadType: encoderPayloadType,
-		Output: func(pkt transcode.Packet) { output(media.EncodedPacket{Data: pkt.Data, Keyframe: pkt.Keyframe}) }})
+		Output: func(pkt transcode.Packet) {
+			output(media.EncodedPacket{Data: pkt.Data, Keyframe: pkt.Keyframe,
+				SourceTimestamp: pkt.SourceTimestamp})
+		}})
 }

@@ -20,7 +20,7 @@ const module = "github.com/heytribe/live-webrtcsignaling/"
 // API's vocabulary, the default settings and the reconnection backoff, import nothing but each other, and anyone may
 // import them.
 const (
-	leaf      = "leaf (protocol, defaults, backoff)"
+	leaf      = "leaf (protocol, defaults, backoff, histogram)"
 	cgo       = "cgo"
 	codec     = "codec (stun, sdp, rtp, rtcp, congestion)"
 	transport = "transport"
@@ -54,7 +54,7 @@ var testOnly = []string{"src/internal/testkit", "src/internal/brokertest"}
 // layerOf places a package of the module (its path inside the module) in a layer; "" for a package not placed yet.
 func layerOf(pkg string) string {
 	switch pkg {
-	case "src/protocol", "src/defaults", "src/backoff":
+	case "src/protocol", "src/defaults", "src/backoff", "src/histogram":
 		return leaf
 	case "src/stun", "src/sdp", "src/sdp/negotiate", "src/rtp", "src/rtp/codecs", "src/rtcp", "src/congestion":
 		return codec

@@ -14,6 +14,8 @@ export async function summarize(pc) {
     framesEncoded: 0,
     packetsSent: 0,
     bytesSentVideo: 0,
+    sendWidth: 0,
+    qualityLimitationReason: '',
     availableOutgoingBitrate: 0,
     sendCodec: '',
     path: null,
@@ -40,6 +42,10 @@ export async function summarize(pc) {
       out.packetsSent += s.packetsSent ?? 0;
       out.bytesSentVideo += s.bytesSent ?? 0;
       out.sendCodec ||= codecOf(s.codecId);
+      // The size the encoder sends, and what limits it (cpu, bandwidth, none): a publisher that scales itself down
+      // shows here.
+      out.sendWidth = Math.max(out.sendWidth, s.frameWidth ?? 0);
+      out.qualityLimitationReason ||= s.qualityLimitationReason ?? '';
     }
   }
   return out;
