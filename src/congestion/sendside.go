@@ -275,7 +275,12 @@ func (s *SendSide) OnFeedback(fb *rtcp.TransportCC, now time.Duration) error {
 	slices.SortFunc(results, byArrival)
 	probe, usage := s.observe(results, now)
 	s.updateDelayBased(usage, probe, now)
-	s.loss.update(now, s.target, s.rate.current, float64(s.cfg.MinBitrate), s.rtt)
+	// A loss cut never goes below what the receiver gets: through a policed or overflowing link the acknowledged
+	// bitrate is the capacity, and a forwarded stream keeps its excess (and its loss) until the publisher hears of
+	// the estimate, whatever the estimate does meanwhile (libwebrtc's LossBasedBweV2 bounds its estimate below by
+	// the acknowledged bitrate the same way).
+	floor := max(float64(s.cfg.MinBitrate), backoff*s.acked.rate())
+	s.loss.update(now, s.target, s.rate.current, floor, s.rtt)
 	if probe > s.target {
 		s.loss.raise(probe)
 	}

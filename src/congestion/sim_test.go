@@ -131,6 +131,28 @@ type scenario struct {
 	sender   SendSideConfig
 	// keyframeEvery, when set, makes every such frame four times larger.
 	keyframeEvery time.Duration
+	// source, when set, is a forwarded stream instead of an encoder at the estimate.
+	source *forwardedSource
+}
+
+// forwardedSource is what a forwarding server sends: a publisher's stream, whose encoder aims at the estimate
+// only through the server's REMB, and late (the REMB's way, the encoder's reaction). Until the publisher hears
+// of a lower estimate the server forwards more than the estimate, and the excess fills the pacer and the link.
+type forwardedSource struct {
+	// max is what the publisher sends uncapped; lag how long an estimate takes to reach its encoder's output.
+	max float64
+	lag time.Duration
+}
+
+// rate is the source's bitrate at now, given the estimates sampled so far.
+func (f *forwardedSource) rate(samples []sample, now time.Duration) float64 {
+	r := f.max
+	for i := len(samples) - 1; i >= 0; i-- {
+		if samples[i].at <= now-f.lag {
+			return min(r, samples[i].bps)
+		}
+	}
+	return min(r, DefaultStartBitrate)
 }
 
 // sample is the estimate at a time.
@@ -146,6 +168,8 @@ type runResult struct {
 	rec     *FeedbackRecorder
 	// sentAt are the send times of the packets offered to the link, for loss windows.
 	sentAt []time.Duration
+	// pacerDrops are the packets of a forwarded source that the full pacer refused.
+	pacerDrops int
 }
 
 const (
@@ -191,14 +215,21 @@ func run(t testing.TB, sc scenario) runResult {
 		bps, _ := ss.Bitrate(now)
 		pacer.SetEstimate(bps)
 		if now >= nextFrame {
-			size := int(float64(bps) / 8 / 30)
+			rate := float64(bps)
+			if sc.source != nil {
+				rate = sc.source.rate(res.samples, now)
+			}
+			size := int(rate / 8 / 30)
 			if sc.keyframeEvery > 0 && frames%int(sc.keyframeEvery/frameInterval) == 0 {
 				size *= 4
 			}
 			for size > 0 {
 				n := min(size, mtuPayload)
 				if !pacer.Enqueue(struct{}{}, n, ClassVideo, now) {
-					t.Fatalf("pacer full at %v", now)
+					if sc.source == nil {
+						t.Fatalf("pacer full at %v", now)
+					}
+					res.pacerDrops++
 				}
 				size -= n
 			}
