@@ -139,6 +139,59 @@ func TestUpstreamSendsTransportFeedback(t *testing.T) {
 	}
 }
 
+// TestTransportFeedbackNamesLearnedSSRC: a publisher that signals no SSRC (mids only) is named in the feedback by
+// the SSRC of its first media packets, video first: libwebrtc drops a feedback naming none of its streams.
+func TestTransportFeedbackNamesLearnedSSRC(t *testing.T) {
+	tp := newTestPlane(t, Config{})
+	tp.Joined(room, "A")
+	var lines []string
+	for _, l := range strings.SplitAfter(loadOffer(t, "chromium156-audio-video.sdp"), "\n") {
+		if !strings.HasPrefix(l, "a=ssrc") {
+			lines = append(lines, l)
+		}
+	}
+	if _, err := tp.Publish(context.Background(), room, "A", strings.Join(lines, "")); err != nil {
+		t.Fatal(err)
+	}
+	u := tp.upstreamOf("A")
+	sess := u.sess.(*fakeSession)
+	sess.handler.onState(webrtc.StateConnected, webrtc.ReasonNone)
+	if u.recorder == nil || u.video.ssrc.Load() != 0 || u.audio.ssrc.Load() != 0 {
+		t.Fatal("want a recorder and no SSRC known before the first packet")
+	}
+	const audioSSRC, videoSSRC = 0xa0d10, 0x51de0
+	now := time.Second
+	packet := func(tr *track, ssrc uint32, seq, tseq uint16, payload []byte) []byte {
+		p := rtp.Packet{Header: rtp.Header{PayloadType: tr.codec.PayloadType, SequenceNumber: seq, SSRC: ssrc,
+			Marker: true}, Payload: payload}
+		v := make([]byte, 2)
+		if err := rtp.PutTransportCC(v, tseq); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Header.SetExtension(u.tccID, v); err != nil {
+			t.Fatal(err)
+		}
+		b, err := p.AppendBinary(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	// Audio first: the feedback names the audio until the video is known, then the video.
+	u.onRTP(packet(u.audio, audioSSRC, 1, 1, opus), now)
+	u.sendTransportFeedback(now + 100*time.Millisecond)
+	u.onRTP(packet(u.video, videoSSRC, 1, 2, vp8Delta), now+110*time.Millisecond)
+	u.sendTransportFeedback(now + 200*time.Millisecond)
+	fbs := transportFeedbacks(t, sess.sentRTCP())
+	if len(fbs) != 2 {
+		t.Fatalf("%d feedbacks, want 2", len(fbs))
+	}
+	if fbs[0].MediaSSRC != audioSSRC || fbs[1].MediaSSRC != videoSSRC {
+		t.Fatalf("feedbacks name SSRCs %#x then %#x, want the audio's %#x then the video's %#x", fbs[0].MediaSSRC,
+			fbs[1].MediaSSRC, audioSSRC, videoSSRC)
+	}
+}
+
 func TestUpstreamREMBOnlyCapsTransportCCPublishers(t *testing.T) {
 	for _, off := range []bool{false, true} {
 		t.Run(map[bool]string{false: "transport-cc", true: "remb"}[off], func(t *testing.T) {

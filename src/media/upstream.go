@@ -118,14 +118,10 @@ func (fw *forwarder) newUpstream(sess session, result *negotiate.Result, rtt *pa
 // startFeedback makes the transport-wide feedback recorder when the publisher negotiated transport-cc: the
 // sequence number extension and the feedback on an accepted section (BUNDLE: one transport, one numbering). The
 // feedback names the publisher's video SSRC (else its audio's): libwebrtc hands a transport-wide feedback to its
-// estimator only when that SSRC is one of the RTP module's own.
+// estimator only when that SSRC is one of the RTP module's own. A publisher that signalled no SSRC is named once its
+// first packets taught it (feedbackSSRC).
 func (u *upstream) startFeedback(result *negotiate.Result) {
-	var media uint32
-	for _, t := range []*track{u.video, u.audio} {
-		if t != nil && media == 0 {
-			media = t.ssrc.Load()
-		}
-	}
+	media := u.feedbackSSRC()
 	for _, m := range result.Media {
 		id, ok := m.ExtensionID(negotiate.ExtTransportCC)
 		if m.Rejected || !ok || id == 0 || id > 255 || !m.Codec.HasFeedback(sdp.FeedbackTransportCC) {
@@ -155,9 +151,26 @@ func (u *upstream) recordArrival(h *rtp.Header, now time.Duration) {
 	u.sendTransportFeedback(now)
 }
 
+// feedbackSSRC is the SSRC transport-wide feedback names: the publisher's video, else its audio, 0 while neither is
+// known.
+func (u *upstream) feedbackSSRC() uint32 {
+	for _, t := range []*track{u.video, u.audio} {
+		if t != nil {
+			if s := t.ssrc.Load(); s != 0 {
+				return s
+			}
+		}
+	}
+	return 0
+}
+
 // sendTransportFeedback sends the transport-wide feedback that is due, each packet after the compound prefix
 // when the publisher did not negotiate rtcp-rsize.
 func (u *upstream) sendTransportFeedback(now time.Duration) {
+	if !u.recorder.Due(now) {
+		return
+	}
+	u.recorder.SetMediaSSRC(u.feedbackSSRC())
 	for u.recorder.Due(now) {
 		b, err := u.feedbackPrefix(u.tccOut[:0])
 		if err != nil {
