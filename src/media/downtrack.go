@@ -10,6 +10,7 @@ import (
 
 	"github.com/heytribe/live-webrtcsignaling/src/rtp"
 	"github.com/heytribe/live-webrtcsignaling/src/rtp/codecs"
+	"github.com/heytribe/live-webrtcsignaling/src/sdp"
 )
 
 // Sizes of the listeners' send buffers.
@@ -61,7 +62,12 @@ type downtrack struct {
 	clockRate      uint32
 
 	rewriter *rtp.Rewriter
-	ext      *extensionMap
+	// padProbes: the receiver negotiated transport-cc but no RTX, so its probes are padding on this stream, numbered
+	// by the rewriter from the session's writer goroutine (padding) as well as the feeder's: both hold padMu then.
+	// Other downtracks take no lock.
+	padProbes bool
+	padMu     sync.Mutex
+	ext       *extensionMap
 	// history answers NACKs; nil when the listener did not negotiate NACK.
 	history *history
 	// scratch builds packets that are not kept: audio, and retransmissions.
@@ -104,6 +110,7 @@ func newDowntrack(f *feed, source *source, c *counters, p downtrackParams) (*dow
 		rtxPayloadType:  p.rtxPayloadType,
 		clockRate:       source.codec.ClockRate,
 		rewriter:        rw,
+		padProbes:       source.kind == sdp.KindVideo && p.rtxPayloadType == 0 && p.ext != nil && p.ext.transportCC != 0,
 		ext:             p.ext,
 		scratch:         make([]byte, sendBufferSize+2),
 		waitingKeyframe: source.keyframe != nil,
@@ -126,7 +133,9 @@ func (d *downtrack) forward(pkt []byte, h *rtp.Header, payloadOffset int, keyfra
 		}
 		d.waitingKeyframe = false
 		if d.sent {
+			d.lockRewriter()
 			d.rewriter.Switch(d.elapsedTicks(now))
+			d.unlockRewriter()
 		}
 	}
 	buf := d.scratch
@@ -139,7 +148,10 @@ func (d *downtrack) forward(pkt []byte, h *rtp.Header, payloadOffset int, keyfra
 		return
 	}
 	out := buf[:n]
-	if err := d.rewriter.Rewrite(out); err != nil {
+	d.lockRewriter()
+	err = d.rewriter.Rewrite(out)
+	d.unlockRewriter()
+	if err != nil {
 		if errors.Is(err, rtp.ErrBeforeSwitch) {
 			d.counters.dropBeforeSwitch.Add(1)
 		} else {
@@ -170,6 +182,27 @@ func (d *downtrack) forward(pkt []byte, h *rtp.Header, payloadOffset int, keyfra
 	d.tsOffset = ts - h.Timestamp
 	d.sent = true
 	d.downlink.markFlowing()
+}
+
+// lockRewriter and unlockRewriter guard the rewriter of a downtrack padded by probes (padProbes).
+func (d *downtrack) lockRewriter() {
+	if d.padProbes {
+		d.padMu.Lock()
+	}
+}
+
+func (d *downtrack) unlockRewriter() {
+	if d.padProbes {
+		d.padMu.Unlock()
+	}
+}
+
+// padSequence numbers a padding packet between two frames of the stream (rtp.Rewriter.Pad); ok is false inside a
+// frame and before the first packet.
+func (d *downtrack) padSequence() (seq uint16, ts uint32, ok bool) {
+	d.padMu.Lock()
+	defer d.padMu.Unlock()
+	return d.rewriter.Pad()
 }
 
 // rtpTimeAt is the downtrack's RTP time at the server's NTP time ntp: its source's, when the source knows its
