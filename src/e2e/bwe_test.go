@@ -200,6 +200,43 @@ func followUplink(t *testing.T, reps *reports, link float64) uplinkFollow {
 	return f
 }
 
+// TestBWEProbesWithoutRTX: a page that negotiates transport-cc but no RTX (VP8 alone) is probed with padding on its
+// video stream: the feedback measures the probes, and the page decodes every second of the run (no freeze of a
+// report interval).
+func TestBWEProbesWithoutRTX(t *testing.T) {
+	admin := freeAddr(t)
+	srv := startServer(t, map[string]string{"MEDIA_MODE": "mcu", "PUBLIC_IPV4": "127.0.0.1", "ADMIN_ADDR": admin})
+	reps := newReports(t)
+	startPage(t, srv.URL, page{Room: "bwe-nortx", User: "alice", Codec: "VP8"}, reps)
+	startPage(t, srv.URL, page{Room: "bwe-nortx", User: "bob", Codec: "VP8", NoRepair: true, RecvOnly: true}, reps)
+	reps.waitFor(t, firstMediaTimeout, "bob decodes alice", receives("bob", "alice", 30))
+	start := time.Now()
+	var last report
+	var frames []int64
+	reps.waitFor(t, 30*time.Second, "15 s of bob's reports", func(all map[string]report) bool {
+		r := all["bob"]
+		if p, ok := r.peer("alice"); ok && r.at.After(last.at) {
+			if _, had := last.peer("alice"); had {
+				prev, _ := last.peer("alice")
+				frames = append(frames, p.FramesDecoded-prev.FramesDecoded)
+			}
+			last = r
+		}
+		return time.Since(start) > 15*time.Second
+	})
+	for i, n := range frames {
+		if n <= 0 {
+			t.Errorf("bob decoded no frame in report interval %d of %d: %v", i, len(frames), frames)
+			break
+		}
+	}
+	e, ok := bobsEstimate(t, admin, "tcc")
+	if !ok || e.ProbeResults == 0 {
+		t.Errorf("no probe of bob measured: %+v", e)
+	}
+	t.Logf("bob's estimate %+v; frames decoded per report %v", e, frames)
+}
+
 // bweSecret signs the pages' bearers: a server reachable beyond loopback (BIND_ADDRESS=0.0.0.0, for the pages behind
 // shaped links) is not in dev mode.
 var bweSecret = []byte("e2e-bwe-secret-e2e-bwe-secret-e2e")
@@ -305,8 +342,9 @@ type listenerEstimate struct {
 	Bitrate  float64 `json:"bitrate"`
 	Fresh    bool    `json:"fresh"`
 	Loss     float64 `json:"loss"`
-	// Feedbacks are the transport-wide feedback packets read (tcc).
-	Feedbacks int `json:"feedbacks"`
+	// Feedbacks are the transport-wide feedback packets read, ProbeResults the probe clusters measured (tcc).
+	Feedbacks    int `json:"feedbacks"`
+	ProbeResults int `json:"probeResults"`
 }
 
 // bobsEstimate reads the estimate of the one receive-only listener session from /state: its kind must be kind.
