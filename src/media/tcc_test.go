@@ -495,3 +495,45 @@ func TestDownlinkProbesWithoutRTX(t *testing.T) {
 		t.Fatalf("the video after the paddings is %d, want %d", seqs[2], pads[len(pads)-1]+1)
 	}
 }
+
+// TestUpstreamREMBAtOnceOnDrop: between reports, a fall of the receivers' estimate by more than 10 % reaches the
+// publisher at once as a REMB; smaller changes wait for the next report.
+func TestUpstreamREMBAtOnceOnDrop(t *testing.T) {
+	tp := newTestPlane(t, Config{NoTransportCC: true})
+	tp.Joined(room, "A")
+	tp.Joined(room, "B")
+	u, sess := tp.publish(t, "A")
+	u.sendReceiverReport(time.Second)
+	send(u, u.video, 1, 0, vp8Key, time.Second)
+	dl := tp.listenREMB(t, "B", "A")
+	dl.estimate.OnREMB(1_000_000, 2*time.Second)
+	u.report(2 * time.Second)
+	rembs := func() []uint64 {
+		var out []uint64
+		for _, d := range sess.sentRTCP() {
+			r := rtcp.NewReader(d, rtcp.ReducedSize)
+			for r.Next() {
+				if r.Kind() == rtcp.KindREMB {
+					var m rtcp.REMB
+					if err := m.Unmarshal(r.Packet()); err != nil {
+						t.Fatal(err)
+					}
+					out = append(out, m.Bitrate)
+				}
+			}
+		}
+		return out
+	}
+	before := len(rembs())
+	dl.estimate.OnREMB(950_000, 2100*time.Millisecond)
+	send(u, u.video, 2, 3000, vp8Delta, 2200*time.Millisecond)
+	if got := rembs()[before:]; len(got) != 0 {
+		t.Fatalf("REMBs %v sent at a 5 %% fall, want none before the report", got)
+	}
+	dl.estimate.OnREMB(400_000, 2300*time.Millisecond)
+	send(u, u.video, 3, 6000, vp8Delta, 2400*time.Millisecond)
+	send(u, u.video, 4, 9000, vp8Delta, 2600*time.Millisecond)
+	if got := rembs()[before:]; len(got) != 1 || got[0] != 400_000 {
+		t.Fatalf("REMBs %v after a fall to 400 kbit/s, want one of 400000 at once", got)
+	}
+}
