@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -37,12 +38,12 @@ const (
 // TestBWEReceiverShapedLink: a page receives another's busy camera through the MCU behind a link of its own, cut to
 // 500 kbit/s, then lifted to 3 Mbit/s. With transport-cc (the server's own estimate from the page's transport-wide
 // feedback) the estimate settles within 25 % of 500 kbit/s within 5 s, without sustained loss above 5 %, and passes
-// 1.5 Mbit/s within 10 s of the lift. The same run with TRANSPORT_CC=off (the page's REMB) is measured side by side
-// and logged, not held to the targets: the comparison is the figure.
+// 1.5 Mbit/s within 10 s of the lift. With E2E_FIGURES set, the same run with TRANSPORT_CC=off (the page's REMB)
+// follows, side by side, logged and not held to the targets: the comparison is the figure.
 func TestBWEReceiverShapedLink(t *testing.T) {
 	camera := busyCamera(t)
 	results := map[string]bweResult{}
-	for i, mode := range []string{"on", "off"} {
+	for i, mode := range bweModes() {
 		kind := map[string]string{"on": "tcc", "off": "remb"}[mode]
 		t.Run("transport-cc="+mode, func(t *testing.T) {
 			link := newShapedLink(t, 41+i)
@@ -90,12 +91,13 @@ func TestBWEReceiverShapedLink(t *testing.T) {
 
 // TestBWEPublisherShapedUplink: a page publishes a busy camera behind a link whose uplink is cut to 600 kbit/s
 // (bweUplinkKbit); with the server's transport-wide feedback, Chromium's availableOutgoingBitrate follows the link
-// (within 25 % of it within 20 s, and stays within 50 %), and the page receiving it keeps decoding. The same run with
-// TRANSPORT_CC=off (Chromium's estimate from loss and the server's REMB) is measured side by side and logged.
+// (within 25 % of it within 20 s, and stays within 50 %), and the page receiving it keeps decoding. With E2E_FIGURES
+// set, the same run with TRANSPORT_CC=off (Chromium's estimate from loss and the server's REMB) follows, side by
+// side, logged.
 func TestBWEPublisherShapedUplink(t *testing.T) {
 	camera := busyCamera(t)
 	results := map[string]string{}
-	for i, mode := range []string{"on", "off"} {
+	for i, mode := range bweModes() {
 		t.Run("transport-cc="+mode, func(t *testing.T) {
 			link := newShapedLink(t, 45+i)
 			base := bweServer(t, link, map[string]string{"TRANSPORT_CC": mode})
@@ -235,6 +237,15 @@ func TestBWEProbesWithoutRTX(t *testing.T) {
 		t.Errorf("no probe of bob measured: %+v", e)
 	}
 	t.Logf("bob's estimate %+v; frames decoded per report %v", e, frames)
+}
+
+// bweModes are the TRANSPORT_CC values of the shaped-link runs: on, and off for the comparison when E2E_FIGURES is
+// set (it doubles the tests' minutes, which `make test` cannot spare).
+func bweModes() []string {
+	if os.Getenv(figuresEnv) == "" {
+		return []string{"on"}
+	}
+	return []string{"on", "off"}
 }
 
 // bweSecret signs the pages' bearers: a server reachable beyond loopback (BIND_ADDRESS=0.0.0.0, for the pages behind
