@@ -21,6 +21,10 @@ type linkModel struct {
 	capacity   func(at time.Duration) float64 // bit/s
 	queueBytes int
 	delay      time.Duration
+	// bucketBytes, when set, makes the link a token bucket (Linux tbf): an idle link lets that many bytes through at
+	// once, at line rate, before its queue is served at the capacity. A short probe cluster fits in it whatever the
+	// capacity, and measures the line rate.
+	bucketBytes int
 	// lossRate, when set, is the probability of a random loss at a time; burstLoss, when set, is a
 	// Gilbert-Elliott model instead.
 	lossRate  func(at time.Duration) float64
@@ -49,6 +53,8 @@ type linkState struct {
 	model    linkModel
 	rng      *rand.Rand
 	busy     time.Duration // when the link finishes what it holds
+	tokens   float64       // bytes in the bucket at tokensAt (bucketBytes)
+	tokensAt time.Duration
 	inQueue  []inFlight    // packets not yet transmitted, by departure
 	delivery deliveryHeap  // packets on their way to the receiver
 	sent     int           // packets offered to the link
@@ -98,8 +104,17 @@ func (l *linkState) send(seq uint16, size int, now time.Duration) {
 		return
 	}
 	start := max(now, l.busy)
-	departure := start + time.Duration(float64(size*8)/l.model.capacity(start)*float64(time.Second))
-	l.busy = departure
+	rate := l.model.capacity(start) / 8
+	wait := float64(size)
+	if l.model.bucketBytes > 0 && now >= l.busy {
+		// An idle bucket refills at the capacity; what it holds leaves at once.
+		l.tokens = min(float64(l.model.bucketBytes), l.tokens+(now-l.tokensAt).Seconds()*rate)
+		spent := min(l.tokens, float64(size))
+		l.tokens -= spent
+		wait -= spent
+	}
+	departure := start + time.Duration(wait/rate*float64(time.Second))
+	l.busy, l.tokensAt = departure, departure
 	l.inQueue = append(l.inQueue, inFlight{departure: departure, size: size})
 	lost := false
 	if l.model.lossRate != nil {

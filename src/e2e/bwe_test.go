@@ -254,11 +254,12 @@ var bweSecret = []byte("e2e-bwe-secret-e2e-bwe-secret-e2e")
 
 // bweServer starts an MCU server that pages behind link reach (every address of the test's namespace), its media
 // candidates on the link's near address, with env added; it returns the base URL of the pages of the test's
-// namespace.
+// namespace. It forwards without transcoding: a receiver on a tier no longer caps its publisher and gets the
+// tier's fixed bitrate, which would measure the tier policy rather than the estimate.
 func bweServer(t *testing.T, link *shapedLink, env map[string]string) string {
 	t.Helper()
 	vars := map[string]string{"MEDIA_MODE": "mcu", "BIND_ADDRESS": "0.0.0.0", "PUBLIC_IPV4": link.Near,
-		"ICE_TCP_PORT": "off", "JWT_SECRET": string(bweSecret), "LOG_LEVEL": "info"}
+		"ICE_TCP_PORT": "off", "JWT_SECRET": string(bweSecret), "LOG_LEVEL": "info", "TRANSCODE": "false"}
 	for k, v := range env {
 		vars[k] = v
 	}
