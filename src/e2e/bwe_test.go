@@ -147,6 +147,10 @@ type uplinkFollow struct {
 }
 
 func (f uplinkFollow) String() string {
+	if f.entered < 0 {
+		return fmt.Sprintf("availableOutgoingBitrate never within 25 %% of the link for good; samples %s",
+			strings.Join(f.trace, ", "))
+	}
 	return fmt.Sprintf("availableOutgoingBitrate within 25 %% of the link for good %v after the cut, then mean "+
 		"%.0f kbit/s (%.0f-%.0f); alice's video %.0f kbit/s; samples %s", f.entered.Round(100*time.Millisecond),
 		f.mean/1000, f.lo/1000, f.hi/1000, f.sendMean/1000, strings.Join(f.trace, ", "))
