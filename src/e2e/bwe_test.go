@@ -24,9 +24,11 @@ const (
 	bweWithin      = 0.25
 	bweRiseTo      = 1_500_000
 	bweLossCeiling = 0.05
-	// bweLossSpan: loss is "sustained" when its mean over this span of samples passes bweLossCeiling; a forwarded
-	// stream loses its excess for the second or two its publisher takes to hear of a lower estimate.
+	// bweLossSpan: loss is "sustained" when its mean over this span of samples passes bweLossCeiling, from
+	// bweLossFrom after the cut on: a forwarded stream loses its excess until its publisher hears of the lower
+	// estimate (a REMB at once) and its encoder follows it (a second or two), which no estimate can prevent.
 	bweLossSpan = 2 * time.Second
+	bweLossFrom = 3 * time.Second
 	// bweSourceMin: the publisher must send at least this much before the cut, or the cut limits nothing.
 	bweSourceMin = 2 * bweLowKbit * 1000
 	// bweUplinkKbit is the figure, below what a busy camera's encoder wants (over a megabit a second).
@@ -311,7 +313,7 @@ type bweResult struct {
 
 func (r bweResult) String() string {
 	return fmt.Sprintf("settled within 25%% of 500 kbit/s after %v (mean %.0f kbit/s, loss at most %.1f %% over %v "+
-		"after), passed 1.5 Mbit/s %v after the lift to 3 Mbit/s; the publisher sent %.0f kbit/s of video before the "+
+		"from 3 s after the cut), passed 1.5 Mbit/s %v after the lift to 3 Mbit/s; the publisher sent %.0f kbit/s of video before the "+
 		"cut, %.0f kbit/s after", r.settle.Round(10*time.Millisecond), r.lowMean/1000, r.lowLoss*100, bweLossSpan,
 		r.rise.Round(10*time.Millisecond), r.pubBefore/1000, r.pubCapped/1000)
 }
@@ -389,7 +391,7 @@ func bobsEstimate(t *testing.T, admin, kind string) (listenerEstimate, bool) {
 
 // settle samples the estimate for bweObserveSpan after a cut to target bit/s and returns when it entered, for good,
 // the band of 25 % around target (-1: never), its mean once there and the highest mean loss over bweLossSpan from
-// then on. It logs the samples, a second apart.
+// then on, bweLossFrom after the cut at the earliest. It logs the samples, a second apart.
 func settle(t *testing.T, est func() (listenerEstimate, bool), target float64) (time.Duration, float64, float64) {
 	t.Helper()
 	start := time.Now()
@@ -426,7 +428,7 @@ func settle(t *testing.T, est func() (listenerEstimate, bool), target float64) (
 	span := int(bweLossSpan / bweSamplePeriod)
 	for i, s := range samples[entered:] {
 		sum += s.e.Bitrate
-		if w := samples[entered+i:]; len(w) >= span {
+		if w := samples[entered+i:]; len(w) >= span && s.at >= bweLossFrom {
 			var l float64
 			for _, x := range w[:span] {
 				l += x.e.Loss
