@@ -26,6 +26,12 @@ const (
 	// resendBudget bounds the retransmissions to one listener per report interval (a second): a whole history's
 	// worth, far above what real losses need, so that a listener's NACK flood costs little.
 	resendBudget = historyPackets
+	// resendShare of the receiver's estimate (resendMinBytes a second at least) bounds the bytes retransmitted to
+	// it per report interval too: its publisher sends at about the estimate already (the REMB), so retransmissions
+	// beyond a share of it overflow the receiver's link, whose losses ask for more of them (a browser test's
+	// 500 kbit/s link stayed 40-60 % lossy for 15 s that way). libwebrtc bounds them by its estimate the same way.
+	resendShare    = 0.15
+	resendMinBytes = 4 << 10
 )
 
 // downtrack is one stream as one receiver gets it: its own SSRC, payload types and header extension ids, a
@@ -75,8 +81,10 @@ type downtrack struct {
 
 	// waitingKeyframe holds video back until a packet that starts a keyframe: a decoder cannot start elsewhere.
 	waitingKeyframe bool
-	// resends counts the retransmissions of the current report interval, against resendBudget.
-	resends int
+	// resends counts the retransmissions of the current report interval, against resendBudget; resendBytes is
+	// what is left of its bytes (resendShare).
+	resends     int
+	resendBytes int
 
 	// For the SRs: what was sent, and the RTP time of the newest packet with the monotonic time it left.
 	packets, octets uint32
@@ -120,6 +128,7 @@ func newDowntrack(f *feed, source *source, c *counters, p downtrackParams) (*dow
 	if p.nack {
 		d.history = newHistory(historyPackets, sendBufferSize)
 	}
+	d.resendBytes = resendAllowance(f.downlink.fwd.maxBitrate)
 	return d, nil
 }
 
@@ -184,6 +193,20 @@ func (d *downtrack) forward(pkt []byte, h *rtp.Header, payloadOffset int, keyfra
 	d.downlink.markFlowing()
 }
 
+// renewResends opens the retransmission budget of the next report interval, from the receiver's estimate at now.
+func (d *downtrack) renewResends(now time.Duration) {
+	bps, ok := d.downlink.estimator().Bitrate(now)
+	if !ok && d.downlink.sendSide.Load() == nil {
+		bps = d.downlink.fwd.maxBitrate
+	}
+	d.resends, d.resendBytes = 0, resendAllowance(bps)
+}
+
+// resendAllowance is the retransmission budget in bytes of a report interval to a receiver estimated at bps.
+func resendAllowance(bps uint64) int {
+	return max(int(float64(bps)/8*resendShare*reportInterval.Seconds()), resendMinBytes)
+}
+
 // lockRewriter and unlockRewriter guard the rewriter of a downtrack padded by probes (padProbes).
 func (d *downtrack) lockRewriter() {
 	if d.padProbes {
@@ -238,7 +261,7 @@ func (d *downtrack) retransmit(seq uint16, now time.Duration) {
 	if slot.resentAt != 0 && now-slot.resentAt < minResendInterval {
 		return
 	}
-	if d.resends >= resendBudget {
+	if d.resends >= resendBudget || d.resendBytes < len(pkt) {
 		d.counters.dropResendBudget.Add(1)
 		return
 	}
@@ -255,6 +278,7 @@ func (d *downtrack) retransmit(seq uint16, now time.Duration) {
 		out = d.scratch[:copy(d.scratch, pkt)]
 	}
 	d.ext.stampAbsSendTime(out, rtp.AbsSendTime(now))
+	d.resendBytes -= len(out)
 	slot.resentAt = now
 	if err := d.downlink.sess.WriteRTP(out); err != nil {
 		d.counters.dropWriteFailed.Add(1)
