@@ -312,8 +312,8 @@ type bweResult struct {
 }
 
 func (r bweResult) String() string {
-	return fmt.Sprintf("settled within 25%% of 500 kbit/s after %v (mean %.0f kbit/s, loss at most %.1f %% over %v "+
-		"from 3 s after the cut), passed 1.5 Mbit/s %v after the lift to 3 Mbit/s; the publisher sent %.0f kbit/s of video before the "+
+	return fmt.Sprintf("settled within 25%% of 500 kbit/s after %v (mean %.0f kbit/s), loss at most %.1f %% over %v "+
+		"from 3 s after the cut, passed 1.5 Mbit/s %v after the lift to 3 Mbit/s; the publisher sent %.0f kbit/s of video before the "+
 		"cut, %.0f kbit/s after", r.settle.Round(10*time.Millisecond), r.lowMean/1000, r.lowLoss*100, bweLossSpan,
 		r.rise.Round(10*time.Millisecond), r.pubBefore/1000, r.pubCapped/1000)
 }
@@ -390,8 +390,8 @@ func bobsEstimate(t *testing.T, admin, kind string) (listenerEstimate, bool) {
 }
 
 // settle samples the estimate for bweObserveSpan after a cut to target bit/s and returns when it entered, for good,
-// the band of 25 % around target (-1: never), its mean once there and the highest mean loss over bweLossSpan from
-// then on, bweLossFrom after the cut at the earliest. It logs the samples, a second apart.
+// the band of 25 % around target (-1: never), its mean once there, and the highest mean loss over bweLossSpan from
+// bweLossFrom after the cut on. It logs the samples, a second apart.
 func settle(t *testing.T, est func() (listenerEstimate, bool), target float64) (time.Duration, float64, float64) {
 	t.Helper()
 	start := time.Now()
@@ -421,20 +421,23 @@ func settle(t *testing.T, est func() (listenerEstimate, bool), target float64) (
 		}
 	}
 	t.Logf("estimate after the cut (time, bitrate, loss): %s", strings.Join(trace, ", "))
-	if entered < 0 {
-		return -1, 0, 0
-	}
-	var sum, loss float64
+	var loss float64
 	span := int(bweLossSpan / bweSamplePeriod)
-	for i, s := range samples[entered:] {
-		sum += s.e.Bitrate
-		if w := samples[entered+i:]; len(w) >= span && s.at >= bweLossFrom {
+	for i, s := range samples {
+		if w := samples[i:]; len(w) >= span && s.at >= bweLossFrom {
 			var l float64
 			for _, x := range w[:span] {
 				l += x.e.Loss
 			}
 			loss = max(loss, l/float64(span))
 		}
+	}
+	if entered < 0 {
+		return -1, 0, loss
+	}
+	var sum float64
+	for _, s := range samples[entered:] {
+		sum += s.e.Bitrate
 	}
 	return samples[entered].at, sum / float64(len(samples)-entered), loss
 }
