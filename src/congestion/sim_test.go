@@ -55,10 +55,10 @@ type linkState struct {
 	busy     time.Duration // when the link finishes what it holds
 	tokens   float64       // bytes in the bucket at tokensAt (bucketBytes)
 	tokensAt time.Duration
-	inQueue  []inFlight    // packets not yet transmitted, by departure
-	delivery deliveryHeap  // packets on their way to the receiver
-	sent     int           // packets offered to the link
-	dropped  int           // lost in the queue or on the way
+	inQueue  []inFlight   // packets not yet transmitted, by departure
+	delivery deliveryHeap // packets on their way to the receiver
+	sent     int          // packets offered to the link
+	dropped  int          // lost in the queue or on the way
 	// queueDrops are the packets the full queue dropped: congestion, where the others are the loss model's.
 	queueDrops int
 	drops      []time.Duration // times of the losses
