@@ -41,9 +41,9 @@ const (
 // 500 kbit/s, then lifted to 3 Mbit/s. With transport-cc (the server's own estimate from the page's transport-wide
 // feedback) the estimate settles within 25 % of 500 kbit/s within 5 s, without sustained loss above 5 %, and passes
 // 1.5 Mbit/s within 10 s of the lift. With E2E_FIGURES set, the same run with TRANSPORT_CC=off (the page's REMB)
-// follows, side by side, logged and not held to the targets: the comparison is the figure. Not reliable yet (two
-// of three runs of the final code failed, one on a 2 s window of 6.5 % loss, one on a sample 1 % under the band):
-// run with E2E_SHAPED=1.
+// follows, side by side, logged and not held to the targets: the comparison is the figure. Not reliable yet (2 of
+// 8 runs of the final code met every target: the estimate overshoots the link now and then, see
+// docs/OPERATIONS.md): run with E2E_SHAPED=1.
 func TestBWEReceiverShapedLink(t *testing.T) {
 	needShapedTargets(t)
 	camera := busyCamera(t)
