@@ -40,7 +40,8 @@ func (l *lossControl) add(lost, received, recovered int) {
 }
 
 // update evaluates the loss once enough packets were reported. target is the current final estimate, delayBased the
-// delay-based one, floor the configured minimum, rtt the round trip.
+// delay-based one, floor the lowest a decrease may go (the configured minimum, or a share of the acknowledged
+// bitrate), rtt the round trip.
 func (l *lossControl) update(now time.Duration, target, delayBased, floor float64, rtt time.Duration) {
 	if l.expected < lossMinPackets {
 		return

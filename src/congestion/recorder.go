@@ -169,6 +169,10 @@ func NewFeedbackRecorderWith(cfg RecorderConfig) (*FeedbackRecorder, error) {
 	return r, nil
 }
 
+// SetMediaSSRC changes the media SSRC written in the next feedback: a sender that signalled no SSRC is known by
+// its first packet only, after the recorder was made.
+func (r *FeedbackRecorder) SetMediaSSRC(ssrc uint32) { r.fb.MediaSSRC = ssrc }
+
 func (r *FeedbackRecorder) clearSlots() {
 	for i := range r.slots {
 		r.slots[i] = arrivalSlot{seq: noSequence}

@@ -42,6 +42,19 @@ const (
 	// probeResultValidity: a probe result counts as a throughput measurement for as long as the acknowledged
 	// bitrate's window takes to catch up with it, twice over.
 	probeResultValidity = 2 * ackedWindow
+	// After an overuse, a probe raises the estimate to at most ceilingRaise times the ceiling, the acknowledged
+	// media bitrate the overuse was seen at, until the acknowledged media bitrate has stayed above ceilingLift
+	// times it for ceilingLiftAfter (the path grew; a probe looks at once for how much). A short cluster goes
+	// through a token bucket (a shaper's burst, 10 KiB on the browser tests' links) at the line rate whatever the
+	// capacity behind it, so its result alone cannot tell a grown path from a full one; the media, which the raise
+	// lets grow, can, once it has lasted longer than a bucket can fake (10 KiB over 2 s is 41 kbit/s, 8 % of
+	// 500 kbit/s). Probes are left out of that acknowledged bitrate: the bucket carries them above the capacity.
+	// An overuse seen at less than ceilingDrop times the ceiling lowers it (the path shrank); one above, while
+	// the sender did not fill the path, leaves it.
+	ceilingRaise     = 1.1
+	ceilingLift      = 1.05
+	ceilingLiftAfter = 2 * time.Second
+	ceilingDrop      = 0.8
 )
 
 // SendSideConfig configures a SendSide. Bitrates are in bit/s.
@@ -145,6 +158,7 @@ type SendSide struct {
 	usage       Usage
 	rate        rateControl
 	acked       ackedBitrate
+	ackedMedia  ackedBitrate
 	loss        lossControl
 	probes      prober
 	target      float64
@@ -160,6 +174,13 @@ type SendSide struct {
 	lastTarget  float64
 	resultAt    time.Duration
 	resultValid bool
+	// probeRaise is what the last probe raised the estimate to (its result, or the ceiling), the throughput it
+	// stands for while valid; ceiling is the acknowledged bitrate at the last overuse, 0 once passed (ceilingMargin).
+	probeRaise float64
+	ceiling    float64
+	// aboveSince is when the acknowledged media bitrate last went above the ceiling's lift, valid when above.
+	aboveSince time.Duration
+	above      bool
 
 	bps  atomic.Uint64
 	at   atomic.Int64 // time of the last feedback plus one nanosecond, 0 before any
@@ -274,8 +295,14 @@ func (s *SendSide) OnFeedback(fb *rtcp.TransportCC, now time.Duration) error {
 	s.observeRTT(results, now)
 	slices.SortFunc(results, byArrival)
 	probe, usage := s.observe(results, now)
+	probe = s.limitProbe(probe, now)
 	s.updateDelayBased(usage, probe, now)
-	s.loss.update(now, s.target, s.rate.current, float64(s.cfg.MinBitrate), s.rtt)
+	// A loss cut never goes below what the receiver gets: through a policed or overflowing link the acknowledged
+	// bitrate is the capacity, and a forwarded stream keeps its excess (and its loss) until the publisher hears of
+	// the estimate, whatever the estimate does meanwhile (libwebrtc's LossBasedBweV2 bounds its estimate below by
+	// the acknowledged bitrate the same way).
+	floor := max(float64(s.cfg.MinBitrate), backoff*s.acked.rate())
+	s.loss.update(now, s.target, s.rate.current, floor, s.rtt)
 	if probe > s.target {
 		s.loss.raise(probe)
 	}
@@ -322,6 +349,9 @@ func (s *SendSide) observe(results []packetResult, now time.Duration) (probe flo
 			recovered++
 		}
 		s.acked.add(r.Arrival, r.Size)
+		if r.Cluster == 0 {
+			s.ackedMedia.add(r.Arrival, r.Size)
+		}
 		if c := s.probes.onResult(r); c != nil {
 			probe = max(probe, c.result)
 			if !c.reported {
@@ -352,13 +382,44 @@ func (s *SendSide) onProbeResult(c *probeCluster, now time.Duration) {
 	}
 }
 
+// limitProbe bounds a probe result by the ceiling an overuse set (ceilingRaise), and lifts the ceiling once the
+// acknowledged media bitrate passes it (ceilingLift): the path grew, and a probe at once looks for how much.
+func (s *SendSide) limitProbe(probe float64, now time.Duration) float64 {
+	if s.ceiling == 0 {
+		return probe
+	}
+	switch {
+	case s.ackedMedia.rate() <= ceilingLift*s.ceiling:
+		s.above = false
+	case !s.above:
+		s.above, s.aboveSince = true, now
+	case now-s.aboveSince >= ceilingLiftAfter:
+		s.ceiling, s.above = 0, false
+		s.requestProbe(probeStep*s.target, now)
+		return probe
+	}
+	return min(probe, ceilingRaise*s.ceiling)
+}
+
+// setCeiling takes the acknowledged media bitrate of an overuse: the new ceiling, unless the sender did not fill
+// the path (ceilingDrop).
+func (s *SendSide) setCeiling(media float64) {
+	media = max(media, float64(s.cfg.MinBitrate))
+	if s.ceiling == 0 || media < ceilingDrop*s.ceiling {
+		s.ceiling = media
+	} else {
+		s.ceiling = max(s.ceiling, media)
+	}
+}
+
 // updateDelayBased applies the detector's verdict, or a probe result, to the AIMD controller.
 func (s *SendSide) updateDelayBased(usage Usage, probe float64, now time.Duration) {
-	acked := s.acked.rate()
+	window := s.acked.rate()
+	acked := window
 	if s.resultValid && now-s.resultAt <= probeResultValidity {
 		// A probe measured the same thing as the window, more recently: after a probe raised the estimate, the
 		// window still holds the slower rate from before it, and backing off from that would undo the probe.
-		acked = max(acked, s.lastResult)
+		acked = max(acked, s.probeRaise)
 	}
 	switch {
 	case usage == UsageOver:
@@ -366,6 +427,7 @@ func (s *SendSide) updateDelayBased(usage Usage, probe float64, now time.Duratio
 		if acked > 0 {
 			if s.rate.timeToReduceFurther(now, acked) {
 				s.rate.update(usage, acked, now)
+				s.setCeiling(s.ackedMedia.rate())
 			}
 		} else if s.rate.initialTimeToReduce(now) {
 			s.rate.setEstimate(s.rate.current/2, now)
@@ -373,6 +435,7 @@ func (s *SendSide) updateDelayBased(usage Usage, probe float64, now time.Duratio
 	case probe > s.rate.current:
 		s.rate.setEstimate(probe, now)
 		s.rate.link.update(probe, linkAlphaProbe)
+		s.probeRaise = probe
 	default:
 		s.rate.update(usage, acked, now)
 	}

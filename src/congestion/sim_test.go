@@ -21,6 +21,10 @@ type linkModel struct {
 	capacity   func(at time.Duration) float64 // bit/s
 	queueBytes int
 	delay      time.Duration
+	// bucketBytes, when set, makes the link a token bucket (Linux tbf): an idle link lets that many bytes through at
+	// once, at line rate, before its queue is served at the capacity. A short probe cluster fits in it whatever the
+	// capacity, and measures the line rate.
+	bucketBytes int
 	// lossRate, when set, is the probability of a random loss at a time; burstLoss, when set, is a
 	// Gilbert-Elliott model instead.
 	lossRate  func(at time.Duration) float64
@@ -49,10 +53,12 @@ type linkState struct {
 	model    linkModel
 	rng      *rand.Rand
 	busy     time.Duration // when the link finishes what it holds
-	inQueue  []inFlight    // packets not yet transmitted, by departure
-	delivery deliveryHeap  // packets on their way to the receiver
-	sent     int           // packets offered to the link
-	dropped  int           // lost in the queue or on the way
+	tokens   float64       // bytes in the bucket at tokensAt (bucketBytes)
+	tokensAt time.Duration
+	inQueue  []inFlight   // packets not yet transmitted, by departure
+	delivery deliveryHeap // packets on their way to the receiver
+	sent     int          // packets offered to the link
+	dropped  int          // lost in the queue or on the way
 	// queueDrops are the packets the full queue dropped: congestion, where the others are the loss model's.
 	queueDrops int
 	drops      []time.Duration // times of the losses
@@ -98,8 +104,17 @@ func (l *linkState) send(seq uint16, size int, now time.Duration) {
 		return
 	}
 	start := max(now, l.busy)
-	departure := start + time.Duration(float64(size*8)/l.model.capacity(start)*float64(time.Second))
-	l.busy = departure
+	rate := l.model.capacity(start) / 8
+	wait := float64(size)
+	if l.model.bucketBytes > 0 && now >= l.busy {
+		// An idle bucket refills at the capacity; what it holds leaves at once.
+		l.tokens = min(float64(l.model.bucketBytes), l.tokens+(now-l.tokensAt).Seconds()*rate)
+		spent := min(l.tokens, float64(size))
+		l.tokens -= spent
+		wait -= spent
+	}
+	departure := start + time.Duration(wait/rate*float64(time.Second))
+	l.busy, l.tokensAt = departure, departure
 	l.inQueue = append(l.inQueue, inFlight{departure: departure, size: size})
 	lost := false
 	if l.model.lossRate != nil {
@@ -131,6 +146,28 @@ type scenario struct {
 	sender   SendSideConfig
 	// keyframeEvery, when set, makes every such frame four times larger.
 	keyframeEvery time.Duration
+	// source, when set, is a forwarded stream instead of an encoder at the estimate.
+	source *forwardedSource
+}
+
+// forwardedSource is what a forwarding server sends: a publisher's stream, whose encoder aims at the estimate
+// only through the server's REMB, and late (the REMB's way, the encoder's reaction). Until the publisher hears
+// of a lower estimate the server forwards more than the estimate, and the excess fills the pacer and the link.
+type forwardedSource struct {
+	// max is what the publisher sends uncapped; lag how long an estimate takes to reach its encoder's output.
+	max float64
+	lag time.Duration
+}
+
+// rate is the source's bitrate at now, given the estimates sampled so far.
+func (f *forwardedSource) rate(samples []sample, now time.Duration) float64 {
+	r := f.max
+	for i := len(samples) - 1; i >= 0; i-- {
+		if samples[i].at <= now-f.lag {
+			return min(r, samples[i].bps)
+		}
+	}
+	return min(r, DefaultStartBitrate)
 }
 
 // sample is the estimate at a time.
@@ -146,6 +183,8 @@ type runResult struct {
 	rec     *FeedbackRecorder
 	// sentAt are the send times of the packets offered to the link, for loss windows.
 	sentAt []time.Duration
+	// pacerDrops are the packets of a forwarded source that the full pacer refused.
+	pacerDrops int
 }
 
 const (
@@ -191,14 +230,21 @@ func run(t testing.TB, sc scenario) runResult {
 		bps, _ := ss.Bitrate(now)
 		pacer.SetEstimate(bps)
 		if now >= nextFrame {
-			size := int(float64(bps) / 8 / 30)
+			rate := float64(bps)
+			if sc.source != nil {
+				rate = sc.source.rate(res.samples, now)
+			}
+			size := int(rate / 8 / 30)
 			if sc.keyframeEvery > 0 && frames%int(sc.keyframeEvery/frameInterval) == 0 {
 				size *= 4
 			}
 			for size > 0 {
 				n := min(size, mtuPayload)
 				if !pacer.Enqueue(struct{}{}, n, ClassVideo, now) {
-					t.Fatalf("pacer full at %v", now)
+					if sc.source == nil {
+						t.Fatalf("pacer full at %v", now)
+					}
+					res.pacerDrops++
 				}
 				size -= n
 			}

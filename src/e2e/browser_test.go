@@ -42,6 +42,8 @@ type page struct {
 	Ordinary bool
 	// Camera is a y4m file the fake camera plays (looped) instead of Chromium's own picture.
 	Camera string
+	// NoRepair, with Codec, negotiates no repair codec (RTX, RED, FEC) either.
+	NoRepair bool
 	// Degradation is the published video's degradationPreference (maintain-resolution: Chromium keeps the size
 	// when the machine is short of CPU).
 	Degradation string
@@ -73,6 +75,9 @@ func clientURL(base string, p page, report string) string {
 	}
 	if p.Degradation != "" {
 		q.Set("degradation", p.Degradation)
+	}
+	if p.NoRepair {
+		q.Set("norepair", "1")
 	}
 	u := base + "/?" + q.Encode()
 	if p.Bearer != "" {

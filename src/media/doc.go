@@ -64,7 +64,8 @@
 //     a packet given up, or a burst too large to recover, asks for a keyframe.
 //   - Keyframe requests (listeners' PLI and FIR, starts, the server's own) reach the publisher as one PLI (FIR
 //     when it negotiated only that) per Config.KeyframeInterval at most.
-//   - Every second each publisher gets an RR with LSR/DLSR, its CNAME, and a REMB: the lowest estimate of the
+//   - Every second each publisher gets an RR with LSR/DLSR, its CNAME, and a REMB (at once between reports when it
+//     fell by more than 10 %): the lowest estimate of the
 //     receivers of its own video, within [MinVideoBitrate, MaxVideoBitrate] and, when the plane transcodes, never
 //     below the best tier's bitrate: a receiver whose estimate is lower takes a tier instead. A receiver's estimate
 //     is behind one interface (congestion.Estimate).
@@ -75,7 +76,8 @@
 //   - Every listener session paces what it sends (webrtc.Session.SetPacing, pacing.go) at 2.5 times the receiver's
 //     estimate, and stamps each packet as it leaves the pacer: abs-send-time, and for a receiver that negotiated
 //     transport-cc the transport-wide sequence number of its congestion.SendSide, whose estimate, from the
-//     receiver's feedback, is then the receiver's estimate (else its REMB). Probes are RTX padding.
+//     receiver's feedback, is then the receiver's estimate (else its REMB). Probes are RTX padding, or padding on
+//     the video stream between frames for a receiver without RTX.
 //   - Every second each listener gets an SR per stream, with the RTP time mapped from the source's clock (for a
 //     publisher's track, its own SRs through one clock offset per publisher, so that its audio and video stay in
 //     sync), and the publisher's CNAME.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/heytribe/live-webrtcsignaling/src/rtp"
 	"github.com/heytribe/live-webrtcsignaling/src/rtp/codecs"
+	"github.com/heytribe/live-webrtcsignaling/src/sdp"
 )
 
 // Sizes of the listeners' send buffers.
@@ -25,6 +26,12 @@ const (
 	// resendBudget bounds the retransmissions to one listener per report interval (a second): a whole history's
 	// worth, far above what real losses need, so that a listener's NACK flood costs little.
 	resendBudget = historyPackets
+	// resendShare of the receiver's estimate (resendMinBytes a second at least) bounds the bytes retransmitted to
+	// it per report interval too: its publisher sends at about the estimate already (the REMB), so retransmissions
+	// beyond a share of it overflow the receiver's link, whose losses ask for more of them (a browser test's
+	// 500 kbit/s link stayed 40-60 % lossy for 15 s that way). libwebrtc bounds them by its estimate the same way.
+	resendShare    = 0.15
+	resendMinBytes = 4 << 10
 )
 
 // downtrack is one stream as one receiver gets it: its own SSRC, payload types and header extension ids, a
@@ -65,7 +72,12 @@ type downtrack struct {
 	clockRate      uint32
 
 	rewriter *rtp.Rewriter
-	ext      *extensionMap
+	// padProbes: the receiver negotiated transport-cc but no RTX, so its probes are padding on this stream, numbered
+	// by the rewriter from the session's writer goroutine (padding) as well as the feeder's: both hold padMu then.
+	// Other downtracks take no lock.
+	padProbes bool
+	padMu     sync.Mutex
+	ext       *extensionMap
 	// history answers NACKs; nil when the listener did not negotiate NACK.
 	history *history
 	// scratch builds packets that are not kept: audio, and retransmissions.
@@ -73,8 +85,10 @@ type downtrack struct {
 
 	// waitingKeyframe holds video back until a packet that starts a keyframe: a decoder cannot start elsewhere.
 	waitingKeyframe bool
-	// resends counts the retransmissions of the current report interval, against resendBudget.
-	resends int
+	// resends counts the retransmissions of the current report interval, against resendBudget; resendBytes is
+	// what is left of its bytes (resendShare).
+	resends     int
+	resendBytes int
 	// switched: the packet being forwarded is a switch's keyframe. From it on, the packets sent before it
 	// (staleBefore) are not resent, until staleFor packets have been sent since staleFrom (0: no mark).
 	switched            bool
@@ -113,6 +127,7 @@ func newDowntrack(f *feed, source *source, c *counters, p downtrackParams) (*dow
 		rtxPayloadType:  p.rtxPayloadType,
 		clockRate:       source.codec.ClockRate,
 		rewriter:        rw,
+		padProbes:       source.kind == sdp.KindVideo && p.rtxPayloadType == 0 && p.ext != nil && p.ext.transportCC != 0,
 		ext:             p.ext,
 		scratch:         make([]byte, sendBufferSize+2),
 		waitingKeyframe: source.keyframe != nil,
@@ -122,6 +137,7 @@ func newDowntrack(f *feed, source *source, c *counters, p downtrackParams) (*dow
 	if p.nack {
 		d.history = newHistory(historyPackets, sendBufferSize)
 	}
+	d.resendBytes = resendAllowance(f.downlink.fwd.maxBitrate)
 	return d, nil
 }
 
@@ -135,7 +151,9 @@ func (d *downtrack) forward(pkt []byte, h *rtp.Header, payloadOffset int, keyfra
 		}
 		d.waitingKeyframe = false
 		if d.sent {
+			d.lockRewriter()
 			d.rewriter.Switch(d.elapsedTicks(now))
+			d.unlockRewriter()
 			d.switched = true
 		}
 	}
@@ -149,7 +167,10 @@ func (d *downtrack) forward(pkt []byte, h *rtp.Header, payloadOffset int, keyfra
 		return
 	}
 	out := buf[:n]
-	if err := d.rewriter.Rewrite(out); err != nil {
+	d.lockRewriter()
+	err = d.rewriter.Rewrite(out)
+	d.unlockRewriter()
+	if err != nil {
 		if errors.Is(err, rtp.ErrBeforeSwitch) {
 			d.counters.dropBeforeSwitch.Add(1)
 		} else {
@@ -183,6 +204,41 @@ func (d *downtrack) forward(pkt []byte, h *rtp.Header, payloadOffset int, keyfra
 	d.tsOffset = ts - h.Timestamp
 	d.sent = true
 	d.downlink.markFlowing()
+}
+
+// renewResends opens the retransmission budget of the next report interval, from the receiver's estimate at now.
+func (d *downtrack) renewResends(now time.Duration) {
+	bps, ok := d.downlink.estimator().Bitrate(now)
+	if !ok && d.downlink.sendSide.Load() == nil {
+		bps = d.downlink.fwd.maxBitrate
+	}
+	d.resends, d.resendBytes = 0, resendAllowance(bps)
+}
+
+// resendAllowance is the retransmission budget in bytes of a report interval to a receiver estimated at bps.
+func resendAllowance(bps uint64) int {
+	return max(int(float64(bps)/8*resendShare*reportInterval.Seconds()), resendMinBytes)
+}
+
+// lockRewriter and unlockRewriter guard the rewriter of a downtrack padded by probes (padProbes).
+func (d *downtrack) lockRewriter() {
+	if d.padProbes {
+		d.padMu.Lock()
+	}
+}
+
+func (d *downtrack) unlockRewriter() {
+	if d.padProbes {
+		d.padMu.Unlock()
+	}
+}
+
+// padSequence numbers a padding packet between two frames of the stream (rtp.Rewriter.Pad); ok is false inside a
+// frame and before the first packet.
+func (d *downtrack) padSequence() (seq uint16, ts uint32, ok bool) {
+	d.padMu.Lock()
+	defer d.padMu.Unlock()
+	return d.rewriter.Pad()
 }
 
 // rtpTimeAt is the downtrack's RTP time at the server's NTP time ntp: its source's, when the source knows its
@@ -239,7 +295,7 @@ func (d *downtrack) retransmit(seq uint16, now time.Duration) {
 		d.counters.dropResendStale.Add(1)
 		return
 	}
-	if d.resends >= resendBudget {
+	if d.resends >= resendBudget || d.resendBytes < len(pkt) {
 		d.counters.dropResendBudget.Add(1)
 		return
 	}
@@ -256,6 +312,7 @@ func (d *downtrack) retransmit(seq uint16, now time.Duration) {
 		out = d.scratch[:copy(d.scratch, pkt)]
 	}
 	d.ext.stampAbsSendTime(out, rtp.AbsSendTime(now))
+	d.resendBytes -= len(out)
 	slot.resentAt = now
 	if err := d.downlink.sess.WriteRTP(out); err != nil {
 		d.counters.dropWriteFailed.Add(1)

@@ -26,8 +26,10 @@ type ListenerEstimate struct {
 	Fresh   bool   `json:"fresh"`
 	// Loss is the fraction lost over the last report, 0 to 1.
 	Loss float64 `json:"loss"`
-	// Feedbacks counts the transport-wide feedback packets read (tcc only).
-	Feedbacks uint64 `json:"feedbacks,omitempty"`
+	// Feedbacks counts the transport-wide feedback packets read, ProbeResults the probe clusters the feedback
+	// measured (tcc only).
+	Feedbacks    uint64 `json:"feedbacks,omitempty"`
+	ProbeResults uint64 `json:"probeResults,omitempty"`
 }
 
 // Estimates returns the estimate of every listener session, by room, receiver and publisher.
@@ -43,7 +45,8 @@ func (p *Plane) Estimates() []ListenerEstimate {
 				est := ListenerEstimate{RoomID: roomID, Receiver: pt.socketID, Publisher: pub, Kind: EstimateREMB,
 					Bitrate: bps, Fresh: fresh, Loss: e.Loss()}
 				if ss := l.down.sendSide.Load(); ss != nil {
-					est.Kind, est.Feedbacks = EstimateTransportCC, ss.Stats().Feedbacks
+					st := ss.Stats()
+					est.Kind, est.Feedbacks, est.ProbeResults = EstimateTransportCC, st.Feedbacks, st.ProbeResults
 				}
 				out = append(out, est)
 			}

@@ -106,7 +106,7 @@ func (f *feeder) report(now time.Duration, wall time.Time) {
 			if !d.fedBy(s) {
 				continue
 			}
-			d.resends = 0
+			d.renewResends(now)
 			if !d.downlink.connected.Load() {
 				continue
 			}

@@ -12,7 +12,8 @@ import (
 // packet leaves at the pacer's pace, and is stamped as it leaves: abs-send-time for the receiver's own estimator
 // (REMB), and, when the receiver negotiated transport-cc, the transport-wide sequence number that its feedback
 // reports about, numbered by the downlink's congestion.SendSide with the packet's send time. Probes are padding on
-// the RTX stream, numbered the same way, sent when the SendSide plans a cluster.
+// the RTX stream (without RTX, on the video stream between frames), numbered the same way, sent when the SendSide
+// plans a cluster.
 
 // Sizes of a padding probe: the RTP header, a one-byte extension block with abs-send-time and the transport-wide
 // number (4 + 4 + 3, padded to 12), and at most 255 bytes of padding (its length is one byte).
@@ -71,12 +72,17 @@ func (dl *downlink) Sending(pkt []byte, now time.Time) {
 	}
 }
 
+// padRetry is how soon a probe packet that had to wait for the end of a frame is tried again: the rest of a frame
+// follows its first packets within a few milliseconds.
+const padRetry = 2 * time.Millisecond
+
 // Probe builds the padding packet of a planned probe cluster: on the RTX stream, so that the receiver's video
-// sequence numbers are not touched; a receiver without RTX or transport-cc is not probed.
+// sequence numbers are not touched, or, for a receiver without RTX, on the video stream between two frames (as
+// libwebrtc pads without RTX), numbered in sequence with the video. A receiver without transport-cc is not probed.
 func (dl *downlink) Probe(buf []byte, now time.Time) (int, time.Time) {
 	ss := dl.sendSide.Load()
 	f := dl.feed.Load()
-	if ss == nil || f == nil || f.video == nil || f.video.rtxPayloadType == 0 || f.video.ext.transportCC == 0 {
+	if ss == nil || f == nil || f.video == nil || f.video.ext.transportCC == 0 {
 		return 0, time.Time{}
 	}
 	size, wake := ss.ProbeBytes(onClock(now))
@@ -86,7 +92,10 @@ func (dl *downlink) Probe(buf []byte, now time.Time) (int, time.Time) {
 		}
 		return 0, wallTime(wake)
 	}
-	return f.video.appendPadding(buf, size), now
+	if n := f.video.appendPadding(buf, size); n > 0 {
+		return n, now
+	}
+	return 0, now.Add(padRetry)
 }
 
 // Dropped counts a packet refused by the full pacer.
@@ -104,21 +113,31 @@ func (f *feed) extensionsOf(ssrc uint32) *extensionMap {
 	return nil
 }
 
-// appendPadding writes into buf a padding-only RTX packet of about size bytes (within what one padding length
-// byte allows), with room for abs-send-time and the transport-wide number, which Sending fills; it returns its
-// length, 0 when buf is too small.
+// appendPadding writes into buf a padding-only packet of about size bytes (within what one padding length byte
+// allows), on the RTX stream when negotiated, else on the video stream (padProbes), with room for abs-send-time and
+// the transport-wide number, which Sending fills; it returns its length, 0 when buf is too small or the video
+// stream is inside a frame.
 func (d *downtrack) appendPadding(buf []byte, size int) int {
 	padding := min(max(size-probeHeaderSize, 1), maxProbePadding)
 	n := probeHeaderSize + padding
-	if len(buf) < n {
+	if len(buf) < n || d.rtxPayloadType == 0 && !d.padProbes {
 		return 0
 	}
-	dl := d.downlink
+	ssrc, pt, seq, ts := d.rtxSSRC, d.rtxPayloadType, uint16(0), uint32(0)
+	if d.rtxPayloadType != 0 {
+		seq = uint16(d.downlink.rtxSeq.Add(1))
+	} else {
+		var ok bool
+		if seq, ts, ok = d.padSequence(); !ok {
+			return 0
+		}
+		ssrc, pt = d.ssrc, d.payloadType
+	}
 	buf[0] = 0x80 | 0x20 | 0x10 // version 2, padding, extension
-	buf[1] = d.rtxPayloadType
-	binary.BigEndian.PutUint16(buf[2:], uint16(dl.rtxSeq.Add(1)))
-	binary.BigEndian.PutUint32(buf[4:], 0)
-	binary.BigEndian.PutUint32(buf[8:], d.rtxSSRC)
+	buf[1] = pt
+	binary.BigEndian.PutUint16(buf[2:], seq)
+	binary.BigEndian.PutUint32(buf[4:], ts)
+	binary.BigEndian.PutUint32(buf[8:], ssrc)
 	e := buf[rtp.FixedHeaderSize:probeHeaderSize]
 	binary.BigEndian.PutUint16(e, rtp.ProfileOneByte)
 	binary.BigEndian.PutUint16(e[2:], 2)

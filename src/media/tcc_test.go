@@ -3,6 +3,8 @@ package media
 import (
 	"context"
 	"encoding/binary"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -136,6 +138,59 @@ func TestUpstreamSendsTransportFeedback(t *testing.T) {
 	}
 	if got := tp.Stats().TransportFeedbacksOut; got != uint64(len(fbs)) {
 		t.Fatalf("TransportFeedbacksOut %d, want %d", got, len(fbs))
+	}
+}
+
+// TestTransportFeedbackNamesLearnedSSRC: a publisher that signals no SSRC (mids only) is named in the feedback by
+// the SSRC of its first media packets, video first: libwebrtc drops a feedback naming none of its streams.
+func TestTransportFeedbackNamesLearnedSSRC(t *testing.T) {
+	tp := newTestPlane(t, Config{})
+	tp.Joined(room, "A")
+	var lines []string
+	for _, l := range strings.SplitAfter(loadOffer(t, "chromium156-audio-video.sdp"), "\n") {
+		if !strings.HasPrefix(l, "a=ssrc") {
+			lines = append(lines, l)
+		}
+	}
+	if _, err := tp.Publish(context.Background(), room, "A", strings.Join(lines, "")); err != nil {
+		t.Fatal(err)
+	}
+	u := tp.upstreamOf("A")
+	sess := u.sess.(*fakeSession)
+	sess.handler.onState(webrtc.StateConnected, webrtc.ReasonNone)
+	if u.recorder == nil || u.video.ssrc.Load() != 0 || u.audio.ssrc.Load() != 0 {
+		t.Fatal("want a recorder and no SSRC known before the first packet")
+	}
+	const audioSSRC, videoSSRC = 0xa0d10, 0x51de0
+	now := time.Second
+	packet := func(tr *track, ssrc uint32, seq, tseq uint16, payload []byte) []byte {
+		p := rtp.Packet{Header: rtp.Header{PayloadType: tr.codec.PayloadType, SequenceNumber: seq, SSRC: ssrc,
+			Marker: true}, Payload: payload}
+		v := make([]byte, 2)
+		if err := rtp.PutTransportCC(v, tseq); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Header.SetExtension(u.tccID, v); err != nil {
+			t.Fatal(err)
+		}
+		b, err := p.AppendBinary(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	// Audio first: the feedback names the audio until the video is known, then the video.
+	u.onRTP(packet(u.audio, audioSSRC, 1, 1, opus), now)
+	u.sendTransportFeedback(now + 100*time.Millisecond)
+	u.onRTP(packet(u.video, videoSSRC, 1, 2, vp8Delta), now+110*time.Millisecond)
+	u.sendTransportFeedback(now + 200*time.Millisecond)
+	fbs := transportFeedbacks(t, sess.sentRTCP())
+	if len(fbs) != 2 {
+		t.Fatalf("%d feedbacks, want 2", len(fbs))
+	}
+	if fbs[0].MediaSSRC != audioSSRC || fbs[1].MediaSSRC != videoSSRC {
+		t.Fatalf("feedbacks name SSRCs %#x then %#x, want the audio's %#x then the video's %#x", fbs[0].MediaSSRC,
+			fbs[1].MediaSSRC, audioSSRC, videoSSRC)
 	}
 }
 
@@ -324,5 +379,161 @@ func TestPlaneEstimates(t *testing.T) {
 	dl.sendSide.Store(nil)
 	if k := tp.Estimates()[0].Kind; k != EstimateREMB {
 		t.Fatalf("kind %q without a transport-wide estimator, want remb", k)
+	}
+}
+
+// withoutRTX removes the RTX formats of an SDP: a receiver that answers without them.
+func withoutRTX(t *testing.T, text string) string {
+	t.Helper()
+	s, err := sdp.Unmarshal([]byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range s.Media {
+		m.Formats = slices.DeleteFunc(m.Formats, func(f string) bool {
+			return slices.ContainsFunc(m.RTPMaps, func(r sdp.RTPMap) bool {
+				return strconv.Itoa(int(r.PayloadType)) == f && strings.EqualFold(r.Name, "rtx")
+			})
+		})
+	}
+	b, err := s.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// TestDownlinkProbesWithoutRTX: a receiver with transport-cc and no RTX is probed with padding-only packets on its
+// video stream, between frames, numbered in sequence with the video: the video packets after a padding take the
+// next numbers, so the receiver sees no gap.
+func TestDownlinkProbesWithoutRTX(t *testing.T) {
+	tp := newTestPlane(t, Config{})
+	tp.Joined(room, "A")
+	tp.Joined(room, "B")
+	u, _ := tp.publish(t, "A")
+	send(u, u.audio, 1, 0, opus, time.Second)
+	ev := tp.waitEvents(t, "B", protocol.EventExchangeSdp, 1)[0].data.(protocol.ExchangeSdpEvent)
+	if err := tp.Answer(context.Background(), room, "B", "A", withoutRTX(t, browserAnswer(t, ev.SDP.SDP))); err != nil {
+		t.Fatal(err)
+	}
+	dl := tp.listenerOf("B", "A").down
+	sess := dl.sess.(*fakeSession)
+	sess.handler.onState(webrtc.StateConnected, webrtc.ReasonNone)
+	f := dl.feed.Load()
+	if f == nil || f.video == nil || f.video.rtxPayloadType != 0 || !f.video.padProbes {
+		t.Fatal("want a video downtrack without RTX, padded by probes")
+	}
+	buf := make([]byte, 1500)
+	now := time.Now()
+	if n, wake := dl.Probe(buf, now); n != 0 || wake.IsZero() {
+		t.Fatalf("probe before any video: %d bytes, wake %v; want none yet, and a retry", n, wake)
+	}
+	video := func(seq uint16, ts uint32, payload []byte, marker bool, at time.Duration) {
+		p := rtp.Packet{Header: rtp.Header{PayloadType: u.video.codec.PayloadType, SequenceNumber: seq, Timestamp: ts,
+			SSRC: u.video.ssrc.Load(), Marker: marker}, Payload: payload}
+		b, err := p.AppendBinary(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u.onRTP(b, at)
+	}
+	written := func() (seqs []uint16, last rtp.Header) {
+		for _, b := range sess.sentRTP() {
+			var h rtp.Header
+			if _, err := h.Unmarshal(b); err != nil {
+				t.Fatal(err)
+			}
+			if h.SSRC == dl.videoSSRC {
+				seqs, last = append(seqs, h.SequenceNumber), h
+			}
+		}
+		return seqs, last
+	}
+	// A keyframe of two packets, the first one alone: inside a frame, no padding.
+	video(10, 90000, vp8Key, false, 2*time.Second)
+	if n, _ := dl.Probe(buf, now); n != 0 {
+		t.Fatal("a probe padded inside a frame")
+	}
+	video(11, 90000, []byte{0x00, 0xaa, 0xbb}, true, 2*time.Second)
+	_, frameEnd := written()
+	var pads []uint16
+	for range 200 {
+		n, wake := dl.Probe(buf, now)
+		if n == 0 {
+			if wake.IsZero() || len(pads) >= 5 {
+				break
+			}
+			now = wake
+			continue
+		}
+		var p rtp.Packet
+		if err := p.Unmarshal(buf[:n]); err != nil {
+			t.Fatal(err)
+		}
+		if p.SSRC != dl.videoSSRC || p.PayloadType != f.video.payloadType || len(p.Payload) != 0 ||
+			p.PaddingSize == 0 || p.Timestamp != frameEnd.Timestamp {
+			t.Fatalf("probe %+v is not padding on the video stream at the last frame's timestamp", p.Header)
+		}
+		dl.Sending(buf[:n], now)
+		transportSeq(t, buf[:n], f.video.ext.transportCC)
+		pads = append(pads, p.SequenceNumber)
+	}
+	if len(pads) < 5 {
+		t.Fatalf("%d probe packets, want at least 5", len(pads))
+	}
+	video(12, 93000, vp8Delta, true, 2*time.Second+33*time.Millisecond)
+	seqs, _ := written()
+	if len(seqs) != 3 {
+		t.Fatalf("video sequence numbers written %v, want 3 packets", seqs)
+	}
+	for i, p := range pads {
+		if p != seqs[1]+1+uint16(i) {
+			t.Fatalf("paddings numbered %v after the frame ending at %d, want consecutive numbers", pads, seqs[1])
+		}
+	}
+	if seqs[2] != pads[len(pads)-1]+1 {
+		t.Fatalf("the video after the paddings is %d, want %d", seqs[2], pads[len(pads)-1]+1)
+	}
+}
+
+// TestUpstreamREMBAtOnceOnDrop: between reports, a fall of the receivers' estimate by more than 10 % reaches the
+// publisher at once as a REMB; smaller changes wait for the next report.
+func TestUpstreamREMBAtOnceOnDrop(t *testing.T) {
+	tp := newTestPlane(t, Config{NoTransportCC: true})
+	tp.Joined(room, "A")
+	tp.Joined(room, "B")
+	u, sess := tp.publish(t, "A")
+	u.sendReceiverReport(time.Second)
+	send(u, u.video, 1, 0, vp8Key, time.Second)
+	dl := tp.listenREMB(t, "B", "A")
+	dl.estimate.OnREMB(1_000_000, 2*time.Second)
+	u.report(2 * time.Second)
+	rembs := func() []uint64 {
+		var out []uint64
+		for _, d := range sess.sentRTCP() {
+			r := rtcp.NewReader(d, rtcp.ReducedSize)
+			for r.Next() {
+				if r.Kind() == rtcp.KindREMB {
+					var m rtcp.REMB
+					if err := m.Unmarshal(r.Packet()); err != nil {
+						t.Fatal(err)
+					}
+					out = append(out, m.Bitrate)
+				}
+			}
+		}
+		return out
+	}
+	before := len(rembs())
+	dl.estimate.OnREMB(950_000, 2100*time.Millisecond)
+	send(u, u.video, 2, 3000, vp8Delta, 2200*time.Millisecond)
+	if got := rembs()[before:]; len(got) != 0 {
+		t.Fatalf("REMBs %v sent at a 5 %% fall, want none before the report", got)
+	}
+	dl.estimate.OnREMB(400_000, 2300*time.Millisecond)
+	send(u, u.video, 3, 6000, vp8Delta, 2400*time.Millisecond)
+	send(u, u.video, 4, 9000, vp8Delta, 2600*time.Millisecond)
+	if got := rembs()[before:]; len(got) != 1 || got[0] != 400_000 {
+		t.Fatalf("REMBs %v after a fall to 400 kbit/s, want one of 400000 at once", got)
 	}
 }

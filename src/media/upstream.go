@@ -21,6 +21,11 @@ const (
 	reportInterval = time.Second
 	// defaultRTT is the round trip assumed before the participant's downlinks measured one.
 	defaultRTT = 100 * time.Millisecond
+	// Between reports, every rembCheckInterval, a REMB goes at once when the receivers' estimate fell below
+	// rembDropRatio of the last one sent (libwebrtc's receive side does so at a 3 % fall): until the publisher
+	// hears of it, the server forwards more than the slowest receiver's link carries, and that receiver loses it.
+	rembCheckInterval = 100 * time.Millisecond
+	rembDropRatio     = 0.9
 )
 
 // upstream is the forwarding side of a participant's publisher session: the tracks it sends, each the source of
@@ -68,6 +73,10 @@ type upstream struct {
 	tccID      uint8
 	tccOut     []byte
 	rembCapped bool
+	// lastREMB is the last REMB value sent, the highest video bitrate while none caps the publisher;
+	// nextREMBCheck is when to compare the estimate with it again.
+	lastREMB      uint64
+	nextREMBCheck time.Duration
 
 	// keyMu guards keyBuf and fir: keyframe requests are sent from receivers' goroutines too.
 	keyMu  sync.Mutex
@@ -118,14 +127,10 @@ func (fw *forwarder) newUpstream(sess session, result *negotiate.Result, rtt *pa
 // startFeedback makes the transport-wide feedback recorder when the publisher negotiated transport-cc: the
 // sequence number extension and the feedback on an accepted section (BUNDLE: one transport, one numbering). The
 // feedback names the publisher's video SSRC (else its audio's): libwebrtc hands a transport-wide feedback to its
-// estimator only when that SSRC is one of the RTP module's own.
+// estimator only when that SSRC is one of the RTP module's own. A publisher that signalled no SSRC is named once its
+// first packets taught it (feedbackSSRC).
 func (u *upstream) startFeedback(result *negotiate.Result) {
-	var media uint32
-	for _, t := range []*track{u.video, u.audio} {
-		if t != nil && media == 0 {
-			media = t.ssrc.Load()
-		}
-	}
+	media := u.feedbackSSRC()
 	for _, m := range result.Media {
 		id, ok := m.ExtensionID(negotiate.ExtTransportCC)
 		if m.Rejected || !ok || id == 0 || id > 255 || !m.Codec.HasFeedback(sdp.FeedbackTransportCC) {
@@ -155,9 +160,26 @@ func (u *upstream) recordArrival(h *rtp.Header, now time.Duration) {
 	u.sendTransportFeedback(now)
 }
 
+// feedbackSSRC is the SSRC transport-wide feedback names: the publisher's video, else its audio, 0 while neither is
+// known.
+func (u *upstream) feedbackSSRC() uint32 {
+	for _, t := range []*track{u.video, u.audio} {
+		if t != nil {
+			if s := t.ssrc.Load(); s != 0 {
+				return s
+			}
+		}
+	}
+	return 0
+}
+
 // sendTransportFeedback sends the transport-wide feedback that is due, each packet after the compound prefix
 // when the publisher did not negotiate rtcp-rsize.
 func (u *upstream) sendTransportFeedback(now time.Duration) {
+	if !u.recorder.Due(now) {
+		return
+	}
+	u.recorder.SetMediaSSRC(u.feedbackSSRC())
 	for u.recorder.Due(now) {
 		b, err := u.feedbackPrefix(u.tccOut[:0])
 		if err != nil {
@@ -240,6 +262,8 @@ func (u *upstream) onRTP(pkt []byte, now time.Duration) {
 	}
 	if now >= u.nextReport {
 		u.report(now)
+	} else if now >= u.nextREMBCheck {
+		u.sendREMBOnDrop(now)
 	}
 	if u.video != nil && u.video.keyframes.due(now) {
 		u.sendKeyframeRequest()
@@ -426,9 +450,11 @@ func (u *upstream) sendReceiverReport(now time.Duration) {
 		sendREMB = u.recorder == nil || capped || u.rembCapped
 		u.rembCapped = capped
 	}
+	u.lastREMB = u.fwd.maxBitrate
 	if err == nil && sendREMB {
 		u.remb.SenderSSRC, u.remb.Bitrate = u.rtcpSSRC, bps
 		b, err = u.remb.AppendTo(b)
+		u.lastREMB = bps
 	}
 	if err != nil {
 		u.log.Warn("receiver report not built", "err", err)
@@ -436,6 +462,33 @@ func (u *upstream) sendReceiverReport(now time.Duration) {
 	}
 	u.out = b
 	if u.sess.WriteRTCP(b) == nil && sendREMB {
+		u.fwd.counters.rembsOut.Add(1)
+	}
+}
+
+// sendREMBOnDrop sends a REMB at once, alone (after the compound prefix without rtcp-rsize), when the receivers'
+// estimate fell below rembDropRatio of the last REMB sent (or of the highest video bitrate, uncapped).
+func (u *upstream) sendREMBOnDrop(now time.Duration) {
+	u.nextREMBCheck = now + rembCheckInterval
+	if u.video == nil || len(u.remb.SSRCs) == 0 || u.lastREMB == 0 {
+		return
+	}
+	bps, capped := u.bandwidth(now)
+	if !capped || float64(bps) >= rembDropRatio*float64(u.lastREMB) {
+		return
+	}
+	b, err := u.feedbackPrefix(u.out[:0])
+	if err == nil {
+		u.remb.SenderSSRC, u.remb.Bitrate = u.rtcpSSRC, bps
+		b, err = u.remb.AppendTo(b)
+	}
+	if err != nil {
+		u.log.Warn("REMB not built", "err", err)
+		return
+	}
+	u.out = b
+	u.lastREMB, u.rembCapped = bps, true
+	if u.sess.WriteRTCP(b) == nil {
 		u.fwd.counters.rembsOut.Add(1)
 	}
 }

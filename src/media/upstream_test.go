@@ -314,7 +314,9 @@ func TestWaitingListenerAsksAgainForKeyframe(t *testing.T) {
 }
 
 func TestListenerResendBudget(t *testing.T) {
-	tp, u, l, lSess := aReceivedByB(t)
+	// A receiver estimated at 20 Mbit/s: the packet budget binds, not the bytes.
+	tp, u, l, lSess := aReceivedByBWith(t, Config{NoTransportCC: true})
+	l.estimate.OnREMB(20_000_000, 2*time.Second)
 	now := 2 * time.Second
 	send(u, u.video, 1000, 0, vp8Key, now) // the next report falls due at 3 s
 	var first uint16
@@ -350,5 +352,41 @@ func TestListenerResendBudget(t *testing.T) {
 	ask(now + time.Second + 20*time.Millisecond)
 	if st := tp.Stats(); st.Retransmissions != 2*resendBudget {
 		t.Fatalf("Retransmissions %d after a new interval, want %d", st.Retransmissions, 2*resendBudget)
+	}
+}
+
+// TestListenerResendBytes: a receiver estimated at 300 kbit/s (a transport-cc one before feedback) gets at most
+// resendShare of that in retransmitted bytes per report interval, whatever it asks.
+func TestListenerResendBytes(t *testing.T) {
+	tp, u, l, lSess := aReceivedByB(t)
+	now := 2 * time.Second
+	payload := append(append([]byte(nil), vp8Delta...), make([]byte, 1000)...)
+	send(u, u.video, 1000, 0, vp8Key, now)
+	var seqs []uint16
+	for i := 1; i < 100; i++ {
+		send(u, u.video, uint16(1000+i), 0, payload, now)
+	}
+	for _, b := range lSess.sentRTP() {
+		if binary.BigEndian.Uint32(b[8:]) == l.videoSSRC && len(b) > 1000 {
+			seqs = append(seqs, binary.BigEndian.Uint16(b[2:]))
+		}
+	}
+	nack := rtcp.NACK{SenderSSRC: 1, MediaSSRC: l.videoSSRC, Pairs: rtcp.NACKPairsFromSequences(nil, seqs)}
+	b, err := nack.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ask := func(at time.Duration) uint64 {
+		before := tp.Stats().Retransmissions
+		lSess.handler.onRTCP(b, at)
+		send(u, u.audio, uint16(at/time.Millisecond), 0, opus, at) // serves the requests
+		return tp.Stats().Retransmissions - before
+	}
+	send(u, u.audio, 4000, 0, opus, now+time.Second+10*time.Millisecond) // a report renews the budget
+	bps, _ := l.estimator().Bitrate(now + time.Second)
+	want := uint64(resendAllowance(bps) / 1000)
+	if got := ask(now + time.Second + 20*time.Millisecond); got < want-1 || got > want {
+		t.Fatalf("%d retransmissions of 1 kB packets at %d bit/s, want about %d (%d bytes)", got, bps, want,
+			resendAllowance(bps))
 	}
 }

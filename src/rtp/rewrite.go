@@ -26,8 +26,8 @@ func putSSRC(pkt []byte, ssrc uint32) { binary.BigEndian.PutUint32(pkt[8:], ssrc
 // Rewriter maps one listener's outgoing stream onto whatever source currently feeds it: it rewrites SSRC, payload
 // type, sequence number and timestamp in place so that the listener sees one continuous stream even when the source
 // switches (another publisher, another simulcast layer) or restarts (a new SSRC, or a sequence jump after a keyframe
-// wait, announced with Switch). Within one source the offsets stay fixed, so gaps and reordering are passed through
-// unchanged and the listener's NACKs stay meaningful: SourceSequenceNumber translates them back, and a packet taken
+// wait, announced with Switch). Within one source the offsets stay fixed (but for the numbers Pad takes between
+// frames), so gaps and reordering are passed through unchanged and the listener's NACKs stay meaningful: SourceSequenceNumber translates them back, and a packet taken
 // from the source's history goes through Rewrite again to be retransmitted.
 //
 // A Rewriter is not safe for concurrent use: it belongs to the listener's send path.
@@ -50,6 +50,24 @@ type Rewriter struct {
 	firstSeq   int64             // unwrapped sequence number of the mapping's first packet
 	firstOut   uint16            // output sequence number of the mapping's first packet
 	switchStep uint32            // timestamp step announced by Switch, 0 when none
+
+	// Padding (Pad): outMarker tells whether the newest packet written ends a frame, newestSrc is its unwrapped
+	// source sequence number; pads are the mapping's last paddings, oldest first, each with the offset of the
+	// source packets up to it (a late one still takes the number it would have had).
+	outMarker bool
+	newestSrc int64
+	pads      [maxPadBoundaries]padBoundary
+	nPads     int
+}
+
+// maxPadBoundaries: a late packet of the source finds its number across this many paddings back; an older one is
+// refused as ErrBeforeSwitch. Probes pad a few times a cluster, a cluster every few seconds at most.
+const maxPadBoundaries = 8
+
+// padBoundary: the source packets up to last (unwrapped) take offset; those after it, one more per padding.
+type padBoundary struct {
+	last   int64
+	offset uint16
 }
 
 // NewRewriter returns a Rewriter that writes the listener's ssrc and payloadType into every packet.
@@ -82,17 +100,19 @@ func (r *Rewriter) Rewrite(pkt []byte) error {
 	if fresh {
 		r.startMapping(ssrc, seq, ts)
 	}
-	if r.srcSeq.Unwrap(seq) < r.firstSeq {
+	unwrapped := r.srcSeq.Unwrap(seq)
+	if unwrapped < r.firstSeq {
 		return ErrBeforeSwitch
 	}
 
-	outSeq, outTS := seq+r.seqOffset, ts+r.tsOffset
+	outSeq, outTS := seq+r.offsetOf(unwrapped), ts+r.tsOffset
 	if !r.started || SequenceNewer(outSeq, r.outSeq) {
 		// The jump onto a new mapping is no frame duration: only steps within one source are.
 		if r.started && !fresh && TimestampNewer(outTS, r.outTS) {
 			r.frameStep = outTS - r.outTS
 		}
 		r.started, r.outSeq, r.outTS = true, outSeq, outTS
+		r.outMarker, r.newestSrc = pkt[1]&0x80 != 0, unwrapped
 	}
 	putSSRC(pkt, r.ssrc)
 	putPayloadType(pkt, r.payloadType)
@@ -101,9 +121,45 @@ func (r *Rewriter) Rewrite(pkt []byte) error {
 	return nil
 }
 
+// offsetOf is the sequence offset of the current source's packet numbered unwrapped: the current one, or the one
+// before the paddings that followed it.
+func (r *Rewriter) offsetOf(unwrapped int64) uint16 {
+	off := r.seqOffset
+	for i := r.nPads - 1; i >= 0 && unwrapped <= r.pads[i].last; i-- {
+		off = r.pads[i].offset
+	}
+	return off
+}
+
+// Pad numbers a padding-only packet (a bandwidth probe for a receiver without RTX) that follows the newest packet
+// written: its sequence number, and the newest timestamp. The current source's packets after that one take one
+// number more each time; late ones keep theirs. ok is false before any packet and while the newest packet written
+// does not end a frame (its marker bit clear): a number inside a frame would split it for the receiver.
+func (r *Rewriter) Pad() (seq uint16, ts uint32, ok bool) {
+	if !r.started || !r.outMarker {
+		return 0, 0, false
+	}
+	if r.mapped && (r.nPads == 0 || r.pads[r.nPads-1].last != r.newestSrc) {
+		if r.nPads == maxPadBoundaries {
+			// The oldest boundary is forgotten: the packets it covered are now too old to place.
+			r.firstSeq = r.pads[0].last + 1
+			r.firstOut = uint16(r.firstSeq) + r.pads[1].offset
+			copy(r.pads[:], r.pads[1:])
+			r.nPads--
+		}
+		r.pads[r.nPads] = padBoundary{last: r.newestSrc, offset: r.seqOffset}
+		r.nPads++
+	}
+	// Unmapped (after Switch), the next mapping starts after outSeq anyway.
+	r.seqOffset++
+	r.outSeq++
+	return r.outSeq, r.outTS, true
+}
+
 // startMapping makes the packet (seq, ts) of source ssrc follow the last packet written.
 func (r *Rewriter) startMapping(ssrc uint32, seq uint16, ts uint32) {
 	r.mapped, r.srcSSRC = true, ssrc
+	r.nPads = 0
 	r.srcSeq = SequenceUnwrapper{}
 	r.firstSeq = r.srcSeq.Unwrap(seq)
 	step := r.switchStep
@@ -127,5 +183,18 @@ func (r *Rewriter) SourceSequenceNumber(out uint16) (seq uint16, ok bool) {
 	if !r.mapped || SequenceNewer(r.firstOut, out) || SequenceNewer(out, r.outSeq) {
 		return 0, false
 	}
-	return out - r.seqOffset, true
+	off := r.seqOffset
+	for i := r.nPads - 1; i >= 0; i-- {
+		b := r.pads[i]
+		last := uint16(b.last) + b.offset
+		if SequenceNewer(out, last) {
+			// After the boundary: one of its paddings, unless past them.
+			if !SequenceNewer(out, last+(off-b.offset)) {
+				return 0, false
+			}
+			break
+		}
+		off = b.offset
+	}
+	return out - off, true
 }

@@ -187,3 +187,87 @@ func TestRewriterArguments(t *testing.T) {
 		t.Errorf("Rewrite(version 1) error = %v, want ErrVersion", err)
 	}
 }
+
+// TestRewriterPad: paddings between frames take the next numbers, the source's later packets follow them, late
+// packets keep their numbers, and no padding goes inside a frame.
+func TestRewriterPad(t *testing.T) {
+	const a = 0xaaaa
+	r, err := NewRewriter(1, 96)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, ok := r.Pad(); ok {
+		t.Fatal("padded before any packet")
+	}
+	write := func(seq uint16, ts uint32, marker bool) (uint16, error) {
+		t.Helper()
+		p := unhex(t, fixedPlain)
+		putSSRC(p, a)
+		putSequenceNumber(p, seq)
+		putTimestamp(p, ts)
+		if marker {
+			p[1] |= 0x80
+		}
+		err := r.Rewrite(p)
+		return binary.BigEndian.Uint16(p[2:]), err
+	}
+	mustWrite := func(seq uint16, ts uint32, marker bool, want uint16) {
+		t.Helper()
+		got, err := write(seq, ts, marker)
+		if err != nil || got != want {
+			t.Fatalf("packet %d written as %d (%v), want %d", seq, got, err, want)
+		}
+	}
+	pad := func(want uint16, wantTS uint32) {
+		t.Helper()
+		seq, ts, ok := r.Pad()
+		if !ok || seq != want || ts != wantTS {
+			t.Fatalf("Pad() = %d, %d, %v; want %d, %d, true", seq, ts, ok, want, wantTS)
+		}
+	}
+	mustWrite(100, 3000, false, 100)
+	if _, _, ok := r.Pad(); ok {
+		t.Fatal("padded inside a frame")
+	}
+	mustWrite(102, 3000, true, 102) // 101 late
+	pad(103, 3000)
+	pad(104, 3000)
+	mustWrite(103, 6000, true, 105)
+	mustWrite(101, 3000, false, 101) // the late packet keeps its place before the paddings
+	pad(106, 6000)
+	mustWrite(104, 9000, true, 107)
+	for out, want := range map[uint16]struct {
+		src uint16
+		ok  bool
+	}{100: {100, true}, 101: {101, true}, 102: {102, true}, 103: {}, 104: {}, 105: {103, true}, 106: {},
+		107: {104, true}} {
+		src, ok := r.SourceSequenceNumber(out)
+		if ok != want.ok || ok && src != want.src {
+			t.Errorf("SourceSequenceNumber(%d) = %d, %v; want %d, %v", out, src, ok, want.src, want.ok)
+		}
+	}
+	// Past maxPadBoundaries paddings, the packets before the oldest one forgotten are too old to place.
+	seq, ts := uint16(105), uint32(12000)
+	for range maxPadBoundaries {
+		out, err := write(seq, ts, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pad(out+1, ts)
+		seq, ts = seq+1, ts+3000
+	}
+	if _, err := write(101, 3000, false); !errors.Is(err, ErrBeforeSwitch) {
+		t.Fatalf("a packet from before the forgotten paddings: error %v, want ErrBeforeSwitch", err)
+	}
+	if _, ok := r.SourceSequenceNumber(101); ok {
+		t.Error("mapped a number from before the forgotten paddings")
+	}
+	// A new source starts after the paddings.
+	r.Switch(3000)
+	last, _, _ := r.Pad()
+	p := unhex(t, fixedPlain)
+	putSSRC(p, 0xbbbb)
+	if err := r.Rewrite(p); err != nil || binary.BigEndian.Uint16(p[2:]) != last+1 {
+		t.Fatalf("the new source's first packet is %d (%v), want %d", binary.BigEndian.Uint16(p[2:]), err, last+1)
+	}
+}

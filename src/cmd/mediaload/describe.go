@@ -9,6 +9,7 @@ import (
 
 	"github.com/heytribe/live-webrtcsignaling/cgo/dtls"
 	"github.com/heytribe/live-webrtcsignaling/src/sdp"
+	"github.com/heytribe/live-webrtcsignaling/src/sdp/negotiate"
 )
 
 // The synthetic clients describe themselves as a browser would: one BUNDLEd transport, rtcp-mux, DTLS setup
@@ -123,9 +124,11 @@ func publisherOffer(local sdp.Transport, candidate sdp.Candidate, ssrcs publishe
 }
 
 // listenerAnswer answers the server's offer: every section received, with every codec offered, or for video only
-// videoCodec (and its RTX) when set; a video section without it is rejected.
-func listenerAnswer(offer *sdp.Session, local sdp.Transport, candidate sdp.Candidate, videoCodec string) (string,
-	error) {
+// videoCodec (and its RTX) when set; a video section without it is rejected. With transportCC the answer takes the
+// transport-wide sequence number extension offered, which with the codecs' transport-cc feedback negotiates
+// transport-wide congestion control.
+func listenerAnswer(offer *sdp.Session, local sdp.Transport, candidate sdp.Candidate, videoCodec string,
+	transportCC bool) (string, error) {
 	var mids []string
 	if g := offer.Group("BUNDLE"); g != nil {
 		mids = g.MIDs
@@ -146,11 +149,29 @@ func listenerAnswer(offer *sdp.Session, local sdp.Transport, candidate sdp.Candi
 			for _, c := range codecs {
 				a.AddCodec(c)
 			}
+			if id, ok := sdp.ExtMapID(m.ExtMaps, negotiate.ExtTransportCC); ok && transportCC {
+				a.ExtMaps = append(a.ExtMaps, sdp.ExtMap{ID: id, URI: negotiate.ExtTransportCC})
+			}
 		}
 		s.Media = append(s.Media, a)
 	}
 	text, err := s.Marshal()
 	return string(text), err
+}
+
+// answeredTransportCC is the id of the transport-wide sequence number extension in an answer of listenerAnswer;
+// false when the answer took none.
+func answeredTransportCC(answer string) (uint8, bool) {
+	s, err := sdp.Unmarshal([]byte(answer))
+	if err != nil {
+		return 0, false
+	}
+	for _, m := range s.Media {
+		if id, ok := sdp.ExtMapID(m.ExtMaps, negotiate.ExtTransportCC); ok && id > 0 && id < 15 {
+			return uint8(id), true
+		}
+	}
+	return 0, false
 }
 
 func newDescription(bundle []string) (*sdp.Session, error) {

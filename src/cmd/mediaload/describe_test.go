@@ -89,10 +89,27 @@ func TestListenerAnswerIsRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer p.close()
-	answer, err := listenerAnswer(remote.session, p.transport(sdp.SetupActive), p.candidate(), "")
-	if err != nil {
-		t.Fatal(err)
+	for _, tcc := range []bool{false, true} {
+		answer, err := listenerAnswer(remote.session, p.transport(sdp.SetupActive), p.candidate(), "", tcc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := checkListenerAnswer(t, remote, p, answer)
+		if id, ok := answeredTransportCC(answer); ok != tcc || tcc && id == 0 {
+			t.Errorf("transport-cc %v: the answer's transport-wide extension is %d, %v", tcc, id, ok)
+		}
+		for _, m := range res.Media {
+			_, ext := m.ExtensionID(negotiate.ExtTransportCC)
+			if got := ext && m.Codec.HasFeedback(sdp.FeedbackTransportCC); got != tcc {
+				t.Errorf("transport-cc %v: the server reads %s with transport-cc %v", tcc, m.Kind, got)
+			}
+		}
 	}
+}
+
+// checkListenerAnswer checks that the server reads answer, every section accepted.
+func checkListenerAnswer(t *testing.T, remote remoteDescription, p *peer, answer string) *negotiate.Result {
+	t.Helper()
 	parsed, err := sdp.Unmarshal([]byte(answer))
 	if err != nil {
 		t.Fatalf("the answer does not parse: %v\n%s", err, answer)
@@ -109,6 +126,7 @@ func TestListenerAnswerIsRead(t *testing.T) {
 			t.Errorf("%s rejected: %s", m.Kind, m.Reason)
 		}
 	}
+	return res
 }
 
 func TestReadRemoteRefuses(t *testing.T) {

@@ -10,7 +10,10 @@
 // (cgo/dtls) and SRTP (cgo/srtp). A publisher sends Opus-sized audio every 20 ms and VP8-shaped video frames
 // (-video-bitrate, -fps; a keyframe when the server asks, and every 2 s), its video packets paced at -pacing
 // times the bit rate as Chromium paces them (0: each frame in one burst, the server's worst case); listeners
-// decrypt what they receive.
+// decrypt what they receive and, as browsers do (-transport-cc, on by default), negotiate transport-wide
+// congestion control and send its feedback every 50 ms (src/congestion's FeedbackRecorder), so that the server
+// stamps, paces and estimates as it does for browsers; -transport-cc=false leaves the header extension out, as
+// before, and the server then paces at the highest video bitrate without stamping.
 //
 // How latency is measured, two ways. From outside: every payload ends with a stamp (publisher, packet id); the
 // publisher notes the time just before each send, and the listener's socket has kernel receive timestamps

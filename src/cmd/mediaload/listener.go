@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/heytribe/live-webrtcsignaling/src/congestion"
 	"github.com/heytribe/live-webrtcsignaling/src/rtp"
 	"github.com/heytribe/live-webrtcsignaling/src/transport"
 )
@@ -17,6 +18,12 @@ type listener struct {
 	peer     *peer
 	clocks   []*sendClock // by publisher index
 	counting *atomic.Bool
+	// feedback, when the listener negotiated transport-cc (tccID the extension's id), records every packet's
+	// transport-wide number and builds the feedback the receive loop sends every 50 ms, as a browser does.
+	feedback *congestion.FeedbackRecorder
+	tccID    uint8
+	start    time.Time
+	rtcpBuf  []byte
 
 	// Written by the receive goroutine; read once it has returned.
 	latency  *histogram
@@ -28,7 +35,34 @@ type listener struct {
 }
 
 func newListener(p *peer, clocks []*sendClock, counting *atomic.Bool) *listener {
-	return &listener{peer: p, clocks: clocks, counting: counting, latency: newHistogram()}
+	return &listener{peer: p, clocks: clocks, counting: counting, latency: newHistogram(), start: time.Now(),
+		rtcpBuf: make([]byte, 0, 1500)}
+}
+
+// sendFeedback records the packet's transport-wide number, received at unix nanoseconds at (0: unknown), and sends
+// the feedback that is due.
+func (l *listener) sendFeedback(h *rtp.Header, at int64) error {
+	now := time.Since(l.start)
+	if at != 0 {
+		now = time.Duration(at - l.start.UnixNano())
+	}
+	if seq, ok := h.TransportCC(l.tccID); ok {
+		l.feedback.Record(seq, now)
+	}
+	for l.feedback.Due(now) {
+		b, ok, err := l.feedback.AppendFeedback(l.rtcpBuf[:0], now)
+		if err != nil || !ok {
+			return err
+		}
+		if b, err = l.peer.out.ProtectRTCP(b); err != nil {
+			return err
+		}
+		l.rtcpBuf = b
+		if err := l.peer.send(b); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // receive reads the stream and keeps consent until the socket is closed.
@@ -55,6 +89,11 @@ func (l *listener) receive() {
 		plain, err := l.peer.in.UnprotectRTP(b)
 		if err == nil {
 			err = pkt.Unmarshal(plain)
+		}
+		if err == nil && l.feedback != nil {
+			if ferr := l.sendFeedback(&pkt.Header, at); ferr != nil {
+				l.lastError = ferr
+			}
 		}
 		if !l.counting.Load() {
 			continue

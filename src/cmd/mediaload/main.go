@@ -27,6 +27,8 @@ type config struct {
 	// listenerCodec, when set, is the only video codec the listeners accept: another than the publishers' (VP8)
 	// makes the server transcode for them.
 	listenerCodec string
+	// transportCC has the listeners negotiate transport-wide congestion control and send its feedback.
+	transportCC bool
 }
 
 // maxRun bounds warm-up and measurement together, so that a publisher's send clock never wraps (sendClockSize).
@@ -57,6 +59,9 @@ func parseFlags(args []string, lookup func(string) string, errOut io.Writer) (co
 		"the server transcodes the publishers' VP8 for them; empty: every codec offered)")
 	fs.BoolVar(&cfg.tcp, "tcp", false, "connect every client over ICE-TCP (the server's passive TCP candidate, "+
 		"RFC 4571 frames) instead of UDP, as a browser whose UDP is blocked does")
+	fs.BoolVar(&cfg.transportCC, "transport-cc", true, "listeners negotiate transport-wide congestion control (the "+
+		"header extension and its feedback) and send its feedback every 50 ms, as browsers do; false: no header "+
+		"extension, the server paces at the highest video bitrate and stamps nothing")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/heytribe/live-webrtcsignaling/src/congestion"
 	"github.com/heytribe/live-webrtcsignaling/src/sdp"
 )
 
@@ -157,9 +158,16 @@ func (pt *participant) listen(ctx context.Context, offer sdpEvent) error {
 		return err
 	}
 	answer, err := listenerAnswer(remote.session, p.transport(sdp.SetupActive), p.candidate(),
-		pt.load.cfg.listenerCodec)
+		pt.load.cfg.listenerCodec, pt.load.cfg.transportCC)
 	if err != nil {
 		return err
+	}
+	var feedback *congestion.FeedbackRecorder
+	tccID, tcc := answeredTransportCC(answer)
+	if tcc {
+		if feedback, err = congestion.NewFeedbackRecorder(rand.Uint32() | 1); err != nil {
+			return err
+		}
 	}
 	from := offer.From.SocketID
 	if _, err := pt.sig.request(ctx, "exchangeSdp", map[string]any{"to": from,
@@ -170,6 +178,7 @@ func (pt *participant) listen(ctx context.Context, offer sdpEvent) error {
 		return err
 	}
 	l := newListener(p, pt.load.clocks, &pt.load.counting)
+	l.feedback, l.tccID = feedback, tccID
 	pt.listeners = append(pt.listeners, l)
 	pt.readers.Add(1)
 	go func() {

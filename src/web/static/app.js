@@ -7,6 +7,7 @@
 //   user=<id>      the userId asked from /dev/token (default: a random one)
 //   autojoin=1     join at once
 //   codec=<name>   force a video codec with setCodecPreferences: VP8, VP9, H264 or AV1
+//   norepair=1     with codec: allow no repair codec either (RTX, RED, FEC), as browsers that do not offer them
 //   recvonly=1     receive only: neither camera nor microphone is opened
 //   degradation=<preference>  the published video's degradationPreference (maintain-resolution, maintain-framerate,
 //                  balanced): maintain-resolution keeps the camera's size when the CPU is short, and leaves smaller
@@ -44,6 +45,7 @@ function newCall() {
     recvonly: fields.recvonly.checked,
     codec: fields.codec.value,
     degradation: params.get('degradation') ?? '',
+    repair: params.get('norepair') !== '1',
     orientation: Number(fields.orientation.value),
   }, view);
 }

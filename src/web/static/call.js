@@ -113,7 +113,7 @@ export class Call {
     const send = (action, data) => this.send(action, data);
     this.engine = d.mode === 'relay'
       ? new RelayMesh(send, view, this.options.codec)
-      : new McuMedia(send, view, this.options.codec, this.options.degradation);
+      : new McuMedia(send, view, this.options.codec, this.options.degradation, this.options.repair ?? true);
     this.setState('joined');
     const early = this.early;
     this.early = [];

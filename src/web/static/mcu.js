@@ -39,10 +39,11 @@ const offeredAgain = (reason) => reason !== 'peer-closed' && reason !== 'unavail
 
 export class McuMedia {
   // send(action, data) reaches the server; view shows streams, states, errors and notices (see call.js).
-  constructor(send, view, codec, degradation) {
+  constructor(send, view, codec, degradation, repair) {
     this.send = send;
     this.view = view;
     this.codec = codec;
+    this.repair = repair;
     this.degradation = degradation;
     this.upstream = null;
     this.downstream = new Map();
@@ -71,7 +72,7 @@ export class McuMedia {
     peer.step(async () => {
       for (const track of stream.getTracks()) {
         const transceiver = peer.pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
-        preferCodec(transceiver, this.codec);
+        preferCodec(transceiver, this.codec, this.repair);
         if (this.degradation && track.kind === 'video') {
           // Chromium also takes its default degradation from the track's content hint.
           if (this.degradation === 'maintain-resolution') track.contentHint = 'detail';
@@ -112,7 +113,7 @@ export class McuMedia {
       await peer.setRemote(sdp);
       for (const t of peer.pc.getTransceivers()) {
         t.direction = 'recvonly';
-        preferCodec(t, this.codec);
+        preferCodec(t, this.codec, this.repair);
       }
       await peer.pc.setLocalDescription(await peer.pc.createAnswer());
       this.send('exchangeSdp', { to: from.socketId, sdp: peer.pc.localDescription.toJSON() });

@@ -46,9 +46,10 @@ export async function applyConfiguration(stream, umc) {
 // Codecs that only repair the chosen one: they stay allowed when a codec is forced.
 const repairCodecs = /\/(rtx|red|ulpfec|flexfec-03)$/i;
 
-// preferCodec restricts a video transceiver to codec (e.g. "H264", "VP8"), if given. It throws when the browser
-// has no such codec, so a forced codec never silently becomes another one.
-export function preferCodec(transceiver, codec) {
+// preferCodec restricts a video transceiver to codec (e.g. "H264", "VP8"), if given, and its repair codecs unless
+// repair is false. It throws when the browser has no such codec, so a forced codec never silently becomes another
+// one.
+export function preferCodec(transceiver, codec, repair = true) {
   if (!codec || transceiver.receiver.track.kind !== 'video') return;
   const capabilities = RTCRtpReceiver.getCapabilities('video');
   if (!capabilities || typeof transceiver.setCodecPreferences !== 'function') {
@@ -57,7 +58,8 @@ export function preferCodec(transceiver, codec) {
   const wanted = `video/${codec}`.toLowerCase();
   const chosen = capabilities.codecs.filter((c) => c.mimeType.toLowerCase() === wanted);
   if (!chosen.length) throw new Error(`this browser cannot use codec ${codec}`);
-  transceiver.setCodecPreferences([...chosen, ...capabilities.codecs.filter((c) => repairCodecs.test(c.mimeType))]);
+  const repairs = repair ? capabilities.codecs.filter((c) => repairCodecs.test(c.mimeType)) : [];
+  transceiver.setCodecPreferences([...chosen, ...repairs]);
 }
 
 export function stopStream(stream) {
