@@ -154,6 +154,13 @@ export class McuMedia {
       this.view.notice(`${name}: the server replaced the connection, a new one follows`);
       return;
     }
+    if (reason === 'moved') {
+      // Normal in a cluster: the room moved to another media server, which offers the stream once its publisher
+      // publishes there.
+      this.view.state(from.socketId, 'moved');
+      this.view.notice(`${name}: the call moved to another media server, the video follows`);
+      return;
+    }
     this.view.state(from.socketId, 'down');
     const next = offeredAgain(reason) ? 'the server will offer it again' : 'the server will not offer it again';
     this.failed(from.socketId, `${name}'s video stopped: ${describeDown(reason)}; ${next} ${detail}`);
@@ -168,6 +175,12 @@ export class McuMedia {
     this.view.state(publisherId, 'down');
     if (!this.stream) return;
     clearTimeout(this.retry);
+    if (reason === 'moved') {
+      // Not a failure: the room moved to another media server (its previous one failed); publish there at once.
+      this.view.notice('the call moved to another media server: sending your camera there');
+      if (!this.closed) this.publish();
+      return;
+    }
     if (this.republishes >= republishAttempts) {
       this.failed(publisherId, `your camera no longer reaches the server: ${describeDown(reason)}; ` +
         `${republishAttempts} attempts failed: leave and join again ${detail}`);
