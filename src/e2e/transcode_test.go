@@ -102,6 +102,7 @@ func (w *freezeWatch) check(user, from string, rep report) {
 // publisher keeps sending over 700 kbit/s; lifting the limit, it climbs back to 640x480 within 30 s; no receiver's
 // video freezes meanwhile (the shaped one from its switch on).
 func TestTranscodeShapedReceiver(t *testing.T) {
+	needShapedTargets(t)
 	camera := busyCamera(t)
 	link := newShapedLink(t, 1)
 	admin := freeAddr(t)
