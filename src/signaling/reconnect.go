@@ -66,6 +66,7 @@ func (s *Server) takeOver(c *conn, p *participant, userID, roomID string) int {
 		u = old.user.Swap(nil)
 	}
 	p.stopGrace()
+	p.ghost = false
 	if p.overflowed {
 		if u != nil {
 			s.users.release(u)
@@ -92,6 +93,7 @@ func (s *Server) takeOver(c *conn, p *participant, userID, roomID string) int {
 	s.log.Info("participant reconnected", "socketId", p.socketID, "roomId", r.id, "userId", p.userID,
 		"replayed", len(p.replay))
 	p.dropReplay(s.budget)
+	s.rosterChangedLocked(r)
 	return 0
 }
 

@@ -210,5 +210,7 @@ func clusterCollector(node *cluster.Node, srv *signaling.Server) metrics.Collect
 			"theirs, dropped.", float64(ss.StaleFrames))
 		e.Counter(metricPrefix+"cluster_failovers_total", "Participants of this node moved to a new owner after "+
 			"theirs died.", float64(ss.Failovers))
+		e.Counter(metricPrefix+"cluster_ghosts_total", "Members of rooms moved here that no node held (their websocket "+
+			"died with the old owner, or they were away), entered away to wait for their reconnect.", float64(ss.Ghosts))
 	})
 }
