@@ -111,6 +111,9 @@ func FuzzHandlePeer(f *testing.F) {
 		{kindWhere, "PEER", ""},
 		{kindJoin, "link", `{"link":"l","ip":"1.2.3.4","frame":{"a":"join"}}`},
 		{kindRejoin, "link", `{"link":"l","socketId":"PEER","frame":null}`},
+		{kindRejoin, "link", `{"link":"l","socketId":"PEER","frame":{"a":"join"},"roster":{"seq":2,"members":[` +
+			`{"socketId":"PEER","userId":"u"},{"socketId":"0123456789abcdef0123456789abcdef","userId":"v"}]}}`},
+		{kindRoster, "", `{"seq":1,"members":[{"socketId":"PEER","userId":"u"}]}`},
 		{"signal.unknown", "", "\xff"},
 	} {
 		f.Add(seed.kind, seed.socket, []byte(seed.body))
