@@ -124,3 +124,37 @@ func TestClusterOwnerDeathGhostLeaves(t *testing.T) {
 		t.Fatalf("reconnect after the grace: %+v, want 1317", r)
 	}
 }
+
+// TestClusterOwnerDeathGhostMCU: in MCU mode the held member's replay says that its media moved (its upstream and
+// its downstream from alice), and alice is told that hers moved too (her upstream, her downstream from carol).
+func TestClusterOwnerDeathGhostMCU(t *testing.T) {
+	tc := startClusterIn(t, "mcu", "a", "b", "c")
+	alice, ja, jc, room, _ := ownerDeathWithLocalMember(t, tc)
+	tc.heldAway(t, room, jc.SocketID)
+	var down struct {
+		From   struct{ SocketID string }
+		Reason string
+	}
+	movedFrom := func(c *wsClient) map[string]int {
+		seen := map[string]int{}
+		for range 2 {
+			c.event(t, "eventWebrtcDown", &down)
+			if down.Reason != "moved" {
+				t.Fatalf("eventWebrtcDown %+v", down)
+			}
+			seen[down.From.SocketID]++
+		}
+		return seen
+	}
+	if seen := movedFrom(alice); seen["publisher"] != 1 || seen[jc.SocketID] != 1 {
+		t.Fatalf("alice's eventWebrtcDown moved from %v, want publisher and carol", seen)
+	}
+	carol := tc.nodes["b"].dial(t)
+	carol.send(t, "reconnect", map[string]any{"socketId": jc.SocketID, "bearer": signedBearer(t, "carol")})
+	if r := carol.reply(t, "reconnect"); !r.OK() {
+		t.Fatalf("carol's reconnect through b: %+v", r)
+	}
+	if seen := movedFrom(carol); seen["publisher"] != 1 || seen[ja.SocketID] != 1 {
+		t.Fatalf("carol's eventWebrtcDown moved from %v, want publisher and alice", seen)
+	}
+}
