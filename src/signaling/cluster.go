@@ -100,6 +100,9 @@ type forward struct {
 type peers struct {
 	cl           Cluster
 	releaseAfter time.Duration
+	// searchFor is how long a reconnect looks for its participant on the other nodes before 1317: the time the
+	// cluster takes to move the room of a dead owner, where the participants the owner held wait away.
+	searchFor time.Duration
 
 	mu    sync.Mutex
 	links map[string]*conn
@@ -114,9 +117,10 @@ type peers struct {
 
 // UseCluster makes the server a node of a cluster: joins place their room, frames go to the room's owner, and the
 // server runs the rooms it owns for websockets of any node. Call it before serving; the node's Handler is
-// HandlePeer and its OnEvent ClusterEvent. An owned room empty for releaseAfter is given up.
-func (s *Server) UseCluster(cl Cluster, releaseAfter time.Duration) {
-	s.peers.Store(&peers{cl: cl, releaseAfter: releaseAfter, links: make(map[string]*conn),
+// HandlePeer and its OnEvent ClusterEvent. An owned room empty for releaseAfter is given up. A reconnect looks for
+// its participant for searchFor (at least once): the time the cluster takes to notice a dead owner and move its rooms.
+func (s *Server) UseCluster(cl Cluster, releaseAfter, searchFor time.Duration) {
+	s.peers.Store(&peers{cl: cl, releaseAfter: releaseAfter, searchFor: searchFor, links: make(map[string]*conn),
 		linkRooms: make(map[string]string), roomLinks: make(map[string]int), rosters: make(map[string]*roster),
 		emptySince: make(map[string]time.Time)})
 }
@@ -253,7 +257,7 @@ func (c *conn) reconnectElsewhere(ctx context.Context, socketID string, d json.R
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.srv.opts.MediaTimeout)
 	defer cancel()
-	room, ok := c.srv.locate(ctx, ps, socketID)
+	room, ok := c.srv.search(ctx, ps, socketID)
 	if !ok {
 		return 0, false
 	}
@@ -263,6 +267,30 @@ func (c *conn) reconnectElsewhere(ctx context.Context, socketID string, d json.R
 		return protocol.CodeReconnectUnknownSocket, true
 	}
 	return code, true
+}
+
+// searchPause is the pause between two lookups of a reconnect's participant.
+const searchPause = 250 * time.Millisecond
+
+// search locates socketID on the other nodes, again and again for ps.searchFor while nobody holds it: a client
+// whose websocket was on a room's owner reconnects at once when that owner dies, but its place exists again (away,
+// on the room's new owner) only once the others noticed the death and moved the room. It gives up early when the
+// participant appears on this node (the caller looks here again).
+func (s *Server) search(ctx context.Context, ps *peers, socketID string) (string, bool) {
+	until := time.Now().Add(ps.searchFor)
+	for {
+		if room, ok := s.locate(ctx, ps, socketID); ok {
+			return room, true
+		}
+		if s.hub.socket(socketID) != nil || time.Now().Add(searchPause).After(until) {
+			return "", false
+		}
+		select {
+		case <-ctx.Done():
+			return "", false
+		case <-time.After(searchPause):
+		}
+	}
 }
 
 // locate asks every other live node, at once, whether it holds socketID, and returns its room.

@@ -133,7 +133,7 @@ func FuzzHandlePeer(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		srv.UseCluster(loneCluster{}, time.Hour)
+		srv.UseCluster(loneCluster{}, time.Hour, 0)
 		a, b := newConn(srv, nil, "127.0.0.1", func() {}), newConn(srv, nil, "127.0.0.1", func() {})
 		a.handleSafely(context.Background(), join)
 		b.handleSafely(context.Background(), join)

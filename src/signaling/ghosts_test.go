@@ -13,7 +13,7 @@ import (
 // not brought back by a later roster; a ghost's client reconnects, keeps its socketId and gets its replay.
 func TestGhostsFromRosters(t *testing.T) {
 	h := newHarness(t, nil)
-	h.srv.UseCluster(loneCluster{}, time.Hour)
+	h.srv.UseCluster(loneCluster{}, time.Hour, 0)
 	alice := h.dial()
 	ja := alice.joinAs(h, "r", "alice")
 	carol, dave, erin := newSocketID(), newSocketID(), newSocketID()

@@ -38,7 +38,10 @@ func (c *conn) reconnect(ctx context.Context, d json.RawMessage) int {
 		if code, routed := c.reconnectElsewhere(ctx, *req.SocketID, d); routed {
 			return code
 		}
-		return protocol.CodeReconnectUnknownSocket
+		// The search may have ended because the participant's moved room came here.
+		if p = c.srv.hub.socket(*req.SocketID); p == nil {
+			return protocol.CodeReconnectUnknownSocket
+		}
 	}
 	return c.srv.takeOver(c, p, userID, roomID)
 }

@@ -101,6 +101,27 @@ func TestClusterOwnerDeathKeepsItsOwnMembers(t *testing.T) {
 	}
 }
 
+// TestClusterOwnerDeathReconnectAtOnce: carol's client reconnects through b as soon as its websocket to the dead
+// owner closes, before the others noticed the death: the reconnect waits for the room to move and keeps her place.
+func TestClusterOwnerDeathReconnectAtOnce(t *testing.T) {
+	tc := startCluster(t, "a", "b", "c")
+	alice, ja, jc, _, _ := ownerDeathWithLocalMember(t, tc)
+	carol := tc.nodes["b"].dial(t)
+	carol.send(t, "reconnect", map[string]any{"socketId": jc.SocketID, "bearer": signedBearer(t, "carol")})
+	if r := carol.reply(t, "reconnect"); !r.OK() {
+		t.Fatalf("carol's reconnect through b at once: %+v", r)
+	}
+	carol.send(t, "sendMessage", map[string]any{"to": ja.SocketID, "message": "back"})
+	var ev struct {
+		From    struct{ SocketID string }
+		Message string
+	}
+	alice.event(t, "eventMessage", &ev)
+	if ev.Message != "back" || ev.From.SocketID != jc.SocketID {
+		t.Fatalf("alice got %+v", ev)
+	}
+}
+
 // TestClusterOwnerDeathGhostLeaves: as above, but carol never comes back: at the grace's end alice is told that she
 // left, and the bus shows her room.leave exactly once.
 func TestClusterOwnerDeathGhostLeaves(t *testing.T) {
