@@ -65,9 +65,11 @@ type peerEntry struct {
 	Link  string          `json:"link"`
 	IP    string          `json:"ip"`
 	Frame json.RawMessage `json:"frame"`
-	// SocketID, UserID and JoinedAt are a rejoining participant's.
+	// SocketID, UserID and JoinedAt are a rejoining participant's, Roster the room's membership as its edge last
+	// knew it from the old owner.
 	SocketID string    `json:"socketId,omitempty"`
 	JoinedAt time.Time `json:"joinedAt,omitzero"`
+	Roster   *roster   `json:"roster,omitempty"`
 }
 
 // peerResult is the body of kindResult.
@@ -98,25 +100,37 @@ type forward struct {
 type peers struct {
 	cl           Cluster
 	releaseAfter time.Duration
+	// searchFor is how long a reconnect looks for its participant on the other nodes before 1317: the time the
+	// cluster takes to move the room of a dead owner, where the participants the owner held wait away.
+	searchFor time.Duration
 
 	mu    sync.Mutex
 	links map[string]*conn
+	// linkRooms is each link's room, roomLinks the number of links of each room, and rosters the last roster of
+	// each room with links, from its owner.
+	linkRooms map[string]string
+	roomLinks map[string]int
+	rosters   map[string]*roster
 	// emptySince is when each owned room was first seen without members; the release loop's alone.
 	emptySince map[string]time.Time
 }
 
 // UseCluster makes the server a node of a cluster: joins place their room, frames go to the room's owner, and the
 // server runs the rooms it owns for websockets of any node. Call it before serving; the node's Handler is
-// HandlePeer and its OnEvent ClusterEvent. An owned room empty for releaseAfter is given up.
-func (s *Server) UseCluster(cl Cluster, releaseAfter time.Duration) {
-	s.peers.Store(&peers{cl: cl, releaseAfter: releaseAfter, links: make(map[string]*conn),
+// HandlePeer and its OnEvent ClusterEvent. An owned room empty for releaseAfter is given up. A reconnect looks for
+// its participant for searchFor (at least once): the time the cluster takes to notice a dead owner and move its rooms.
+func (s *Server) UseCluster(cl Cluster, releaseAfter, searchFor time.Duration) {
+	s.peers.Store(&peers{cl: cl, releaseAfter: releaseAfter, searchFor: searchFor, links: make(map[string]*conn),
+		linkRooms: make(map[string]string), roomLinks: make(map[string]int), rosters: make(map[string]*roster),
 		emptySince: make(map[string]time.Time)})
 }
 
-func (ps *peers) addLink(link string, c *conn) {
+func (ps *peers) addLink(link, room string, c *conn) {
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
 	ps.links[link] = c
+	ps.linkRooms[link] = room
+	ps.roomLinks[room]++
 }
 
 func (ps *peers) link(link string) *conn {
@@ -130,6 +144,13 @@ func (ps *peers) removeLink(link string) *conn {
 	defer ps.mu.Unlock()
 	c := ps.links[link]
 	delete(ps.links, link)
+	if room, ok := ps.linkRooms[link]; ok {
+		delete(ps.linkRooms, link)
+		if ps.roomLinks[room]--; ps.roomLinks[room] <= 0 {
+			delete(ps.roomLinks, room)
+			delete(ps.rosters, room)
+		}
+	}
 	return c
 }
 
@@ -236,7 +257,7 @@ func (c *conn) reconnectElsewhere(ctx context.Context, socketID string, d json.R
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.srv.opts.MediaTimeout)
 	defer cancel()
-	room, ok := c.srv.locate(ctx, ps, socketID)
+	room, ok := c.srv.search(ctx, ps, socketID)
 	if !ok {
 		return 0, false
 	}
@@ -246,6 +267,30 @@ func (c *conn) reconnectElsewhere(ctx context.Context, socketID string, d json.R
 		return protocol.CodeReconnectUnknownSocket, true
 	}
 	return code, true
+}
+
+// searchPause is the pause between two lookups of a reconnect's participant.
+const searchPause = 250 * time.Millisecond
+
+// search locates socketID on the other nodes, again and again for ps.searchFor while nobody holds it: a client
+// whose websocket was on a room's owner reconnects at once when that owner dies, but its place exists again (away,
+// on the room's new owner) only once the others noticed the death and moved the room. It gives up early when the
+// participant appears on this node (the caller looks here again).
+func (s *Server) search(ctx context.Context, ps *peers, socketID string) (string, bool) {
+	until := time.Now().Add(ps.searchFor)
+	for {
+		if room, ok := s.locate(ctx, ps, socketID); ok {
+			return room, true
+		}
+		if s.hub.socket(socketID) != nil || time.Now().Add(searchPause).After(until) {
+			return "", false
+		}
+		select {
+		case <-ctx.Done():
+			return "", false
+		case <-time.After(searchPause):
+		}
+	}
 }
 
 // locate asks every other live node, at once, whether it holds socketID, and returns its room.
@@ -290,7 +335,7 @@ func (c *conn) enterRemote(ctx context.Context, ps *peers, kind, room string, e 
 	if err != nil {
 		return 0, err
 	}
-	ps.addLink(e.Link, c)
+	ps.addLink(e.Link, room, c)
 	res, err := ps.request(ctx, cluster.RoomAddress(room),
 		cluster.Message{Kind: kind, Room: room, Socket: e.Link, Body: body})
 	if err != nil || res.Code != 0 {
@@ -408,6 +453,8 @@ func (s *Server) HandlePeer(ctx context.Context, d *cluster.Delivery) {
 		}
 	case kindClose:
 		ps.closeLink(d)
+	case kindRoster:
+		ps.setRoster(d)
 	case kindWhere:
 		res := peerResult{}
 		if p := s.hub.socket(d.Socket); p != nil {
@@ -485,8 +532,13 @@ func (s *Server) peerEnter(ctx context.Context, ps *peers, d *cluster.Delivery) 
 		replyPeer(d, peerResult{Code: code})
 		return
 	}
+	p := rc.p
 	rc.startRemote()
-	replyPeer(d, peerResult{SocketID: rc.p.socketID, UserID: rc.p.userID, Room: rc.p.room.id, Node: ps.cl.ID()})
+	replyPeer(d, peerResult{SocketID: p.socketID, UserID: p.userID, Room: p.room.id, Node: ps.cl.ID()})
+	if d.Kind == kindRejoin {
+		// The members no edge holds wait for their reconnect here.
+		s.enterGhosts(p.room.id, e.Roster)
+	}
 }
 
 // peerFrame hands a frame (or the end) of a remote participant's websocket to its remote connection, if the link

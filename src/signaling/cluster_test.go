@@ -39,7 +39,7 @@ func startNodes(t *testing.T, releaseAfter time.Duration, ids ...string) []clust
 		if err != nil {
 			t.Fatal(err)
 		}
-		h.srv.UseCluster(node, releaseAfter)
+		h.srv.UseCluster(node, releaseAfter, 0)
 		ctx, stop := context.WithCancel(context.Background())
 		go h.srv.Run(ctx)
 		t.Cleanup(func() {

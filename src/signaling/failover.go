@@ -79,12 +79,13 @@ func (c *conn) failover(ps *peers, f *forward) {
 // reenter enters f's participant in its room on the node that owns it now (this one included: its remote
 // connection then sends through this node's own inbox), and forwards the websocket's frames there.
 func (c *conn) reenter(ctx context.Context, ps *peers, f *forward) error {
-	e := peerEntry{Link: newSocketID(), IP: c.ip, Frame: f.join, SocketID: f.socketID, JoinedAt: f.joinedAt}
+	e := peerEntry{Link: newSocketID(), IP: c.ip, Frame: f.join, SocketID: f.socketID, JoinedAt: f.joinedAt,
+		Roster: ps.rosterOf(f.room)}
 	body, err := json.Marshal(e)
 	if err != nil {
 		return err
 	}
-	ps.addLink(e.Link, c)
+	ps.addLink(e.Link, f.room, c)
 	res, err := ps.request(ctx, cluster.RoomAddress(f.room),
 		cluster.Message{Kind: kindRejoin, Room: f.room, Socket: e.Link, Body: body})
 	if err == nil && res.Code != 0 {

@@ -111,6 +111,9 @@ func FuzzHandlePeer(f *testing.F) {
 		{kindWhere, "PEER", ""},
 		{kindJoin, "link", `{"link":"l","ip":"1.2.3.4","frame":{"a":"join"}}`},
 		{kindRejoin, "link", `{"link":"l","socketId":"PEER","frame":null}`},
+		{kindRejoin, "link", `{"link":"l","socketId":"PEER","frame":{"a":"join"},"roster":{"seq":2,"members":[` +
+			`{"socketId":"PEER","userId":"u"},{"socketId":"0123456789abcdef0123456789abcdef","userId":"v"}]}}`},
+		{kindRoster, "", `{"seq":1,"members":[{"socketId":"PEER","userId":"u"}]}`},
 		{"signal.unknown", "", "\xff"},
 	} {
 		f.Add(seed.kind, seed.socket, []byte(seed.body))
@@ -130,7 +133,7 @@ func FuzzHandlePeer(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		srv.UseCluster(loneCluster{}, time.Hour)
+		srv.UseCluster(loneCluster{}, time.Hour, 0)
 		a, b := newConn(srv, nil, "127.0.0.1", func() {}), newConn(srv, nil, "127.0.0.1", func() {})
 		a.handleSafely(context.Background(), join)
 		b.handleSafely(context.Background(), join)

@@ -41,6 +41,11 @@ func (c *conn) join(ctx context.Context, d json.RawMessage) int {
 	if code, routed := c.joinElsewhere(ctx, *req.RoomID, d); routed {
 		return code
 	}
+	if c.rejoin != nil {
+		if code, done := c.srv.rejoinGhost(c, claims.UserID, *req.RoomID); done {
+			return code
+		}
+	}
 	u := c.srv.users.acquire(claims.UserID, c.srv.now())
 	if u == nil {
 		c.srv.userSocketsRefused(claims.UserID)
@@ -133,6 +138,7 @@ func (s *Server) enterLocked(p *participant, r *room) int {
 		s.media.Joined(r.id, p.socketID)
 	}
 	s.tellJoined(r, p, others)
+	s.rosterChangedLocked(r)
 	return 0
 }
 

@@ -86,6 +86,9 @@ func (s *Server) leaveLocked(p *participant, why string) {
 	p.dropReplay(s.budget)
 	r.remove(p)
 	s.hub.removeSocket(p)
+	if r.departed != nil {
+		r.departed[p.socketID] = struct{}{}
+	}
 	size := len(r.members)
 	if !p.moved {
 		s.publisher.Publish(bus.RoomLeave{RoomID: r.id, RoomSize: size, SocketID: p.socketID, UserID: p.userID})
@@ -104,6 +107,7 @@ func (s *Server) leaveLocked(p *participant, why string) {
 			m.deliver(left, s.bounds)
 			m.deliver(umc, s.bounds)
 		}
+		s.rosterChangedLocked(r)
 	}
 	s.log.Info("participant left", "socketId", p.socketID, "roomId", r.id, "userId", p.userID, "why", why,
 		"roomSize", size)

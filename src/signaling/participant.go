@@ -44,8 +44,9 @@ type participant struct {
 	awaySince  time.Time
 	graceTimer stopper
 	// gone is set once the participant has left its room for good; moved when it left for the room's new owner
-	// (RoomLost), where it goes on.
-	gone, moved bool
+	// (RoomLost), where it goes on, or when a newer roster showed it had left on the old owner. ghost is set while
+	// it is a member of a moved room entered away from a roster (enterGhosts), until its client comes back.
+	gone, moved, ghost bool
 }
 
 // stopper is the part of *time.Timer that the participant uses.

@@ -38,7 +38,10 @@ func (c *conn) reconnect(ctx context.Context, d json.RawMessage) int {
 		if code, routed := c.reconnectElsewhere(ctx, *req.SocketID, d); routed {
 			return code
 		}
-		return protocol.CodeReconnectUnknownSocket
+		// The search may have ended because the participant's moved room came here.
+		if p = c.srv.hub.socket(*req.SocketID); p == nil {
+			return protocol.CodeReconnectUnknownSocket
+		}
 	}
 	return c.srv.takeOver(c, p, userID, roomID)
 }
@@ -66,6 +69,7 @@ func (s *Server) takeOver(c *conn, p *participant, userID, roomID string) int {
 		u = old.user.Swap(nil)
 	}
 	p.stopGrace()
+	p.ghost = false
 	if p.overflowed {
 		if u != nil {
 			s.users.release(u)
@@ -92,6 +96,7 @@ func (s *Server) takeOver(c *conn, p *participant, userID, roomID string) int {
 	s.log.Info("participant reconnected", "socketId", p.socketID, "roomId", r.id, "userId", p.userID,
 		"replayed", len(p.replay))
 	p.dropReplay(s.budget)
+	s.rosterChangedLocked(r)
 	return 0
 }
 

@@ -15,6 +15,11 @@ type room struct {
 	members []*participant // in join order
 	// closed is set when the last member leaves; a joiner that finds it closed asks the hub for a fresh room.
 	closed bool
+	// rosterSeq numbers the membership changes sent to the edges (rosterChangedLocked). In a room that moved here,
+	// ghostSeq is the seq of the newest old owner's roster applied, and departed the socketIds that left since, so
+	// that a late rejoin's older roster cannot bring them back.
+	rosterSeq, ghostSeq uint64
+	departed            map[string]struct{}
 }
 
 func newRoom(id string, now time.Time) *room {

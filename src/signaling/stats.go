@@ -38,11 +38,13 @@ type Stats struct {
 	// Cluster only: RemoteParticipants counts the connections of participants of this node's rooms whose websocket
 	// is on another node; ForwardedWebsockets the websockets of this node whose participant is on another node;
 	// StaleFrames the frames of other nodes for a participant no longer theirs (dropped); Failovers the
-	// participants this node moved to a new owner after theirs died.
+	// participants this node moved to a new owner after theirs died; Ghosts the members of moved rooms this node
+	// entered away because no edge held them (their websocket died with the old owner, or they were away).
 	RemoteParticipants  int
 	ForwardedWebsockets int
 	StaleFrames         uint64
 	Failovers           uint64
+	Ghosts              uint64
 	// Messages counts the handled messages of every action, protocol.ActionGeneral for unknown or unreadable ones.
 	Messages []MessageCount
 	// Errors counts the error replies sent, by code; codes never sent are left out.
@@ -98,6 +100,7 @@ type counters struct {
 	slowBudget      atomic.Uint64
 	peerStale       atomic.Uint64
 	failovers       atomic.Uint64
+	ghosts          atomic.Uint64
 }
 
 func newCounters() *counters {
@@ -141,6 +144,7 @@ func (s *Server) Stats() Stats {
 	}
 	st.StaleFrames = s.counters.peerStale.Load()
 	st.Failovers = s.counters.failovers.Load()
+	st.Ghosts = s.counters.ghosts.Load()
 	st.Rooms, st.Participants = s.hub.counts()
 	st.Reconnects = s.counters.reconnects.Load()
 	st.RateLimited = s.counters.rateLimited.Load()

@@ -50,10 +50,18 @@ func newClusterNode(cfg *config.Config, srv *signaling.Server, mp *mediaPlane, d
 	if err != nil {
 		return nil, fmt.Errorf("CLUSTER: %w", err)
 	}
-	srv.UseCluster(node, cfg.ClusterRoomReleaseAfter)
+	srv.UseCluster(node, cfg.ClusterRoomReleaseAfter, failoverTime(cfg))
 	logger.Info("cluster: node started", "node", cfg.NodeID, "broker", bus.BrokerName(c.URL),
 		"namespace", c.Namespace)
 	return &clusterNode{node: node, log: logger}, nil
+}
+
+// failoverTime is how long the cluster may take to move the rooms of a dead owner: the silence that declares it
+// dead and two announcements more, and 3 s for placing the room (a chosen node that does not answer costs the
+// placement timeout, 1 s) and entering its members on a busy machine. A reconnect looks for its participant that
+// long (8 s at the default 1 s pace) before it answers that the socketId is unknown.
+func failoverTime(cfg *config.Config) time.Duration {
+	return time.Duration(cfg.ClusterDeadAfter+2)*cfg.ClusterAnnounceInterval + 3*time.Second
 }
 
 // leave is the first step of a drain: the others place no new room here and forget this node at once.
@@ -210,5 +218,7 @@ func clusterCollector(node *cluster.Node, srv *signaling.Server) metrics.Collect
 			"theirs, dropped.", float64(ss.StaleFrames))
 		e.Counter(metricPrefix+"cluster_failovers_total", "Participants of this node moved to a new owner after "+
 			"theirs died.", float64(ss.Failovers))
+		e.Counter(metricPrefix+"cluster_ghosts_total", "Members of rooms moved here that no node held (their websocket "+
+			"died with the old owner, or they were away), entered away to wait for their reconnect.", float64(ss.Ghosts))
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"slices"
@@ -46,6 +47,12 @@ func startCluster(t *testing.T, ids ...string) *testCluster {
 // startClusterIn is startCluster in the media mode mode (MCU: each node's media plane on a port of its own).
 func startClusterIn(t *testing.T, mode string, ids ...string) *testCluster {
 	t.Helper()
+	return startClusterWith(t, mode, nil, ids...)
+}
+
+// startClusterWith is startClusterIn with more environment variables for every node.
+func startClusterWith(t *testing.T, mode string, extra map[string]string, ids ...string) *testCluster {
+	t.Helper()
 	tc := &testCluster{url: brokertest.URL(t), ns: brokertest.UniqueName("ct"), nodes: make(map[string]*testNode)}
 	for _, id := range ids {
 		proxy := brokertest.NewProxy(t, tc.url)
@@ -55,6 +62,7 @@ func startClusterIn(t *testing.T, mode string, ids ...string) *testCluster {
 			"CLUSTER": "on", "NODE_ID": id, "CLUSTER_NAMESPACE": tc.ns, "CLUSTER_ANNOUNCE_INTERVAL": "200ms",
 			"WS_RATE_LIMIT": "10000", "WS_RATE_BURST": "10000", "WS_USER_RATE_LIMIT": "10000",
 			"WS_USER_RATE_BURST": "10000"}
+		maps.Copy(env, extra)
 		tc.nodes[id] = &testNode{id: id, srv: launch(t, env, io.Discard), proxy: proxy}
 	}
 	for _, n := range tc.nodes {
