@@ -139,7 +139,7 @@ func busEvents(msgs []brokertest.Message, room string) (events []brokertest.Mess
 func waitBus(t testing.TB, consumer *brokertest.Consumer, room string, want []string) {
 	t.Helper()
 	var count map[string]int
-	consumer.WaitUntil("the bus events of room "+room, func(msgs []brokertest.Message) bool {
+	consumer.WaitUntilIn(t, "the bus events of room "+room, func(msgs []brokertest.Message) bool {
 		_, count = busEvents(msgs, room)
 		for _, w := range want {
 			if count[w] == 0 {

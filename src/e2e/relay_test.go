@@ -31,7 +31,9 @@ func TestRelayPagesDecodeEachOther(t *testing.T) {
 			}
 			for _, u := range users {
 				p, _ := all[u].peer(other(users, u))
-				if !all[u].Publishing || p.PacketsReceivedAudio == 0 {
+				// The connection's state is waited for too: Chromium may decode a moment before it reports
+				// "connected" on a loaded machine.
+				if !all[u].Publishing || p.PacketsReceivedAudio == 0 || p.ConnectionState != "connected" {
 					return false
 				}
 			}

@@ -113,6 +113,12 @@ func (c *Consumer) Messages() []Message {
 // testkit.Patient.
 func (c *Consumer) WaitUntil(what string, ok func([]Message) bool) []Message {
 	c.t.Helper()
+	return c.WaitUntilIn(c.t, what, ok)
+}
+
+// WaitUntilIn is WaitUntil failing t, the test that waits: a subtest's, where the consumer belongs to its parent.
+func (c *Consumer) WaitUntilIn(t testing.TB, what string, ok func([]Message) bool) []Message {
+	t.Helper()
 	deadline := time.After(testkit.Patient)
 	for {
 		msgs := c.Messages()
@@ -122,7 +128,7 @@ func (c *Consumer) WaitUntil(what string, ok func([]Message) bool) []Message {
 		select {
 		case <-c.changed:
 		case <-deadline:
-			c.t.Fatalf("timed out waiting for %s; %d messages received", what, len(msgs))
+			t.Fatalf("timed out waiting for %s; %d messages received", what, len(msgs))
 		}
 	}
 }
