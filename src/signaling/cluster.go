@@ -111,6 +111,8 @@ type peers struct {
 	linkRooms map[string]string
 	roomLinks map[string]int
 	rosters   map[string]*roster
+	// kept is the last roster of each room whose owner made this node its keeper (no node held a websocket of it).
+	kept map[string]*roster
 	// emptySince is when each owned room was first seen without members; the release loop's alone.
 	emptySince map[string]time.Time
 }
@@ -122,7 +124,7 @@ type peers struct {
 func (s *Server) UseCluster(cl Cluster, releaseAfter, searchFor time.Duration) {
 	s.peers.Store(&peers{cl: cl, releaseAfter: releaseAfter, searchFor: searchFor, links: make(map[string]*conn),
 		linkRooms: make(map[string]string), roomLinks: make(map[string]int), rosters: make(map[string]*roster),
-		emptySince: make(map[string]time.Time)})
+		kept: make(map[string]*roster), emptySince: make(map[string]time.Time)})
 }
 
 func (ps *peers) addLink(link, room string, c *conn) {
@@ -455,6 +457,8 @@ func (s *Server) HandlePeer(ctx context.Context, d *cluster.Delivery) {
 		ps.closeLink(d)
 	case kindRoster:
 		ps.setRoster(d)
+	case kindAdopt:
+		s.peerAdopt(ps, d)
 	case kindWhere:
 		res := peerResult{}
 		if p := s.hub.socket(d.Socket); p != nil {

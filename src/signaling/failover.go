@@ -40,6 +40,7 @@ func (s *Server) ClusterEvent(e cluster.Event) {
 			}
 		}
 		s.edgeDown(e.Node)
+		s.keepersDown(ps, e.Node)
 	case cluster.RoomLost:
 		s.roomLost(e.Room)
 	}

@@ -114,6 +114,8 @@ func FuzzHandlePeer(f *testing.F) {
 		{kindRejoin, "link", `{"link":"l","socketId":"PEER","frame":{"a":"join"},"roster":{"seq":2,"members":[` +
 			`{"socketId":"PEER","userId":"u"},{"socketId":"0123456789abcdef0123456789abcdef","userId":"v"}]}}`},
 		{kindRoster, "", `{"seq":1,"members":[{"socketId":"PEER","userId":"u"}]}`},
+		{kindRoster, "", `{"seq":2,"members":[]}`},
+		{kindAdopt, "", `{"seq":1,"members":[{"socketId":"PEER","userId":"u"}]}`},
 		{"signal.unknown", "", "\xff"},
 	} {
 		f.Add(seed.kind, seed.socket, []byte(seed.body))

@@ -45,6 +45,11 @@ func (s *Server) rosterChangedLocked(r *room) {
 		}
 	}
 	if len(edges) == 0 {
+		if k := s.keeperLocked(ps, r, len(r.members) > 0); k != "" {
+			edges[k] = struct{}{}
+		}
+	}
+	if len(edges) == 0 {
 		return
 	}
 	body, err := json.Marshal(ro)
@@ -62,8 +67,9 @@ func (s *Server) rosterChangedLocked(r *room) {
 	}()
 }
 
-// setRoster keeps a room's roster from its owner while this node forwards websockets of that room: a newer one,
-// or one from another owner (the room moved).
+// setRoster keeps a room's roster from its owner: while this node forwards websockets of that room, or as the
+// room's keeper (kept, when no node forwards any). It keeps a newer one, or one from another owner (the room moved);
+// an empty one ends the keeping.
 func (ps *peers) setRoster(d *cluster.Delivery) {
 	var ro roster
 	if json.Unmarshal(d.Body, &ro) != nil {
@@ -72,13 +78,18 @@ func (ps *peers) setRoster(d *cluster.Delivery) {
 	ro.from = d.From
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
+	into := ps.rosters
 	if ps.roomLinks[d.Room] == 0 {
+		into = ps.kept
+		if len(ro.Members) == 0 {
+			delete(ps.kept, d.Room)
+			return
+		}
+	}
+	if cur := into[d.Room]; cur != nil && cur.from == ro.from && cur.Seq >= ro.Seq {
 		return
 	}
-	if cur := ps.rosters[d.Room]; cur != nil && cur.from == ro.from && cur.Seq >= ro.Seq {
-		return
-	}
-	ps.rosters[d.Room] = &ro
+	into[d.Room] = &ro
 }
 
 // rosterOf returns the last roster of room, or nil.
@@ -104,7 +115,14 @@ func (s *Server) enterGhosts(roomID string, ro *roster) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.closed || ro.Seq <= r.ghostSeq {
+	if !r.closed {
+		s.enterGhostsLocked(r, ro)
+	}
+}
+
+// enterGhostsLocked is enterGhosts with r.mu held, r open.
+func (s *Server) enterGhostsLocked(r *room, ro *roster) {
+	if ro.Seq <= r.ghostSeq {
 		return
 	}
 	r.ghostSeq = ro.Seq

@@ -97,6 +97,8 @@ func (s *Server) leaveLocked(p *participant, why string) {
 		s.media.Left(r.id, p.socketID)
 	}
 	if size == 0 {
+		// Its keeper, if any, is told the room is empty, so that it never brings the leavers back.
+		s.rosterChangedLocked(r)
 		r.closed = true
 		s.hub.removeRoom(r)
 	} else {

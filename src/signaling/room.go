@@ -20,6 +20,8 @@ type room struct {
 	// that a late rejoin's older roster cannot bring them back.
 	rosterSeq, ghostSeq uint64
 	departed            map[string]struct{}
+	// keeper is the node told r's roster while no other node holds a websocket of r (keeperLocked).
+	keeper string
 }
 
 func newRoom(id string, now time.Time) *room {
