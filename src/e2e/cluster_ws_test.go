@@ -177,7 +177,10 @@ func TestClusterSignaling(t *testing.T) {
 		testConformanceThroughNonOwner(t, c, consumer)
 	})
 	t.Run("concurrent first joins give one owner", func(t *testing.T) {
-		c.startNodes(t, 3, map[string]string{"MEDIA_MODE": "relay", "CLUSTER_ROOM_RELEASE_AFTER": "1s"})
+		// A short grace: a websocket the server finds broken by a failed write before it read the client's close
+		// frame counts as a drop, whose room.leave comes at the grace's end (30 s by default, as long as the wait).
+		c.startNodes(t, 3, map[string]string{"MEDIA_MODE": "relay", "CLUSTER_ROOM_RELEASE_AFTER": "1s",
+			"RECONNECT_GRACE": "2s"})
 		testConcurrentFirstJoins(t, c, consumer)
 	})
 	t.Run("signaling node killed", func(t *testing.T) {
